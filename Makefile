@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of vhost-shmem and entry points to its test rig.
+#
+#   make [KDIR=<kernel build dir>] [MODBUILD=<dir>]   build vhost_shmem.ko
+#   make check                                       selftests in VMs, both kernels
+#   make demo                                        guest reads a file through a region
+#   make lint                                        checkpatch, sparse, kernel-doc
+
+# The running kernel's build tree when it has one, else the newest installed.
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+		    $(lastword $(sort $(wildcard /lib/modules/*/build))))
+# Directory the module is built in; a copy of the sources is made there when
+# it is not the source tree, so several kernels can be built side by side.
+MODBUILD ?= $(CURDIR)
+
+SELFTESTS := tools/testing/selftests/vhost_shmem
+
+.PHONY: all module selftests check demo lint clean
+
+all: module
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel build tree found: install linux-headers or pass KDIR=" >&2; exit 1; }
+ifneq ($(abspath $(MODBUILD)),$(CURDIR))
+	mkdir -p $(MODBUILD)
+	cp -r drivers include $(MODBUILD)/
+endif
+	$(MAKE) -C $(KDIR) M=$(abspath $(MODBUILD))/drivers/vhost \
+		CONFIG_VHOST_SHMEM=m \
+		KCFLAGS="-I$(abspath $(MODBUILD))/include/uapi" modules
+
+selftests:
+	$(MAKE) -C $(SELFTESTS)
+
+check:
+	$(SELFTESTS)/vm_run.sh
+
+demo:
+	$(SELFTESTS)/vm_run.sh --demo
+
+clean:
+	rm -rf build
+	$(MAKE) -C $(SELFTESTS) clean
+	rm -f drivers/vhost/*.o drivers/vhost/*.ko drivers/vhost/*.mod \
+	      drivers/vhost/*.mod.c drivers/vhost/.*.cmd drivers/vhost/modules.order \
+	      drivers/vhost/Module.symvers

@@ -1,0 +1,746 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-shmem: kernel backing for VIRTIO Shared Memory Regions.
+ *
+ * A vhost-user back-end asks its front-end to map files into a device's
+ * shared memory regions (VHOST_USER_BACKEND_SHMEM_MAP/UNMAP).  Each open file
+ * of /dev/vhost-shmem is a context owning up to 256 regions.  A region is a
+ * range of mmap offsets of the context; the VMM mmaps it once, registers the
+ * resulting window as a KVM memory slot, and from then on only issues MAP and
+ * UNMAP ioctls.  Pages are inserted into the window on fault as PFN mappings
+ * of the mapped file's pages; KVM resolves guest accesses through the same
+ * fault handler and follows unmaps through its MMU notifier.
+ *
+ * Every context has its own anonymous inode whose address_space links every
+ * VMA of every window of the context, so that unmap_mapping_range() removes a
+ * mapping's pages from all of them (and from forked copies) at once.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/maple_tree.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+#include <linux/rwsem.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include <linux/vhost_shmem.h>
+
+#include "shmem_compat.h"
+
+#define VHOST_SHMEM_FS_MAGIC		0x5653484d	/* "VSHM" */
+
+/* shmid is 8 bits wide in the vhost-user protocol. */
+#define VHOST_SHMEM_NR_SHMIDS		(U8_MAX + 1)
+
+/*
+ * Region @shmid owns the mmap offsets [@shmid << 40, (@shmid + 1) << 40) of
+ * its context, which also bounds the size of a region to 1 TiB.
+ */
+#define VHOST_SHMEM_REGION_SHIFT	40
+#define VHOST_SHMEM_REGION_PGSHIFT	(VHOST_SHMEM_REGION_SHIFT - PAGE_SHIFT)
+#define VHOST_SHMEM_MAX_REGION_SIZE	BIT_ULL(VHOST_SHMEM_REGION_SHIFT)
+
+static unsigned int max_regions = VHOST_SHMEM_NR_SHMIDS;
+module_param(max_regions, uint, 0644);
+MODULE_PARM_DESC(max_regions,
+		 "Regions one context may hold at once (1-256, default 256)");
+
+static unsigned int max_mappings = 65536;
+module_param(max_mappings, uint, 0644);
+MODULE_PARM_DESC(max_mappings,
+		 "Mappings one region may hold at once (default 65536)");
+
+static struct vfsmount *vhost_shmem_mnt;
+
+/**
+ * struct vhost_shmem_mapping - a range of a file mapped into a region
+ * @first: index of the first page in the region.
+ * @npages: length in pages.
+ * @file: the mapped file; the mapping holds a reference until it is freed.
+ * @pgoff: index in @file of the page mapped at @first.
+ * @writable: mapped read-write; @file's address_space is then held writable
+ *            (mapping_map_writable()) so that F_SEAL_WRITE cannot be added.
+ * @pages: page index in the mapping -> struct page inserted into windows.
+ *         Filled by the fault handler; each entry holds one page reference,
+ *         dropped only after every PTE that could reach the page is gone.
+ * @dispose: entry in a list of mappings being freed, private to the thread
+ *           that removed them from their region.
+ */
+struct vhost_shmem_mapping {
+	pgoff_t first;
+	pgoff_t npages;
+	struct file *file;
+	pgoff_t pgoff;
+	bool writable;
+	struct xarray pages;
+	struct list_head dispose;
+};
+
+/**
+ * struct vhost_shmem_region - a VIRTIO shared memory region
+ * @shmid: VIRTIO shared memory id.
+ * @npages: size in pages.
+ * @mappings: maple tree of page ranges [first, first + npages - 1] of the
+ *            region to their &struct vhost_shmem_mapping.  Ranges never
+ *            overlap.  Protected by &vhost_shmem_ctx.lock.
+ * @nr_mappings: number of entries in @mappings.  Protected by
+ *               &vhost_shmem_ctx.lock.
+ */
+struct vhost_shmem_region {
+	u8 shmid;
+	pgoff_t npages;
+	struct maple_tree mappings;
+	unsigned int nr_mappings;
+};
+
+/**
+ * struct vhost_shmem_ctx - one open file of /dev/vhost-shmem
+ * @lock: protects @regions, @nr_regions and the mappings of every region.
+ *        Readers are the fault handlers, which run under the faulting mm's
+ *        mmap_lock (or VMA lock); writers are the ioctls.  Lock order:
+ *        mmap_lock -> @lock -> i_mmap_rwsem of @inode (taken inside
+ *        unmap_mapping_range()).  Never held across copy_{from,to}_user().
+ * @inode: private anonymous inode; every window of the context is a VMA of
+ *         its address_space.
+ * @nr_regions: number of non-NULL entries in @regions.
+ * @regions: regions indexed by shmid.
+ */
+struct vhost_shmem_ctx {
+	struct rw_semaphore lock;
+	struct inode *inode;
+	unsigned int nr_regions;
+	struct vhost_shmem_region *regions[VHOST_SHMEM_NR_SHMIDS];
+};
+
+static u64 vhost_shmem_region_offset(u8 shmid)
+{
+	return (u64)shmid << VHOST_SHMEM_REGION_SHIFT;
+}
+
+/* A non-empty, page aligned range whose end does not overflow. */
+static bool vhost_shmem_range_valid(u64 offset, u64 len)
+{
+	u64 end;
+
+	return len && PAGE_ALIGNED(offset) && PAGE_ALIGNED(len) &&
+	       !check_add_overflow(offset, len, &end);
+}
+
+/* Page index inside its region of page @pgoff of the context's file. */
+static pgoff_t vhost_shmem_region_index(pgoff_t pgoff)
+{
+	return pgoff & (BIT(VHOST_SHMEM_REGION_PGSHIFT) - 1);
+}
+
+static struct vhost_shmem_mapping *
+vhost_shmem_lookup(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
+{
+	struct vhost_shmem_region *region;
+	unsigned long shmid = pgoff >> VHOST_SHMEM_REGION_PGSHIFT;
+
+	lockdep_assert_held(&ctx->lock);
+
+	if (shmid >= VHOST_SHMEM_NR_SHMIDS)
+		return NULL;
+	region = ctx->regions[shmid];
+	if (!region)
+		return NULL;
+	return mtree_load(&region->mappings, vhost_shmem_region_index(pgoff));
+}
+
+/*
+ * Remove every PTE of every window that maps pages [@first, @first +
+ * @npages) of @region.  KVM's MMU notifier runs synchronously from here, so
+ * on return no guest can reach those pages either.
+ */
+static void vhost_shmem_zap(struct vhost_shmem_ctx *ctx,
+			    struct vhost_shmem_region *region,
+			    pgoff_t first, pgoff_t npages)
+{
+	lockdep_assert_held_write(&ctx->lock);
+
+	unmap_mapping_range(ctx->inode->i_mapping,
+			    vhost_shmem_region_offset(region->shmid) +
+			    ((u64)first << PAGE_SHIFT),
+			    (u64)npages << PAGE_SHIFT, 1);
+}
+
+/* Called without the context lock, once no PTE can reach @map's pages. */
+static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
+{
+	unsigned long index;
+	struct page *page;
+
+	xa_for_each(&map->pages, index, page) {
+		/* Writes through a PFN PTE never dirty the page themselves. */
+		if (map->writable)
+			set_page_dirty_lock(page);
+		put_page(page);
+	}
+	xa_destroy(&map->pages);
+	if (map->writable)
+		mapping_unmap_writable(map->file->f_mapping);
+	fput(map->file);
+	kfree(map);
+}
+
+static void vhost_shmem_dispose(struct list_head *dispose)
+{
+	struct vhost_shmem_mapping *map, *next;
+
+	list_for_each_entry_safe(map, next, dispose, dispose)
+		vhost_shmem_mapping_free(map);
+}
+
+/*
+ * Remove every mapping of @region and zap its windows; the mappings are
+ * queued on @dispose to be freed once the lock is dropped.
+ */
+static void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
+				     struct vhost_shmem_region *region,
+				     struct list_head *dispose)
+{
+	struct vhost_shmem_mapping *map;
+	unsigned long index = 0;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	if (!region->nr_mappings)
+		return;
+	mt_for_each(&region->mappings, map, index, ULONG_MAX)
+		list_add_tail(&map->dispose, dispose);
+	mtree_destroy(&region->mappings);
+	region->nr_mappings = 0;
+	vhost_shmem_zap(ctx, region, 0, region->npages);
+}
+
+static void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
+				      struct vhost_shmem_region *region,
+				      struct list_head *dispose)
+{
+	lockdep_assert_held_write(&ctx->lock);
+
+	vhost_shmem_region_clear(ctx, region, dispose);
+	ctx->regions[region->shmid] = NULL;
+	ctx->nr_regions--;
+}
+
+/*
+ * Return the page at @index of @map, reading it from the file on first use.
+ * The reference taken then belongs to @map->pages.
+ */
+static struct page *vhost_shmem_mapping_page(struct vhost_shmem_mapping *map,
+					     pgoff_t index)
+{
+	struct address_space *mapping = map->file->f_mapping;
+	struct page *page, *old;
+
+	page = xa_load(&map->pages, index);
+	if (page)
+		return page;
+
+	page = shmem_read_mapping_page_gfp(mapping, map->pgoff + index,
+					   mapping_gfp_mask(mapping));
+	if (IS_ERR(page))
+		return page;
+
+	/* A concurrent fault on the same page may have won the race. */
+	old = xa_cmpxchg(&map->pages, index, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (!old)
+		return page;
+	put_page(page);
+	return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+}
+
+static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
+	struct vhost_shmem_mapping *map;
+	struct page *page;
+	pgprot_t prot;
+	vm_fault_t ret;
+
+	down_read(&ctx->lock);
+	map = vhost_shmem_lookup(ctx, vmf->pgoff);
+	if (!map) {
+		ret = VM_FAULT_SIGBUS;
+		goto out_unlock;
+	}
+
+	page = vhost_shmem_mapping_page(map, vhost_shmem_region_index(vmf->pgoff) -
+					map->first);
+	if (IS_ERR(page)) {
+		ret = vmf_error(PTR_ERR(page));
+		goto out_unlock;
+	}
+
+	/*
+	 * vm_page_prot of a shared writable window is read-only because of
+	 * ->pfn_mkwrite.  Read-write mappings get a writable PTE on the first
+	 * fault, whatever its kind: KVM resolves a guest write to a present
+	 * read-only PTE as a write to read-only memory, not as a fault.
+	 * Read-only mappings keep the read-only PTE; a write to it then ends
+	 * in vhost_shmem_pfn_mkwrite().
+	 */
+	prot = map->writable ? vm_get_page_prot(vma->vm_flags) :
+			       vma->vm_page_prot;
+	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page), prot);
+
+out_unlock:
+	up_read(&ctx->lock);
+	return ret;
+}
+
+/*
+ * A write to a present read-only PTE of a writable window.  Without this
+ * handler the core mm would make the PTE writable on its own.
+ */
+static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct vhost_shmem_ctx *ctx = vmf->vma->vm_file->private_data;
+	struct vhost_shmem_mapping *map;
+	vm_fault_t ret;
+
+	down_read(&ctx->lock);
+	map = vhost_shmem_lookup(ctx, vmf->pgoff);
+	ret = map && map->writable ? 0 : VM_FAULT_SIGBUS;
+	up_read(&ctx->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct vhost_shmem_vm_ops = {
+	.fault = vhost_shmem_fault,
+	.pfn_mkwrite = vhost_shmem_pfn_mkwrite,
+};
+
+static int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vhost_shmem_ctx *ctx = file->private_data;
+	unsigned long shmid = vma->vm_pgoff >> VHOST_SHMEM_REGION_PGSHIFT;
+	pgoff_t first = vhost_shmem_region_index(vma->vm_pgoff);
+	struct vhost_shmem_region *region;
+	int ret = 0;
+
+	/* Copy-on-write of a PFN mapping is not something the mm can do. */
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
+	if (shmid >= VHOST_SHMEM_NR_SHMIDS)
+		return -EINVAL;
+
+	down_read(&ctx->lock);
+	region = ctx->regions[shmid];
+	if (!region || first >= region->npages ||
+	    vma_pages(vma) > region->npages - first)
+		ret = -EINVAL;
+	up_read(&ctx->lock);
+	if (ret)
+		return ret;
+
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &vhost_shmem_vm_ops;
+	return 0;
+}
+
+static long vhost_shmem_get_info(void __user *argp)
+{
+	struct vhost_shmem_info info;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (info.flags || memchr_inv(info.reserved, 0, sizeof(info.reserved)))
+		return -EINVAL;
+
+	info.api_version = VHOST_SHMEM_API_VERSION;
+	info.features = 0;
+	info.max_regions = min_t(unsigned int, READ_ONCE(max_regions),
+				 VHOST_SHMEM_NR_SHMIDS);
+	info.max_mappings = READ_ONCE(max_mappings);
+	info.max_region_size = VHOST_SHMEM_MAX_REGION_SIZE;
+	info.page_size = PAGE_SIZE;
+
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long vhost_shmem_region_create(struct vhost_shmem_ctx *ctx,
+				      void __user *argp)
+{
+	struct vhost_shmem_region_create __user *uarg = argp;
+	struct vhost_shmem_region_create args;
+	struct vhost_shmem_region *region;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (memchr_inv(args.pad, 0, sizeof(args.pad)) || args.flags ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	if (!args.size || !PAGE_ALIGNED(args.size) ||
+	    args.size > VHOST_SHMEM_MAX_REGION_SIZE)
+		return -EINVAL;
+
+	/*
+	 * The offset depends on the shmid alone: report it before the region
+	 * exists, so that a failing copy leaves nothing behind.
+	 */
+	if (put_user(vhost_shmem_region_offset(args.shmid), &uarg->mmap_offset))
+		return -EFAULT;
+
+	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
+	if (!region)
+		return -ENOMEM;
+	region->shmid = args.shmid;
+	region->npages = args.size >> PAGE_SHIFT;
+	mt_init(&region->mappings);
+
+	down_write(&ctx->lock);
+	if (ctx->regions[args.shmid]) {
+		ret = -EEXIST;
+		goto err_unlock;
+	}
+	if (ctx->nr_regions >= READ_ONCE(max_regions)) {
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	ctx->regions[args.shmid] = region;
+	ctx->nr_regions++;
+	up_write(&ctx->lock);
+	return 0;
+
+err_unlock:
+	up_write(&ctx->lock);
+	kfree(region);
+	return ret;
+}
+
+static long vhost_shmem_region_destroy(struct vhost_shmem_ctx *ctx,
+				       void __user *argp)
+{
+	struct vhost_shmem_region_destroy args;
+	struct vhost_shmem_region *region;
+	LIST_HEAD(dispose);
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (memchr_inv(args.pad, 0, sizeof(args.pad)) || args.flags ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+
+	down_write(&ctx->lock);
+	region = ctx->regions[args.shmid];
+	if (!region) {
+		up_write(&ctx->lock);
+		return -ENOENT;
+	}
+	vhost_shmem_region_remove(ctx, region, &dispose);
+	up_write(&ctx->lock);
+
+	vhost_shmem_dispose(&dispose);
+	kfree(region);
+	return 0;
+}
+
+/*
+ * Check that @file may back a mapping: a regular shmem file (memfd, tmpfs),
+ * readable, writable and not sealed against writes if @writable, and at
+ * least @end bytes long.
+ */
+static int vhost_shmem_check_file(struct file *file, bool writable, u64 end)
+{
+	struct inode *inode = file_inode(file);
+
+	if (!S_ISREG(inode->i_mode) || !shmem_file(file))
+		return -ENODEV;
+	if (!(file->f_mode & FMODE_READ))
+		return -EACCES;
+	if (writable) {
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EACCES;
+		/* F_SEAL_WRITE itself is caught by mapping_map_writable(). */
+		if (READ_ONCE(SHMEM_I(inode)->seals) & F_SEAL_FUTURE_WRITE)
+			return -EPERM;
+	}
+	if (end > i_size_read(inode))
+		return -EINVAL;
+	return 0;
+}
+
+static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
+{
+	struct vhost_shmem_region *region;
+	struct vhost_shmem_mapping *map;
+	struct vhost_shmem_map args;
+	pgoff_t first, npages;
+	struct file *file;
+	bool writable;
+	u64 fd_end;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (memchr_inv(args.pad, 0, sizeof(args.pad)) ||
+	    (args.flags & ~VHOST_SHMEM_MAP_F_RW) ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	if (!vhost_shmem_range_valid(args.shm_offset, args.len) ||
+	    !vhost_shmem_range_valid(args.fd_offset, args.len))
+		return -EINVAL;
+	writable = args.flags & VHOST_SHMEM_MAP_F_RW;
+	fd_end = args.fd_offset + args.len;
+	first = args.shm_offset >> PAGE_SHIFT;
+	npages = args.len >> PAGE_SHIFT;
+
+	file = fget(args.fd);
+	if (!file)
+		return -EBADF;
+	ret = vhost_shmem_check_file(file, writable, fd_end);
+	if (ret)
+		goto err_fput;
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map) {
+		ret = -ENOMEM;
+		goto err_fput;
+	}
+	map->first = first;
+	map->npages = npages;
+	map->file = file;
+	map->pgoff = args.fd_offset >> PAGE_SHIFT;
+	map->writable = writable;
+	xa_init(&map->pages);
+
+	if (writable) {
+		ret = mapping_map_writable(file->f_mapping);
+		if (ret)
+			goto err_free_map;
+	}
+
+	down_write(&ctx->lock);
+	region = ctx->regions[args.shmid];
+	if (!region) {
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	if (first >= region->npages || npages > region->npages - first) {
+		ret = -EINVAL;
+		goto err_unlock;
+	}
+	if (region->nr_mappings >= READ_ONCE(max_mappings)) {
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	/* Fails with -EEXIST if any page of the range is already mapped. */
+	ret = mtree_insert_range(&region->mappings, first, first + npages - 1,
+				 map, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_unlock;
+	region->nr_mappings++;
+	up_write(&ctx->lock);
+	return 0;
+
+err_unlock:
+	up_write(&ctx->lock);
+	if (writable)
+		mapping_unmap_writable(file->f_mapping);
+err_free_map:
+	kfree(map);
+err_fput:
+	fput(file);
+	return ret;
+}
+
+static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
+{
+	struct vhost_shmem_region *region;
+	struct vhost_shmem_mapping *map;
+	struct vhost_shmem_unmap args;
+	pgoff_t first, npages;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (memchr_inv(args.pad, 0, sizeof(args.pad)) || args.flags ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+	if (!vhost_shmem_range_valid(args.shm_offset, args.len))
+		return -EINVAL;
+	first = args.shm_offset >> PAGE_SHIFT;
+	npages = args.len >> PAGE_SHIFT;
+
+	down_write(&ctx->lock);
+	region = ctx->regions[args.shmid];
+	map = region ? mtree_load(&region->mappings, first) : NULL;
+	if (!map || map->first != first || map->npages != npages) {
+		up_write(&ctx->lock);
+		return -ENOENT;
+	}
+	mtree_erase(&region->mappings, first);
+	region->nr_mappings--;
+	vhost_shmem_zap(ctx, region, first, npages);
+	up_write(&ctx->lock);
+
+	vhost_shmem_mapping_free(map);
+	return 0;
+}
+
+static long vhost_shmem_reset(struct vhost_shmem_ctx *ctx)
+{
+	unsigned int shmid;
+	LIST_HEAD(dispose);
+
+	down_write(&ctx->lock);
+	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++)
+		if (ctx->regions[shmid])
+			vhost_shmem_region_clear(ctx, ctx->regions[shmid],
+						 &dispose);
+	up_write(&ctx->lock);
+
+	vhost_shmem_dispose(&dispose);
+	return 0;
+}
+
+static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct vhost_shmem_ctx *ctx = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case VHOST_SHMEM_GET_INFO:
+		return vhost_shmem_get_info(argp);
+	case VHOST_SHMEM_REGION_CREATE:
+		return vhost_shmem_region_create(ctx, argp);
+	case VHOST_SHMEM_REGION_DESTROY:
+		return vhost_shmem_region_destroy(ctx, argp);
+	case VHOST_SHMEM_MAP:
+		return vhost_shmem_map(ctx, argp);
+	case VHOST_SHMEM_UNMAP:
+		return vhost_shmem_unmap(ctx, argp);
+	case VHOST_SHMEM_RESET:
+		return vhost_shmem_reset(ctx);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int vhost_shmem_open(struct inode *inode, struct file *file)
+{
+	struct vhost_shmem_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	init_rwsem(&ctx->lock);
+
+	ctx->inode = alloc_anon_inode(vhost_shmem_mnt->mnt_sb);
+	if (IS_ERR(ctx->inode)) {
+		ret = PTR_ERR(ctx->inode);
+		goto err_free_ctx;
+	}
+
+	file->f_mapping = ctx->inode->i_mapping;
+	file->private_data = ctx;
+	return 0;
+
+err_free_ctx:
+	kfree(ctx);
+	return ret;
+}
+
+/* Runs when the last window is gone too: every VMA holds the file. */
+static int vhost_shmem_release(struct inode *inode, struct file *file)
+{
+	struct vhost_shmem_ctx *ctx = file->private_data;
+	struct vhost_shmem_region *region;
+	unsigned int shmid;
+	LIST_HEAD(dispose);
+
+	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++) {
+		down_write(&ctx->lock);
+		region = ctx->regions[shmid];
+		if (region)
+			vhost_shmem_region_remove(ctx, region, &dispose);
+		up_write(&ctx->lock);
+
+		vhost_shmem_dispose(&dispose);
+		INIT_LIST_HEAD(&dispose);
+		kfree(region);
+	}
+	iput(ctx->inode);
+	kfree(ctx);
+	return 0;
+}
+
+static const struct file_operations vhost_shmem_fops = {
+	.owner = THIS_MODULE,
+	.open = vhost_shmem_open,
+	.release = vhost_shmem_release,
+	.unlocked_ioctl = vhost_shmem_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = vhost_shmem_mmap,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vhost_shmem_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vhost-shmem",
+	.fops = &vhost_shmem_fops,
+};
+
+static int vhost_shmem_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VHOST_SHMEM_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type vhost_shmem_fs_type = {
+	.name = "vhost_shmem",
+	.owner = THIS_MODULE,
+	.init_fs_context = vhost_shmem_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static int __init vhost_shmem_init(void)
+{
+	int ret;
+
+	vhost_shmem_mnt = kern_mount(&vhost_shmem_fs_type);
+	if (IS_ERR(vhost_shmem_mnt)) {
+		ret = PTR_ERR(vhost_shmem_mnt);
+		pr_err("cannot mount the inode pseudo filesystem: %d\n", ret);
+		return ret;
+	}
+
+	ret = misc_register(&vhost_shmem_misc);
+	if (ret) {
+		pr_err("cannot register /dev/%s: %d\n", vhost_shmem_misc.name,
+		       ret);
+		goto err_unmount;
+	}
+	return 0;
+
+err_unmount:
+	kern_unmount(vhost_shmem_mnt);
+	return ret;
+}
+
+static void __exit vhost_shmem_exit(void)
+{
+	misc_deregister(&vhost_shmem_misc);
+	kern_unmount(vhost_shmem_mnt);
+}
+
+module_init(vhost_shmem_init);
+module_exit(vhost_shmem_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The vhost-shmem authors");
+MODULE_DESCRIPTION("Kernel backing for VIRTIO Shared Memory Regions of vhost-user devices");
