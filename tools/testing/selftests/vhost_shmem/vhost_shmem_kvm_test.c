@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-shmem with a real KVM guest: the window is registered once as a
+ * memory slot, and the guest sees every MAP and UNMAP through it.
+ */
+#include "vshm_test_util.h"
+#include "vshm_guest.h"
+
+#include "kselftest_harness.h"
+
+#define SHMID		0
+#define REGION_SIZE	VSHM_GUEST_WINDOW_MAX
+
+FIXTURE(guest) {
+	int dev;
+	void *win;
+	struct vshm_guest g;
+	int a, b;
+};
+
+FIXTURE_SETUP(guest)
+{
+	uint64_t off;
+	int ret;
+
+	self->win = MAP_FAILED;
+	self->dev = -1;
+	self->a = -1;
+	self->b = -1;
+	ret = vshm_guest_create(&self->g);
+	if (ret == -ENOENT)
+		SKIP(return, "/dev/kvm missing");
+	ASSERT_EQ(0, ret) TH_LOG("creating the guest: %s", strerror(-ret));
+
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE, &off));
+	self->win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->dev, off);
+	ASSERT_NE(MAP_FAILED, self->win);
+	/* The one and only memory slot change for the window. */
+	ASSERT_EQ(0, vshm_guest_add_window(&self->g, self->win, REGION_SIZE));
+
+	self->a = memfd_pattern(0xa, 4 * PAGE, 0);
+	self->b = memfd_pattern(0xb, 4 * PAGE, 0);
+	ASSERT_LE(0, self->a);
+	ASSERT_LE(0, self->b);
+}
+
+FIXTURE_TEARDOWN(guest)
+{
+	if (self->a >= 0)
+		close(self->a);
+	if (self->b >= 0)
+		close(self->b);
+	vshm_guest_destroy(&self->g);
+	if (self->win != MAP_FAILED)
+		munmap(self->win, REGION_SIZE);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+TEST_F(guest, reads_file_bytes)
+{
+	uint32_t v;
+	int i;
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->a, PAGE, 2 * PAGE,
+			      2 * PAGE, VHOST_SHMEM_MAP_F_RW));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, vshm_guest_read32(&self->g, (2 + i) * PAGE + 12,
+					       &v));
+		EXPECT_EQ(pattern(0xa, (1 + i) * PAGE + 12), v);
+	}
+}
+
+TEST_F(guest, writes_reach_file)
+{
+	uint32_t v;
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->a, 0, 0, 4 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	/* First touch by a write, and a write after a read. */
+	ASSERT_EQ(0, vshm_guest_write32(&self->g, 3 * PAGE + 8, 0xc0ffee01));
+	EXPECT_EQ(0xc0ffee01, file_read32(self->a, 3 * PAGE + 8));
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, PAGE, &v));
+	EXPECT_EQ(pattern(0xa, PAGE), v);
+	ASSERT_EQ(0, vshm_guest_write32(&self->g, PAGE, 0xc0ffee02));
+	EXPECT_EQ(0xc0ffee02, file_read32(self->a, PAGE));
+	/* The VMM's window sees the guest's write too. */
+	ASSERT_EQ(0, probe_read(self->win, PAGE, &v));
+	EXPECT_EQ(0xc0ffee02, v);
+}
+
+TEST_F(guest, hole_fails_kvm_run)
+{
+	uint32_t v;
+
+	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, 5 * PAGE, &v));
+	EXPECT_EQ(-EFAULT, vshm_guest_write32(&self->g, 5 * PAGE, 1));
+}
+
+TEST_F(guest, unmap_then_remap_never_stale)
+{
+	uint32_t v;
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		int fd = round % 2 ? self->b : self->a;
+		uint32_t seed = round % 2 ? 0xb : 0xa;
+
+		ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, PAGE, 2 * PAGE,
+				      VHOST_SHMEM_MAP_F_RW));
+		ASSERT_EQ(0, vshm_guest_read32(&self->g, PAGE + 64, &v));
+		EXPECT_EQ(pattern(seed, 64), v);
+		ASSERT_EQ(0, vshm_guest_read32(&self->g, 2 * PAGE + 64, &v));
+		EXPECT_EQ(pattern(seed, PAGE + 64), v);
+
+		ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, PAGE, 2 * PAGE));
+		/* The guest no longer reaches the old pages. */
+		EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, PAGE + 64, &v));
+		EXPECT_EQ(-EFAULT, vshm_guest_write32(&self->g, 2 * PAGE, 7));
+	}
+	EXPECT_EQ(pattern(0xa, PAGE), file_read32(self->a, PAGE));
+}
+
+TEST_F(guest, reset_unmaps_for_the_guest)
+{
+	uint32_t v;
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->a, 0, 0, PAGE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->b, 0, 8 * PAGE, PAGE, 0));
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, 0, &v));
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, 8 * PAGE, &v));
+	ASSERT_EQ(0, vshm_reset(self->dev));
+	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, 0, &v));
+	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, 8 * PAGE, &v));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->b, 0, 0, PAGE, 0));
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, 0, &v));
+	EXPECT_EQ(pattern(0xb, 0), v);
+}
+
+/*
+ * A guest store to a read-only mapping does not reach the file.  KVM treats
+ * the page like a read-only memory slot: the store exits to the VMM as
+ * KVM_EXIT_MMIO.
+ */
+TEST_F(guest, read_only_mapping_stays_read_only)
+{
+	uint32_t v;
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->a, 0, 0, 2 * PAGE, 0));
+	/* A store as first touch, and a store after a read. */
+	EXPECT_EQ(KVM_EXIT_MMIO, vshm_guest_write32(&self->g, 16, 0xbad));
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, PAGE + 16, &v));
+	EXPECT_EQ(pattern(0xa, PAGE + 16), v);
+	EXPECT_EQ(KVM_EXIT_MMIO, vshm_guest_write32(&self->g, PAGE + 16, 0xbad));
+	EXPECT_EQ(pattern(0xa, 16), file_read32(self->a, 16));
+	EXPECT_EQ(pattern(0xa, PAGE + 16), file_read32(self->a, PAGE + 16));
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, 16, &v));
+	EXPECT_EQ(pattern(0xa, 16), v);
+}
+
+TEST_HARNESS_MAIN

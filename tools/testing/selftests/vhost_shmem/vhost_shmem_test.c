@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-shmem ABI selftests: the ioctls, the window and its faults, as a
+ * VMM sees them.
+ */
+#include "vshm_test_util.h"
+
+#include <sys/inotify.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+#define SHMID		3
+#define REGION_PAGES	16
+#define REGION_SIZE	(REGION_PAGES * PAGE)
+
+FIXTURE(vshm) {
+	int dev;
+	uint64_t mmap_offset;
+	void *win;
+};
+
+FIXTURE_SETUP(vshm)
+{
+	self->win = MAP_FAILED;
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE,
+					&self->mmap_offset));
+	self->win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->dev, self->mmap_offset);
+	ASSERT_NE(MAP_FAILED, self->win);
+}
+
+FIXTURE_TEARDOWN(vshm)
+{
+	if (self->win != MAP_FAILED)
+		munmap(self->win, REGION_SIZE);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/* Every word of [@off, @off + @len) of the window holds pattern(@seed). */
+static bool window_matches(void *win, uint64_t off, uint64_t len,
+			   uint32_t seed, uint64_t fd_offset)
+{
+	uint64_t i;
+	uint32_t v;
+
+	for (i = 0; i < len; i += 4)
+		if (probe_read(win, off + i, &v) ||
+		    v != pattern(seed, fd_offset + i))
+			return false;
+	return true;
+}
+
+TEST(info)
+{
+	struct vhost_shmem_info info = { 0 };
+	int dev = vshm_open();
+
+	if (dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing");
+	ASSERT_LE(0, dev);
+
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
+	EXPECT_EQ(VHOST_SHMEM_API_VERSION, info.api_version);
+	EXPECT_EQ(0, info.features);
+	EXPECT_EQ(getpagesize(), info.page_size);
+	EXPECT_LE(1, info.max_regions);
+	EXPECT_GE(256, info.max_regions);
+	EXPECT_LE(1, info.max_mappings);
+	EXPECT_LE(1ULL << 30, info.max_region_size);
+
+	memset(&info, 0, sizeof(info));
+	info.flags = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
+	memset(&info, 0, sizeof(info));
+	info.reserved[3] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
+	EXPECT_EQ(-EFAULT, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, NULL));
+
+	/* An unknown command of our block, and one of plain vhost. */
+	EXPECT_EQ(-ENOTTY, vshm_ioctl(dev, _IO(VHOST_SHMEM_TYPE, 0xEF), NULL));
+	EXPECT_EQ(-ENOTTY, vshm_ioctl(dev, _IO(VHOST_SHMEM_TYPE, 0x01), NULL));
+	close(dev);
+}
+
+TEST(region_lifecycle)
+{
+	struct vhost_shmem_region_create rc;
+	struct vhost_shmem_region_destroy rd;
+	uint64_t off0, off7, again;
+	int dev = vshm_open();
+
+	if (dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing");
+	ASSERT_LE(0, dev);
+
+	ASSERT_EQ(0, vshm_region_create(dev, 0, PAGE, &off0));
+	ASSERT_EQ(0, vshm_region_create(dev, 7, 2 * PAGE, &off7));
+	EXPECT_NE(off0, off7);
+	EXPECT_EQ(0, off7 % PAGE);
+	EXPECT_EQ(-EEXIST, vshm_region_create(dev, 7, PAGE, NULL));
+	EXPECT_EQ(0, vshm_region_destroy(dev, 7));
+	EXPECT_EQ(-ENOENT, vshm_region_destroy(dev, 7));
+	ASSERT_EQ(0, vshm_region_create(dev, 7, 4 * PAGE, &again));
+	EXPECT_EQ(off7, again);
+	EXPECT_EQ(0, vshm_region_create(dev, 255, PAGE, NULL));
+
+	/* Sizes: zero, unaligned, too large. */
+	EXPECT_EQ(-EINVAL, vshm_region_create(dev, 9, 0, NULL));
+	EXPECT_EQ(-EINVAL, vshm_region_create(dev, 9, PAGE + 1, NULL));
+	EXPECT_EQ(-EINVAL, vshm_region_create(dev, 9, 1ULL << 62, NULL));
+	EXPECT_EQ(-EINVAL, vshm_region_create(dev, 9, ~0ULL & ~(PAGE - 1),
+					      NULL));
+
+	/* Padding, flags and reserved fields must be zero. */
+	memset(&rc, 0, sizeof(rc));
+	rc.shmid = 9;
+	rc.size = PAGE;
+	rc.pad[2] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	rc.pad[2] = 0;
+	rc.flags = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	rc.flags = 0;
+	rc.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	EXPECT_EQ(-EFAULT, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, NULL));
+	/* None of the failures created region 9. */
+	EXPECT_EQ(-ENOENT, vshm_region_destroy(dev, 9));
+
+	memset(&rd, 0, sizeof(rd));
+	rd.shmid = 0;
+	rd.flags = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd));
+	rd.flags = 0;
+	rd.reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd));
+	EXPECT_EQ(0, vshm_region_destroy(dev, 0));
+	close(dev);
+}
+
+TEST_F(vshm, window_mmap)
+{
+	void *p;
+
+	/* Private mappings of a PFN window cannot be copied on write. */
+	p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, self->dev,
+		 self->mmap_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Beyond the region, and where no region is. */
+	p = mmap(NULL, REGION_SIZE + PAGE, PROT_READ, MAP_SHARED, self->dev,
+		 self->mmap_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->dev,
+		 self->mmap_offset + REGION_SIZE);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->dev, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+
+	/* A part of the window is fine, and cannot be grown by mremap. */
+	p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, self->dev,
+		 self->mmap_offset + 14 * PAGE);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(MAP_FAILED, mremap(p, 2 * PAGE, 3 * PAGE, 0));
+	EXPECT_EQ(0, munmap(p, 2 * PAGE));
+}
+
+TEST_F(vshm, map_rw_reads_and_writes)
+{
+	uint32_t v;
+	int fd;
+
+	fd = memfd_pattern(1, 8 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	/* File pages 2..5 at region pages 4..7. */
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 2 * PAGE, 4 * PAGE,
+			      4 * PAGE, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, 4 * PAGE, 1, 2 * PAGE));
+
+	/* Window writes land in the file, file writes show in the window. */
+	ASSERT_EQ(0, probe_write(self->win, 5 * PAGE + 8, 0xfeedf00d));
+	EXPECT_EQ(0xfeedf00d, file_read32(fd, 3 * PAGE + 8));
+	v = 0x12345678;
+	ASSERT_EQ(sizeof(v), pwrite(fd, &v, sizeof(v), 2 * PAGE + 16));
+	ASSERT_EQ(0, probe_read(self->win, 4 * PAGE + 16, &v));
+	EXPECT_EQ(0x12345678, v);
+
+	/* Pages around the mapping are holes. */
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 3 * PAGE, &v));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 8 * PAGE, &v));
+	close(fd);
+}
+
+TEST_F(vshm, hole_faults)
+{
+	uint32_t v;
+
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 0, &v));
+	EXPECT_EQ(SIGBUS, probe_write(self->win, REGION_SIZE - 4, 1));
+}
+
+TEST_F(vshm, map_ro_write_faults)
+{
+	int fd, rofd;
+	char path[64];
+	uint32_t v;
+
+	fd = memfd_pattern(2, 2 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
+	EXPECT_TRUE(window_matches(self->win, 0, 2 * PAGE, 2, 0));
+	/* A write faults, whether the page was read first or not. */
+	EXPECT_EQ(SIGBUS, probe_write(self->win, 8, 0xdead));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
+	EXPECT_EQ(SIGBUS, probe_write(self->win, PAGE + 8, 0xdead));
+	EXPECT_EQ(pattern(2, 8), file_read32(fd, 8));
+	EXPECT_EQ(pattern(2, PAGE + 8), file_read32(fd, PAGE + 8));
+	ASSERT_EQ(0, probe_read(self->win, PAGE + 8, &v));
+	EXPECT_EQ(pattern(2, PAGE + 8), v);
+
+	/* A read-only descriptor is enough for a read-only mapping. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	rofd = open(path, O_RDONLY);
+	ASSERT_LE(0, rofd);
+	EXPECT_EQ(0, vshm_map(self->dev, SHMID, rofd, 0, 4 * PAGE, PAGE, 0));
+	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, PAGE, 2, 0));
+	close(rofd);
+	close(fd);
+}
+
+TEST_F(vshm, unmap_faults_and_remap_shows_new_file)
+{
+	int a, b;
+	uint32_t v;
+
+	a = memfd_pattern(10, 4 * PAGE, 0);
+	b = memfd_pattern(20, 4 * PAGE, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, a, 0, 8 * PAGE, 4 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	EXPECT_TRUE(window_matches(self->win, 8 * PAGE, 4 * PAGE, 10, 0));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 8 * PAGE, 4 * PAGE));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 8 * PAGE, &v));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 11 * PAGE + 4092, &v));
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, b, 0, 8 * PAGE, 4 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	EXPECT_TRUE(window_matches(self->win, 8 * PAGE, 4 * PAGE, 20, 0));
+	close(a);
+	close(b);
+}
+
+TEST_F(vshm, map_invalid)
+{
+	struct vhost_shmem_map m;
+	int fd, sealed, rofd, opath, pipefd[2], devnull, dir;
+	char path[64];
+	uint32_t v;
+
+	fd = memfd_pattern(3, 4 * PAGE, MFD_ALLOW_SEALING);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 4 * PAGE, 2 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+
+	/* Overlaps, from either side or inside; adjacent ranges are fine. */
+	EXPECT_EQ(-EEXIST, vshm_map(self->dev, SHMID, fd, 0, 3 * PAGE,
+				    2 * PAGE, 0));
+	EXPECT_EQ(-EEXIST, vshm_map(self->dev, SHMID, fd, 0, 5 * PAGE,
+				    2 * PAGE, 0));
+	EXPECT_EQ(-EEXIST, vshm_map(self->dev, SHMID, fd, 0, 4 * PAGE,
+				    PAGE, 0));
+	EXPECT_EQ(-EEXIST, vshm_map(self->dev, SHMID, fd, 0, 2 * PAGE,
+				    4 * PAGE, 0));
+	EXPECT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 6 * PAGE, PAGE, 0));
+	EXPECT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 3 * PAGE, PAGE, 0));
+
+	/* Geometry. */
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, 0, 0));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE + 1,
+				    PAGE, 0));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 1, 8 * PAGE,
+				    PAGE, 0));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE,
+				    PAGE + 512, 0));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 15 * PAGE,
+				    2 * PAGE, 0));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, REGION_SIZE,
+				    PAGE, 0));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, ~0ULL & ~(PAGE - 1),
+				    2 * PAGE, 0));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, ~0ULL & ~(PAGE - 1),
+				    8 * PAGE, 2 * PAGE, 0));
+	/* Beyond the end of the file. */
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 3 * PAGE, 8 * PAGE,
+				    2 * PAGE, 0));
+
+	/* Flags, padding and reserved fields. */
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, PAGE,
+				    1ULL << 1));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, PAGE,
+				    1ULL << 63));
+	memset(&m, 0, sizeof(m));
+	m.shmid = SHMID;
+	m.fd = fd;
+	m.shm_offset = 8 * PAGE;
+	m.len = PAGE;
+	m.pad[1] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_MAP, &m));
+	m.pad[1] = 0;
+	m.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_MAP, &m));
+	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_MAP, NULL));
+
+	/* No such region. */
+	EXPECT_EQ(-ENOENT, vshm_map(self->dev, SHMID + 1, fd, 0, 0, PAGE, 0));
+
+	/* Descriptors. */
+	EXPECT_EQ(-EBADF, vshm_map(self->dev, SHMID, -1, 0, 8 * PAGE, PAGE, 0));
+	EXPECT_EQ(-EBADF, vshm_map(self->dev, SHMID, 1000000, 0, 8 * PAGE,
+				   PAGE, 0));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	opath = open(path, O_PATH);
+	ASSERT_LE(0, opath);
+	EXPECT_EQ(-EBADF, vshm_map(self->dev, SHMID, opath, 0, 8 * PAGE,
+				   PAGE, 0));
+	rofd = open(path, O_RDONLY);
+	ASSERT_LE(0, rofd);
+	EXPECT_EQ(-EACCES, vshm_map(self->dev, SHMID, rofd, 0, 8 * PAGE, PAGE,
+				    VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, pipe(pipefd));
+	EXPECT_EQ(-ENODEV, vshm_map(self->dev, SHMID, pipefd[0], 0, 8 * PAGE,
+				    PAGE, 0));
+	devnull = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, devnull);
+	EXPECT_EQ(-ENODEV, vshm_map(self->dev, SHMID, devnull, 0, 8 * PAGE,
+				    PAGE, 0));
+	EXPECT_EQ(-ENODEV, vshm_map(self->dev, SHMID, self->dev, 0, 8 * PAGE,
+				    PAGE, 0));
+	dir = open("/dev/shm", O_RDONLY | O_DIRECTORY);
+	if (dir < 0)
+		dir = open("/tmp", O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, dir);
+	EXPECT_EQ(-ENODEV, vshm_map(self->dev, SHMID, dir, 0, 8 * PAGE,
+				    PAGE, 0));
+
+	/* A file sealed against writes maps read-only only. */
+	sealed = memfd_pattern(4, PAGE, MFD_ALLOW_SEALING);
+	ASSERT_LE(0, sealed);
+	ASSERT_EQ(0, fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE));
+	EXPECT_EQ(-EPERM, vshm_map(self->dev, SHMID, sealed, 0, 8 * PAGE, PAGE,
+				   VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, vshm_map(self->dev, SHMID, sealed, 0, 8 * PAGE, PAGE, 0));
+	EXPECT_TRUE(window_matches(self->win, 8 * PAGE, PAGE, 4, 0));
+
+	/* Nothing failed half-way: exactly the four mappings exist. */
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 9 * PAGE, &v));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 8 * PAGE, PAGE));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 6 * PAGE, PAGE));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 4 * PAGE, 2 * PAGE));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 3 * PAGE, PAGE));
+	for (v = 0; v < REGION_PAGES; v++) {
+		uint32_t x;
+
+		EXPECT_EQ(SIGBUS, probe_read(self->win, v * PAGE, &x));
+	}
+
+	close(dir);
+	close(devnull);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(rofd);
+	close(opath);
+	close(sealed);
+	close(fd);
+}
+
+TEST_F(vshm, unmap_invalid)
+{
+	struct vhost_shmem_unmap u;
+	int fd;
+
+	fd = memfd_pattern(5, 4 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 2 * PAGE, 2 * PAGE, 0));
+
+	/* Part of one, both at once, a hole, unaligned, another region. */
+	EXPECT_EQ(-ENOENT, vshm_unmap(self->dev, SHMID, 0, PAGE));
+	EXPECT_EQ(-ENOENT, vshm_unmap(self->dev, SHMID, PAGE, PAGE));
+	EXPECT_EQ(-ENOENT, vshm_unmap(self->dev, SHMID, 0, 4 * PAGE));
+	EXPECT_EQ(-ENOENT, vshm_unmap(self->dev, SHMID, 0, 3 * PAGE));
+	EXPECT_EQ(-ENOENT, vshm_unmap(self->dev, SHMID, 8 * PAGE, PAGE));
+	EXPECT_EQ(-ENOENT, vshm_unmap(self->dev, SHMID, REGION_SIZE, PAGE));
+	EXPECT_EQ(-ENOENT, vshm_unmap(self->dev, SHMID + 1, 0, 2 * PAGE));
+	EXPECT_EQ(-EINVAL, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE + 1));
+	EXPECT_EQ(-EINVAL, vshm_unmap(self->dev, SHMID, 1, 2 * PAGE));
+	EXPECT_EQ(-EINVAL, vshm_unmap(self->dev, SHMID, 0, 0));
+	EXPECT_EQ(-EINVAL, vshm_unmap(self->dev, SHMID, ~0ULL & ~(PAGE - 1),
+				      2 * PAGE));
+	memset(&u, 0, sizeof(u));
+	u.shmid = SHMID;
+	u.len = 2 * PAGE;
+	u.flags = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_UNMAP, &u));
+	u.flags = 0;
+	u.pad[0] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_UNMAP, &u));
+	u.pad[0] = 0;
+	u.reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_UNMAP, &u));
+
+	/* Nothing changed. */
+	EXPECT_TRUE(window_matches(self->win, 0, 2 * PAGE, 5, 0));
+	EXPECT_TRUE(window_matches(self->win, 2 * PAGE, 2 * PAGE, 5, 0));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 2 * PAGE, 2 * PAGE));
+	close(fd);
+}
+
+TEST_F(vshm, reset_unmaps_all_keeps_regions)
+{
+	uint64_t off;
+	void *win2;
+	uint32_t v;
+	int fd;
+
+	fd = memfd_pattern(6, 2 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_region_create(self->dev, 0, 2 * PAGE, &off));
+	win2 = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, self->dev, off);
+	ASSERT_NE(MAP_FAILED, win2);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 6 * PAGE, PAGE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, 0, fd, PAGE, 0, PAGE, 0));
+	EXPECT_TRUE(window_matches(self->win, 0, 2 * PAGE, 6, 0));
+	EXPECT_TRUE(window_matches(win2, 0, PAGE, 6, PAGE));
+
+	ASSERT_EQ(0, vshm_reset(self->dev));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 0, &v));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 6 * PAGE, &v));
+	EXPECT_EQ(SIGBUS, probe_read(win2, 0, &v));
+	EXPECT_EQ(-ENOENT, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
+
+	/* The regions and windows are still there. */
+	EXPECT_EQ(-EEXIST, vshm_region_create(self->dev, 0, PAGE, NULL));
+	EXPECT_EQ(-EEXIST, vshm_region_create(self->dev, SHMID, PAGE, NULL));
+	ASSERT_EQ(0, vshm_map(self->dev, 0, fd, 0, PAGE, PAGE, 0));
+	EXPECT_TRUE(window_matches(win2, PAGE, PAGE, 6, 0));
+	EXPECT_EQ(0, vshm_reset(self->dev));
+	EXPECT_EQ(0, vshm_reset(self->dev));
+	munmap(win2, 2 * PAGE);
+	close(fd);
+}
+
+TEST_F(vshm, destroy_unmaps_region)
+{
+	uint32_t v;
+	int fd;
+
+	fd = memfd_pattern(7, PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, PAGE, PAGE, 0));
+	EXPECT_TRUE(window_matches(self->win, PAGE, PAGE, 7, 0));
+	ASSERT_EQ(0, vshm_region_destroy(self->dev, SHMID));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, PAGE, &v));
+	EXPECT_EQ(-ENOENT, vshm_map(self->dev, SHMID, fd, 0, PAGE, PAGE, 0));
+
+	/* The old window reaches a new region with the same shmid. */
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE, NULL));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, PAGE, &v));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, PAGE, PAGE, 0));
+	EXPECT_TRUE(window_matches(self->win, PAGE, PAGE, 7, 0));
+	close(fd);
+}
+
+TEST_F(vshm, write_seal_refused_while_mapped_rw)
+{
+	int fd;
+
+	fd = memfd_pattern(8, PAGE, MFD_ALLOW_SEALING);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(-1, fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, PAGE));
+	EXPECT_EQ(0, fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	close(fd);
+}
+
+TEST_F(vshm, fork_inherits_window_and_unmap_zaps_child)
+{
+	int fd, to_child[2], to_parent[2], status;
+	pid_t pid;
+	char c;
+
+	fd = memfd_pattern(9, PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, PAGE, 0));
+	ASSERT_TRUE(window_matches(self->win, 0, PAGE, 9, 0));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint32_t v;
+		int ok;
+
+		/* The child sees the mapping, then waits for the unmap. */
+		ok = !probe_read(self->win, 0, &v) && v == pattern(9, 0);
+		if (write(to_parent[1], "r", 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		ok = ok && probe_read(self->win, 0, &v) == SIGBUS;
+		_exit(ok ? 0 : 1);
+	}
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, PAGE));
+	ASSERT_EQ(1, write(to_child[1], "u", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+	close(fd);
+}
+
+TEST(contexts_are_isolated)
+{
+	uint64_t off_a, off_b;
+	int a, b, fd;
+	void *win_b;
+	uint32_t v;
+
+	a = vshm_open();
+	if (a < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing");
+	b = vshm_open();
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	fd = memfd_pattern(11, PAGE, 0);
+	ASSERT_LE(0, fd);
+
+	ASSERT_EQ(0, vshm_region_create(a, 0, PAGE, &off_a));
+	ASSERT_EQ(0, vshm_region_create(b, 0, PAGE, &off_b));
+	ASSERT_EQ(0, vshm_map(a, 0, fd, 0, 0, PAGE, 0));
+	win_b = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, b, off_b);
+	ASSERT_NE(MAP_FAILED, win_b);
+	EXPECT_EQ(SIGBUS, probe_read(win_b, 0, &v));
+	EXPECT_EQ(-ENOENT, vshm_unmap(b, 0, 0, PAGE));
+	EXPECT_EQ(0, vshm_reset(b));
+	EXPECT_EQ(0, vshm_unmap(a, 0, 0, PAGE));
+	munmap(win_b, PAGE);
+	close(fd);
+	close(b);
+	close(a);
+}
+
+/* Watch for the moment the kernel drops the last reference of @fd's file. */
+static int watch_release(int fd)
+{
+	char path[64];
+	int in;
+
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (in < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (inotify_add_watch(in, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0) {
+		close(in);
+		return -1;
+	}
+	return in;
+}
+
+/*
+ * Drain @in; returns how many times the watched file was released (last
+ * struct file reference dropped) and sets *@evicted once its inode is gone.
+ */
+static int released(int in, bool *evicted)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	const struct inotify_event *ev;
+	int closes = 0;
+	ssize_t n;
+	char *p;
+
+	n = read(in, buf, sizeof(buf));
+	for (p = buf; n > 0 && p < buf + n; p += sizeof(*ev) + ev->len) {
+		ev = (const struct inotify_event *)p;
+		if (ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))
+			closes++;
+		if ((ev->mask & IN_IGNORED) && evicted)
+			*evicted = true;
+	}
+	return closes;
+}
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	long val = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			sscanf(line + strlen(key), ": %ld", &val);
+	fclose(f);
+	return val;
+}
+
+/*
+ * The back-end may close its descriptor right after MAP; the mapping keeps
+ * the file alive until UNMAP, and no longer.
+ */
+TEST_F(vshm, mapping_holds_file_until_unmap)
+{
+	bool evicted = false;
+	int fd, in;
+
+	fd = memfd_pattern(12, 2 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	in = watch_release(fd);
+	ASSERT_LE(0, in);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(0, released(in, &evicted));
+	EXPECT_TRUE(window_matches(self->win, 0, 2 * PAGE, 12, 0));
+	EXPECT_EQ(0, probe_write(self->win, 4, 1));
+	EXPECT_EQ(0, released(in, &evicted));
+	EXPECT_FALSE(evicted);
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
+	EXPECT_EQ(1, released(in, &evicted));
+	EXPECT_TRUE(evicted);
+	close(in);
+}
+
+/*
+ * Closing the device with live mappings and a live window: the window keeps
+ * working until munmap(), which releases the context, the mapped file and
+ * every page.  Repeated, so that a leak of the pages would add up to far
+ * more than the noise in MemFree.
+ */
+TEST(close_device_with_live_window)
+{
+	const size_t size = 64 << 20;
+	const int rounds = 8;
+	long free_before, free_after;
+	int dev, fd, in, round;
+	volatile uint32_t *w;
+	bool evicted;
+	uint64_t off;
+	size_t i;
+
+	free_before = meminfo_kb("MemFree");
+	ASSERT_LT(0, free_before);
+	for (round = 0; round < rounds; round++) {
+		dev = vshm_open();
+		if (dev < 0 && errno == ENOENT)
+			SKIP(return, VSHM_DEV " missing");
+		ASSERT_LE(0, dev);
+		fd = memfd_pattern(13, size, 0);
+		ASSERT_LE(0, fd);
+		in = watch_release(fd);
+		ASSERT_LE(0, in);
+		ASSERT_EQ(0, vshm_region_create(dev, 1, size, &off));
+		w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+			 off);
+		ASSERT_NE(MAP_FAILED, w);
+		ASSERT_EQ(0, vshm_map(dev, 1, fd, 0, 0, size,
+				      VHOST_SHMEM_MAP_F_RW));
+		close(fd);
+		for (i = 0; i < size / 4; i += PAGE / 4)
+			ASSERT_EQ(pattern(13, i * 4), w[i]);
+
+		evicted = false;
+		ASSERT_EQ(0, close(dev));
+		EXPECT_EQ(pattern(13, size - PAGE), w[(size - PAGE) / 4]);
+		EXPECT_EQ(0, released(in, &evicted));
+		ASSERT_EQ(0, munmap((void *)w, size));
+		EXPECT_EQ(1, released(in, &evicted));
+		EXPECT_TRUE(evicted);
+		close(in);
+	}
+
+	/* 512 MiB went through; MemFree moves by a few tens of MiB anyway. */
+	free_after = meminfo_kb("MemFree");
+	EXPECT_LE(free_before - 64 * 1024, free_after)
+		TH_LOG("MemFree %ld kB before, %ld kB after", free_before,
+		       free_after);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the vhost-shmem selftests: thin ioctl wrappers that
+ * return 0 or -errno, pattern-filled memfds, and probing a window for
+ * faults.
+ */
+#ifndef VSHM_TEST_UTIL_H
+#define VSHM_TEST_UTIL_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/vhost_shmem.h>
+
+#define VSHM_DEV	"/dev/vhost-shmem"
+#define PAGE		4096UL
+
+static inline int vshm_open(void)
+{
+	return open(VSHM_DEV, O_RDWR | O_CLOEXEC);
+}
+
+static inline int vshm_ioctl(int dev, unsigned long cmd, void *arg)
+{
+	return ioctl(dev, cmd, arg) ? -errno : 0;
+}
+
+static inline int vshm_region_create(int dev, uint8_t shmid, uint64_t size,
+				     uint64_t *mmap_offset)
+{
+	struct vhost_shmem_region_create rc = { .shmid = shmid, .size = size };
+	int ret = vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc);
+
+	if (!ret && mmap_offset)
+		*mmap_offset = rc.mmap_offset;
+	return ret;
+}
+
+static inline int vshm_region_destroy(int dev, uint8_t shmid)
+{
+	struct vhost_shmem_region_destroy rd = { .shmid = shmid };
+
+	return vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd);
+}
+
+static inline int vshm_map(int dev, uint8_t shmid, int fd, uint64_t fd_offset,
+			   uint64_t shm_offset, uint64_t len, uint64_t flags)
+{
+	struct vhost_shmem_map m = {
+		.shmid = shmid,
+		.fd = fd,
+		.fd_offset = fd_offset,
+		.shm_offset = shm_offset,
+		.len = len,
+		.flags = flags,
+	};
+
+	return vshm_ioctl(dev, VHOST_SHMEM_MAP, &m);
+}
+
+static inline int vshm_unmap(int dev, uint8_t shmid, uint64_t shm_offset,
+			     uint64_t len)
+{
+	struct vhost_shmem_unmap u = {
+		.shmid = shmid,
+		.shm_offset = shm_offset,
+		.len = len,
+	};
+
+	return vshm_ioctl(dev, VHOST_SHMEM_UNMAP, &u);
+}
+
+static inline int vshm_reset(int dev)
+{
+	return ioctl(dev, VHOST_SHMEM_RESET) ? -errno : 0;
+}
+
+/* The 32-bit word at byte offset @off of a file filled with @seed. */
+static inline uint32_t pattern(uint32_t seed, uint64_t off)
+{
+	return seed * 0x01000193u ^ (uint32_t)(off / 4) * 0x9e3779b9u;
+}
+
+/* A memfd of @size bytes filled with pattern(@seed, ...); -errno on error. */
+static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
+{
+	uint32_t buf[1024];
+	size_t off, i;
+	int fd;
+
+	fd = memfd_create("vshm-test", MFD_CLOEXEC | flags);
+	if (fd < 0 || ftruncate(fd, size))
+		return -errno;
+	for (off = 0; off < size; off += sizeof(buf)) {
+		for (i = 0; i < 1024; i++)
+			buf[i] = pattern(seed, off + i * 4);
+		if (pwrite(fd, buf, sizeof(buf), off) != sizeof(buf))
+			return -errno;
+	}
+	return fd;
+}
+
+static inline uint32_t file_read32(int fd, uint64_t off)
+{
+	uint32_t v = 0;
+
+	if (pread(fd, &v, sizeof(v), off) != sizeof(v))
+		return 0xffffffffu;
+	return v;
+}
+
+static sigjmp_buf probe_env;
+static volatile sig_atomic_t probe_sig;
+
+static void probe_handler(int sig)
+{
+	probe_sig = sig;
+	siglongjmp(probe_env, 1);
+}
+
+/*
+ * Read (or, with @write, store *@val to) the 32-bit word at @addr.  Returns
+ * 0, or the signal the access raised (SIGBUS, SIGSEGV).
+ */
+static inline int probe(volatile uint32_t *addr, bool write, uint32_t *val)
+{
+	struct sigaction sa = { .sa_handler = probe_handler }, obus, osegv;
+	int ret = 0;
+
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	probe_sig = 0;
+	if (sigsetjmp(probe_env, 1)) {
+		ret = probe_sig;
+	} else if (write) {
+		*addr = *val;
+	} else {
+		*val = *addr;
+	}
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	return ret;
+}
+
+static inline int probe_read(void *base, uint64_t off, uint32_t *val)
+{
+	return probe((volatile uint32_t *)((char *)base + off), false, val);
+}
+
+static inline int probe_write(void *base, uint64_t off, uint32_t val)
+{
+	return probe((volatile uint32_t *)((char *)base + off), true, &val);
+}
+
+#endif /* VSHM_TEST_UTIL_H */
