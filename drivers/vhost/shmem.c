@@ -25,6 +25,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
+#include <linux/pagemap.h>
 #include <linux/pseudo_fs.h>
 #include <linux/rwsem.h>
 #include <linux/shmem_fs.h>
@@ -242,14 +243,24 @@ static struct page *vhost_shmem_mapping_page(struct vhost_shmem_mapping *map,
 					     pgoff_t index)
 {
 	struct address_space *mapping = map->file->f_mapping;
+	pgoff_t pgoff = map->pgoff + index;
 	struct page *page, *old;
 
 	page = xa_load(&map->pages, index);
 	if (page)
 		return page;
 
-	page = shmem_read_mapping_page_gfp(mapping, map->pgoff + index,
-					   mapping_gfp_mask(mapping));
+	if (shmem_mapping(mapping)) {
+		/* Fails with -EINVAL beyond the end of the file. */
+		page = shmem_read_mapping_page_gfp(mapping, pgoff,
+						   mapping_gfp_mask(mapping));
+	} else {
+		/* Do not instantiate page cache past a truncation. */
+		if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host),
+					  PAGE_SIZE))
+			return ERR_PTR(-EINVAL);
+		page = read_mapping_page(mapping, pgoff, map->file);
+	}
 	if (IS_ERR(page))
 		return page;
 
@@ -450,16 +461,27 @@ static long vhost_shmem_region_destroy(struct vhost_shmem_ctx *ctx,
 }
 
 /*
- * Check that @file may back a mapping: a regular shmem file (memfd, tmpfs),
- * readable, writable and not sealed against writes if @writable, and at
- * least @end bytes long.
+ * Check that @file may back a mapping: a regular file whose pages live in
+ * the page cache, readable, at least @end bytes long.  Read-write mappings
+ * need a shmem file (memfd, tmpfs) open for writing and not sealed against
+ * writes: writes through PFN mappings are invisible to writeback, which is
+ * harmless only for files without backing store.
  */
 static int vhost_shmem_check_file(struct file *file, bool writable, u64 end)
 {
+	struct address_space *mapping = file->f_mapping;
 	struct inode *inode = file_inode(file);
 
-	if (!S_ISREG(inode->i_mode) || !shmem_file(file))
+	/*
+	 * Pseudo filesystems (procfs, sysfs, ...) may have page cache that
+	 * does not hold their files' data; they say so with SB_I_NOEXEC.
+	 */
+	if (!S_ISREG(inode->i_mode) || !file->f_op->mmap || IS_DAX(inode) ||
+	    (inode->i_sb->s_iflags & SB_I_NOEXEC) ||
+	    !(shmem_mapping(mapping) || mapping->a_ops->read_folio))
 		return -ENODEV;
+	if (writable && !shmem_mapping(mapping))
+		return -EOPNOTSUPP;
 	if (!(file->f_mode & FMODE_READ))
 		return -EACCES;
 	if (writable) {

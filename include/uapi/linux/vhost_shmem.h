@@ -139,7 +139,8 @@ struct vhost_shmem_region_destroy {
  * struct vhost_shmem_map - ioctl(VHOST_SHMEM_MAP)
  * @shmid: In: the region to map into.
  * @pad: In: must be 0.
- * @fd: In: the file to map: a memfd, shmem or tmpfs file.
+ * @fd: In: the file to map: a memfd or tmpfs file, or, read-only, a
+ *      regular file of a filesystem that keeps its data in the page cache.
  * @fd_offset: In: offset in the file of the first byte to map; page aligned.
  * @shm_offset: In: offset in the region where the mapping starts; page
  *              aligned.
@@ -177,10 +178,11 @@ struct vhost_shmem_map {
  * aligned, an end overflows, the range does not lie inside the region or
  * [@fd_offset, @fd_offset + @len) goes beyond the end of the file;
  * %EBADF @fd is not an open file descriptor (%O_PATH descriptors included);
- * %ENODEV the file is not of a type that can be mapped; %EACCES the file is
- * not open for reading, or %VHOST_SHMEM_MAP_F_RW is set and it is not open
- * for writing; %EPERM %VHOST_SHMEM_MAP_F_RW is set and the file is sealed
- * against writing; %ENOENT no region with this @shmid; %EEXIST the range
+ * %ENODEV the file is not of a type that can be mapped; %EOPNOTSUPP
+ * %VHOST_SHMEM_MAP_F_RW is set and the file is not a memfd or tmpfs file;
+ * %EACCES the file is not open for reading, or %VHOST_SHMEM_MAP_F_RW is set
+ * and it is not open for writing; %EPERM %VHOST_SHMEM_MAP_F_RW is set and
+ * the file is sealed against writing; %ENOENT no region with this @shmid; %EEXIST the range
  * overlaps a mapping of the region; %ENOSPC the region already holds
  * &vhost_shmem_info.max_mappings mappings; %ENOMEM.
  */

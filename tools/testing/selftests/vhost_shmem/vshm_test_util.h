@@ -90,21 +90,35 @@ static inline uint32_t pattern(uint32_t seed, uint64_t off)
 	return seed * 0x01000193u ^ (uint32_t)(off / 4) * 0x9e3779b9u;
 }
 
-/* A memfd of @size bytes filled with pattern(@seed, ...); -errno on error. */
-static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
+/* Fill the first @size bytes of @fd with pattern(@seed, ...); 0 or -errno. */
+static inline int fill_pattern(int fd, uint32_t seed, size_t size)
 {
 	uint32_t buf[1024];
 	size_t off, i;
-	int fd;
 
-	fd = memfd_create("vshm-test", MFD_CLOEXEC | flags);
-	if (fd < 0 || ftruncate(fd, size))
+	if (ftruncate(fd, size))
 		return -errno;
 	for (off = 0; off < size; off += sizeof(buf)) {
 		for (i = 0; i < 1024; i++)
 			buf[i] = pattern(seed, off + i * 4);
 		if (pwrite(fd, buf, sizeof(buf), off) != sizeof(buf))
 			return -errno;
+	}
+	return 0;
+}
+
+/* A memfd of @size bytes filled with pattern(@seed, ...); -errno on error. */
+static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
+{
+	int fd, ret;
+
+	fd = memfd_create("vshm-test", MFD_CLOEXEC | flags);
+	if (fd < 0)
+		return -errno;
+	ret = fill_pattern(fd, seed, size);
+	if (ret) {
+		close(fd);
+		return ret;
 	}
 	return fd;
 }
