@@ -572,6 +572,77 @@ TEST(contexts_are_isolated)
 	close(a);
 }
 
+#define PARAM_DIR "/sys/module/vhost_shmem/parameters/"
+
+static int param_get(const char *name)
+{
+	char path[128];
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int param_set(const char *name, int v)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%d\n", v) > 0 ? 0 : -1;
+	return fclose(f) ? -1 : ret;
+}
+
+/* Past either limit the request fails with ENOSPC and changes nothing. */
+TEST_F(vshm, limits)
+{
+	struct vhost_shmem_info info = { 0 };
+	int old_maps, old_regions, fd;
+	uint32_t v;
+
+	old_maps = param_get("max_mappings");
+	old_regions = param_get("max_regions");
+	if (old_maps < 0 || old_regions < 0 || param_set("max_mappings", 2))
+		SKIP(return, "module parameters not writable");
+	ASSERT_EQ(0, param_set("max_regions", 2));
+	ASSERT_EQ(0, vshm_ioctl(self->dev, VHOST_SHMEM_GET_INFO, &info));
+	EXPECT_EQ(2, info.max_mappings);
+	EXPECT_EQ(2, info.max_regions);
+
+	fd = memfd_pattern(14, PAGE, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, PAGE, 0));
+	EXPECT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 2 * PAGE, PAGE, 0));
+	EXPECT_EQ(-ENOSPC, vshm_map(self->dev, SHMID, fd, 0, 4 * PAGE, PAGE,
+				    0));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 4 * PAGE, &v));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 0, PAGE));
+	EXPECT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 4 * PAGE, PAGE, 0));
+	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, PAGE, 14, 0));
+
+	/* The fixture's region is one; a second fits, a third does not. */
+	EXPECT_EQ(0, vshm_region_create(self->dev, 100, PAGE, NULL));
+	EXPECT_EQ(-ENOSPC, vshm_region_create(self->dev, 101, PAGE, NULL));
+	EXPECT_EQ(-ENOENT, vshm_region_destroy(self->dev, 101));
+	EXPECT_EQ(0, vshm_region_destroy(self->dev, 100));
+	EXPECT_EQ(0, vshm_region_create(self->dev, 101, PAGE, NULL));
+
+	EXPECT_EQ(0, param_set("max_mappings", old_maps));
+	EXPECT_EQ(0, param_set("max_regions", old_regions));
+	close(fd);
+}
+
 /* Watch for the moment the kernel drops the last reference of @fd's file. */
 static int watch_release(int fd)
 {
