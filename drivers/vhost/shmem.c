@@ -16,8 +16,6 @@
  * mapping's pages from all of them (and from forked copies) at once.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/maple_tree.h>
@@ -60,7 +58,9 @@ module_param(max_mappings, uint, 0644);
 MODULE_PARM_DESC(max_mappings,
 		 "Mappings one region may hold at once (default 65536)");
 
+/* The pseudo filesystem of the contexts' inodes, pinned while one exists. */
 static struct vfsmount *vhost_shmem_mnt;
+static int vhost_shmem_mnt_count;
 
 /**
  * struct vhost_shmem_mapping - a range of a file mapped into a region
@@ -653,6 +653,18 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+static int vhost_shmem_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VHOST_SHMEM_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type vhost_shmem_fs_type = {
+	.name = "vhost_shmem",
+	.owner = THIS_MODULE,
+	.init_fs_context = vhost_shmem_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
 static int vhost_shmem_open(struct inode *inode, struct file *file)
 {
 	struct vhost_shmem_ctx *ctx;
@@ -663,16 +675,23 @@ static int vhost_shmem_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	init_rwsem(&ctx->lock);
 
+	ret = simple_pin_fs(&vhost_shmem_fs_type, &vhost_shmem_mnt,
+			    &vhost_shmem_mnt_count);
+	if (ret)
+		goto err_free_ctx;
+
 	ctx->inode = alloc_anon_inode(vhost_shmem_mnt->mnt_sb);
 	if (IS_ERR(ctx->inode)) {
 		ret = PTR_ERR(ctx->inode);
-		goto err_free_ctx;
+		goto err_release_fs;
 	}
 
 	file->f_mapping = ctx->inode->i_mapping;
 	file->private_data = ctx;
 	return 0;
 
+err_release_fs:
+	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
 err_free_ctx:
 	kfree(ctx);
 	return ret;
@@ -698,6 +717,7 @@ static int vhost_shmem_release(struct inode *inode, struct file *file)
 		kfree(region);
 	}
 	iput(ctx->inode);
+	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
 	kfree(ctx);
 	return 0;
 }
@@ -718,46 +738,14 @@ static struct miscdevice vhost_shmem_misc = {
 	.fops = &vhost_shmem_fops,
 };
 
-static int vhost_shmem_init_fs_context(struct fs_context *fc)
-{
-	return init_pseudo(fc, VHOST_SHMEM_FS_MAGIC) ? 0 : -ENOMEM;
-}
-
-static struct file_system_type vhost_shmem_fs_type = {
-	.name = "vhost_shmem",
-	.owner = THIS_MODULE,
-	.init_fs_context = vhost_shmem_init_fs_context,
-	.kill_sb = kill_anon_super,
-};
-
 static int __init vhost_shmem_init(void)
 {
-	int ret;
-
-	vhost_shmem_mnt = kern_mount(&vhost_shmem_fs_type);
-	if (IS_ERR(vhost_shmem_mnt)) {
-		ret = PTR_ERR(vhost_shmem_mnt);
-		pr_err("cannot mount the inode pseudo filesystem: %d\n", ret);
-		return ret;
-	}
-
-	ret = misc_register(&vhost_shmem_misc);
-	if (ret) {
-		pr_err("cannot register /dev/%s: %d\n", vhost_shmem_misc.name,
-		       ret);
-		goto err_unmount;
-	}
-	return 0;
-
-err_unmount:
-	kern_unmount(vhost_shmem_mnt);
-	return ret;
+	return misc_register(&vhost_shmem_misc);
 }
 
 static void __exit vhost_shmem_exit(void)
 {
 	misc_deregister(&vhost_shmem_misc);
-	kern_unmount(vhost_shmem_mnt);
 }
 
 module_init(vhost_shmem_init);
