@@ -34,10 +34,10 @@ selftests:
 	$(MAKE) -C $(SELFTESTS)
 
 check:
-	$(SELFTESTS)/vm_run.sh
+	$(SELFTESTS)/vm_run.sh $(VM_ARGS)
 
 demo:
-	$(SELFTESTS)/vm_run.sh --demo
+	$(SELFTESTS)/vm_run.sh --demo $(VM_ARGS)
 
 clean:
 	rm -rf build

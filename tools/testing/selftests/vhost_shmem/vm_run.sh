@@ -1,0 +1,663 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm_run.sh - build vhost-shmem and run its selftests in QEMU VMs, one per
+# supported kernel (Debian's 6.1 and 6.12 LTS kernels).
+#
+# Usage: vm_run.sh [--kernel 6.1|6.12|all] [--demo] [--help]
+#
+#   --kernel K   run only the lane of kernel series K (default: all)
+#   --demo       build tools/vhost_shmem and run vshm-demo in the guest
+#                instead of the selftests
+#
+# This is what `make check` and `make demo` at the top of the repository run.
+#
+# The host kernel cannot load modules, so each lane boots a QEMU VM under TCG
+# (no -enable-kvm: the host's /dev/kvm cannot boot a stock kernel).  `-cpu max`
+# emulates AMD SVM, so the guest loads kvm_amd and has a working /dev/kvm.
+# The guest runs a busybox initramfs that loads the KVM modules and
+# vhost_shmem.ko, runs every test program, dumps dmesg and powers off.
+#
+# Steps: install missing Debian packages, extract linux-source-6.12 (for
+# kselftest_harness.h) into a cache, find the kernels in /boot, build the
+# module per kernel and the test programs once, build an initramfs per kernel,
+# boot it, and count the TAP results and scan the kernel log for splats.
+# Output goes to $REPO/build/ (gitignored); the console log of each lane is
+# build/<kernel release>/console.log.
+#
+# The last line printed is "N passed, N failed[, N skipped]" (totals over the
+# lanes; a crashed/hung lane, a dirty kernel log or a build failure counts as
+# one more failure).  Exit status 0 only if nothing failed.
+#
+# Counting, per test program (kselftest TAP): "ok N name" and "ok ... # XFAIL"
+# pass; "ok/not ok ... # SKIP" (and "1..0 # SKIP") skip; "not ok N name" and
+# "ok ... # XPASS" (a stale XFAIL_ADD) fail.  A program that crashes or hangs,
+# prints no result, fewer results than its plan, or exits non-zero without
+# a failing result counts as one failure.  A lane also fails when the kernel
+# log shows a splat (WARNING, BUG, Oops, lockdep, KASAN, ...), when
+# vhost_shmem.ko cannot be loaded, or unloaded after the tests, or when the
+# VM does not finish.
+# In --demo mode the demo passes when it exits 0.
+#
+# Environment variables (all optional):
+#   VSHM_CACHE        cache directory (default: $HOME/.cache/vhost-shmem)
+#   VSHM_TIMEOUT      seconds before a VM is killed (default: 1500)
+#   VSHM_TEST_TIMEOUT seconds one test program may run in the guest before it
+#                     is killed (default: 900)
+#   VSHM_TESTS        space-separated names of the test programs to run
+#                     (default: all of them)
+#   VSHM_TEST_DIR     directory of prebuilt static test programs; every
+#                     executable file in it is run, and the selftest build is
+#                     skipped
+#   VSHM_DEMO         prebuilt static demo program, for --demo; the tools build
+#                     is skipped
+#   VSHM_MODULE       .ko to load instead of building vhost_shmem.ko; the
+#                     string {kver} in it is replaced by the kernel release,
+#                     e.g. VSHM_MODULE=/tmp/mods/{kver}/hello.ko
+#   VSHM_SKIP_MODULE_BUILD=1
+#                     do not rebuild: load the module already in
+#                     build/<kver>/drivers/vhost/vhost_shmem.ko
+#   VSHM_SKIP_DEPS=1  do not check or install Debian packages
+#   VSHM_SKIP_RMMOD=1 do not unload vhost_shmem after the tests (normally a
+#                     failed unload fails the lane; --demo never unloads)
+#   VSHM_SMP, VSHM_MEM  guest CPUs (default 2) and MiB of memory (default 2048)
+#   VSHM_ACCEL        QEMU -accel value (default: tcg,thread=single; never
+#                     kvm: the host's /dev/kvm cannot boot these kernels)
+#   VSHM_APPEND       extra kernel command line (e.g. "loglevel=7" to see
+#                     every kernel message live on the console)
+#   VSHM_QEMU_ARGS    extra QEMU arguments (word-split)
+
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/../../../.." && pwd)
+BUILD=$REPO/build
+CACHE=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}
+VM_TIMEOUT=${VSHM_TIMEOUT:-1500}
+TEST_TIMEOUT=${VSHM_TEST_TIMEOUT:-900}
+SMP=${VSHM_SMP:-2}
+# Round-robin TCG: one host thread runs all vCPUs.  Multi-threaded TCG
+# (thread=multi) was no faster here, and it once crashed 6.12 at boot with a
+# spurious "Oops: int3" in a code-patching site (QEMU 7.2 cross-modifying
+# code race), which would make the lanes flaky.
+ACCEL=${VSHM_ACCEL:-tcg,thread=single}
+MEM=${VSHM_MEM:-2048}
+
+# Packages the rig needs (meta packages: no ABI suffixes here).
+PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
+	  libc6-dev linux-image-amd64 linux-headers-amd64
+	  linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12)
+
+# Modules the guest loads before vhost_shmem (with their dependencies).
+# Debian's kvm_amd needs ccp (SEV) and kvm, kvm needs irqbypass.
+GUEST_MODULES=(ccp irqbypass kvm kvm_amd)
+
+# A kernel log line matching this fails the lane.
+KERNEL_BAD='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|general protection fault|kernel BUG|Call Trace|list_add corruption|list_del corruption|refcount_t:'
+
+KERNEL_SEL=all
+DEMO=0
+
+# Results, accumulated over the lanes.
+TOTAL_PASS=0
+TOTAL_FAIL=0
+TOTAL_SKIP=0
+SUMMARY=()
+
+usage() {
+	sed -n '/^# Usage:/,/^# Environment/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+	echo "See the header of ${BASH_SOURCE[0]} for the environment variables."
+}
+
+log() { echo "vm_run: $*"; }
+
+# Fatal error before or between lanes: still end with a totals line.
+die() {
+	echo "vm_run: ERROR: $*" >&2
+	echo "$TOTAL_PASS passed, $((TOTAL_FAIL + 1)) failed"
+	exit 1
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--kernel) [ $# -ge 2 ] || { usage >&2; exit 2; }
+			  KERNEL_SEL=$2; shift ;;
+		--kernel=*) KERNEL_SEL=${1#--kernel=} ;;
+		--demo) DEMO=1 ;;
+		-h|--help) usage; exit 0 ;;
+		*) echo "vm_run: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+		esac
+		shift
+	done
+	case $KERNEL_SEL in
+	6.1|6.12|all) ;;
+	*) echo "vm_run: --kernel must be 6.1, 6.12 or all" >&2; exit 2 ;;
+	esac
+}
+
+# ---------------------------------------------------------------------------
+# Step 1: Debian packages
+# ---------------------------------------------------------------------------
+is_installed() {
+	dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+}
+
+install_deps() {
+	[ "${VSHM_SKIP_DEPS:-0}" = 1 ] && return 0
+	local missing=() p sudo=()
+	for p in "${PACKAGES[@]}"; do
+		is_installed "$p" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+
+	log "installing missing packages: ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || die "not root and no sudo: install ${missing[*]}"
+		sudo=(sudo)
+	fi
+	"${sudo[@]}" apt-get update || die "apt-get update failed"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends "${missing[@]}" ||
+		die "apt-get install failed"
+}
+
+# ---------------------------------------------------------------------------
+# Step 2: linux-source-6.12 in the cache (kselftest_harness.h)
+# ---------------------------------------------------------------------------
+prepare_cache() {
+	local src=/usr/src/linux-source-6.12.tar.xz
+	local dst=$CACHE/linux-source-6.12
+	local tmp
+
+	if [ ! -f "$dst/tools/testing/selftests/kselftest_harness.h" ]; then
+		[ -f "$src" ] || die "$src missing (package linux-source-6.12)"
+		log "extracting $src into $CACHE (once)"
+		mkdir -p "$CACHE"
+		# Extract next to the destination, then rename: an interrupted
+		# extraction never looks complete (and is removed next time).
+		rm -rf "$CACHE"/.extract.*
+		tmp=$(mktemp -d "$CACHE/.extract.XXXXXX")
+		tar -xJf "$src" -C "$tmp" || { rm -rf "$tmp"; die "extracting $src failed"; }
+		[ -d "$tmp/linux-source-6.12" ] || { rm -rf "$tmp"; die "$src has no linux-source-6.12/"; }
+		rm -rf "$dst"
+		mv "$tmp/linux-source-6.12" "$dst"
+		rm -rf "$tmp"
+	fi
+	export KSFT_INC=$dst/tools/testing/selftests
+}
+
+# ---------------------------------------------------------------------------
+# Step 3: kernels
+# ---------------------------------------------------------------------------
+# Newest /boot/vmlinuz-<kver> of series $1 (6.1 or 6.12), generic flavour.
+find_kernel() {
+	local series=$1 f kver
+	for f in /boot/vmlinuz-"$series".*-amd64; do
+		[ -e "$f" ] || continue
+		kver=${f#/boot/vmlinuz-}
+		case $kver in
+		*-rt-*|*-cloud-*) continue ;;
+		esac
+		echo "$kver"
+	done | sort -V | tail -n 1
+}
+
+# Sets KVERS to the kernel releases to test.
+discover_kernels() {
+	local series kver
+	local want=(6.1 6.12)
+	[ "$KERNEL_SEL" = all ] || want=("$KERNEL_SEL")
+	KVERS=()
+	for series in "${want[@]}"; do
+		kver=$(find_kernel "$series")
+		[ -n "$kver" ] || die "no /boot/vmlinuz-$series.*-amd64 kernel installed"
+		[ -d "/lib/modules/$kver/kernel" ] ||
+			die "modules of $kver missing (/lib/modules/$kver/kernel)"
+		KVERS+=("$kver")
+		log "kernel $series: $kver"
+	done
+}
+
+# ---------------------------------------------------------------------------
+# Step 4: builds
+# ---------------------------------------------------------------------------
+# Prints the path of the module to load for kernel $1, building it if needed.
+build_module() {
+	local kver=$1 mod
+
+	if [ -n "${VSHM_MODULE:-}" ]; then
+		mod=${VSHM_MODULE//\{kver\}/$kver}
+		[ -f "$mod" ] || { log "VSHM_MODULE=$mod: no such file" >&2; return 1; }
+		echo "$mod"
+		return 0
+	fi
+	mod=$BUILD/$kver/drivers/vhost/vhost_shmem.ko
+	if [ "${VSHM_SKIP_MODULE_BUILD:-0}" != 1 ]; then
+		[ -d "/lib/modules/$kver/build" ] || {
+			log "headers of $kver missing: install linux-headers-$kver" >&2
+			return 1
+		}
+		# Never let a stale module survive.
+		rm -rf "${BUILD:?}/$kver"
+		log "building vhost_shmem.ko for $kver" >&2
+		make -C "$REPO" module KDIR="/lib/modules/$kver/build" \
+			MODBUILD="$BUILD/$kver" >&2 || return 1
+	fi
+	[ -f "$mod" ] || { log "$mod missing after the build" >&2; return 1; }
+	echo "$mod"
+}
+
+# Fills GUEST_PROGS with the paths of the programs the guest runs.
+build_guest_programs() {
+	local dir f name
+
+	if [ "$DEMO" = 1 ]; then
+		if [ -n "${VSHM_DEMO:-}" ]; then
+			f=$VSHM_DEMO
+		else
+			rm -rf "$BUILD/tools"
+			log "building tools/vhost_shmem"
+			make -C "$REPO/tools/vhost_shmem" OUTPUT="$BUILD/tools" ||
+				die "building tools/vhost_shmem failed"
+			f=$BUILD/tools/vshm-demo
+		fi
+		[ -x "$f" ] || die "demo program $f missing"
+		GUEST_PROGS=("$f")
+	else
+		if [ -n "${VSHM_TEST_DIR:-}" ]; then
+			dir=$VSHM_TEST_DIR
+		else
+			dir=$BUILD/selftests
+			rm -rf "$dir"
+			log "building the selftests"
+			make -C "$REPO/tools/testing/selftests/vhost_shmem" \
+				OUTPUT="$dir" KSFT_INC="$KSFT_INC" ||
+				die "building the selftests failed"
+		fi
+		[ -d "$dir" ] || die "test directory $dir missing"
+		GUEST_PROGS=()
+		while IFS= read -r f; do
+			name=${f##*/}
+			if [ -n "${VSHM_TESTS:-}" ] && [[ " $VSHM_TESTS " != *" $name "* ]]; then
+				continue
+			fi
+			GUEST_PROGS+=("$f")
+		done < <(find "$dir" -maxdepth 1 -type f -perm -u+x | LC_ALL=C sort)
+		[ ${#GUEST_PROGS[@]} -gt 0 ] || die "no test programs in $dir"
+	fi
+
+	# The initramfs has no C library: insist on static binaries.
+	for f in "${GUEST_PROGS[@]}"; do
+		if LC_ALL=C readelf -l "$f" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+			die "$f is dynamically linked; the guest needs static binaries (-static)"
+		fi
+	done
+	log "guest programs: $(for f in "${GUEST_PROGS[@]}"; do printf '%s ' "${f##*/}"; done)"
+}
+
+# ---------------------------------------------------------------------------
+# Step 5: initramfs
+# ---------------------------------------------------------------------------
+# Appends module $2 of kernel $1 and its dependencies (first) to MOD_ORDER /
+# MOD_FILES, once each.
+resolve_module() {
+	local kver=$1 name=$2 file deps dep
+	name=${name//-/_}
+	[[ " ${MOD_ORDER[*]} " == *" $name "* ]] && return 0
+	file=$(modinfo -k "$kver" -n "$name" 2>/dev/null) ||
+		{ log "module $name not found for $kver" >&2; return 1; }
+	deps=$(modinfo -k "$kver" -F depends "$name")
+	for dep in ${deps//,/ }; do
+		resolve_module "$kver" "$dep" || return 1
+	done
+	case $file in
+	/*) MOD_ORDER+=("$name"); MOD_FILES+=("$file") ;;
+	*) ;;	# built into the kernel
+	esac
+}
+
+# Copies kernel module $1 to $2, decompressed.
+copy_module() {
+	case $1 in
+	*.ko.xz) xz -dc "$1" > "$2" ;;
+	*.ko.zst) zstd -qdc "$1" > "$2" ;;
+	*.ko.gz) gzip -dc "$1" > "$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
+
+# The guest's /init.  Settings are prepended by make_initramfs.
+write_init() {
+	cat <<'EOF'
+# /init of the vhost-shmem test initramfs, generated by vm_run.sh.
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t devtmpfs devtmpfs /dev
+exec </dev/null >/dev/console 2>&1
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+echo "=== VSHM-BOOTED $(uname -r) cpus=$(nproc)"
+
+# Modules, dependencies first; vhost_shmem (the module under test) last.
+while read -r m; do
+	insmod "/modules/$m.ko"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "=== VSHM-INSMOD-OK $m"
+	else
+		echo "=== VSHM-INSMOD-FAILED $m rc=$rc"
+	fi
+done < /modules/order
+
+for d in /dev/vhost-shmem /dev/kvm; do
+	if [ -c $d ]; then
+		echo "=== VSHM-DEV-OK $d"
+	else
+		echo "=== VSHM-DEV-MISSING $d"
+	fi
+done
+
+cd /tmp
+while read -r t; do
+	echo "=== VSHM-TEST-BEGIN $t"
+	timeout -s KILL "$TEST_TIMEOUT" "/tests/$t" </dev/null
+	rc=$?
+	echo "=== VSHM-TEST-END $t rc=$rc"
+done < /tests/order
+cd /
+
+# Unloading must work once every test has closed its files (a few tries:
+# file releases can be deferred).
+if [ "$RMMOD" = 1 ]; then
+	tries=0
+	until err=$(rmmod "$MODULE_NAME" 2>&1); do
+		tries=$((tries + 1))
+		if [ $tries -ge 5 ]; then
+			echo "$err"
+			echo "=== VSHM-RMMOD-FAILED $MODULE_NAME refcnt=$(cat /sys/module/$MODULE_NAME/refcnt 2>/dev/null)"
+			break
+		fi
+		sleep 1
+	done
+	[ $tries -lt 5 ] && echo "=== VSHM-RMMOD-OK $MODULE_NAME"
+fi
+
+echo "=== VSHM-DMESG-BEGIN"
+dmesg
+echo "=== VSHM-DMESG-END"
+echo "=== VSHM-DONE"
+poweroff -f
+EOF
+}
+
+# Builds $BUILD/$kver/initramfs.cpio.gz for kernel $1 with module $2.
+make_initramfs() {
+	local kver=$1 module=$2 dir=$BUILD/$1/initramfs busybox m i prog
+	local MOD_ORDER=() MOD_FILES=() rmmod=1
+
+	rm -rf "$dir"
+	mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,modules,tests}
+
+	busybox=$(command -v busybox) || die "busybox not found"
+	if LC_ALL=C readelf -l "$busybox" | grep -q 'Requesting program interpreter'; then
+		die "$busybox is not static: install busybox-static"
+	fi
+	cp "$busybox" "$dir/bin/busybox" || return 1
+	# The kernel opens /dev/console before running /init (/init reopens it
+	# from devtmpfs anyway, so this is optional).
+	if [ "$(id -u)" -eq 0 ]; then
+		mknod -m 600 "$dir/dev/console" c 5 1 || return 1
+	fi
+
+	for m in "${GUEST_MODULES[@]}"; do
+		resolve_module "$kver" "$m" || return 1
+	done
+	# Dependencies of the module under test (none expected), then itself.
+	for m in $(modinfo -F depends "$module" | tr , ' '); do
+		resolve_module "$kver" "$m" || return 1
+	done
+	for i in "${!MOD_ORDER[@]}"; do
+		copy_module "${MOD_FILES[$i]}" "$dir/modules/${MOD_ORDER[$i]}.ko" || return 1
+		echo "${MOD_ORDER[$i]}" >> "$dir/modules/order"
+	done
+	cp "$module" "$dir/modules/vhost_shmem.ko" || return 1
+	echo vhost_shmem >> "$dir/modules/order"
+	log "guest modules ($kver): ${MOD_ORDER[*]} vhost_shmem" >&2
+
+	: > "$dir/tests/order"
+	for prog in "${GUEST_PROGS[@]}"; do
+		cp "$prog" "$dir/tests/" || return 1
+		echo "${prog##*/}" >> "$dir/tests/order"
+	done
+
+	# Unload the module after the tests (not after the demo).
+	if [ "${VSHM_SKIP_RMMOD:-0}" = 1 ] || [ "$DEMO" = 1 ]; then
+		rmmod=0
+	fi
+	{
+		echo '#!/bin/busybox sh'
+		echo "TEST_TIMEOUT=$TEST_TIMEOUT"
+		echo "RMMOD=$rmmod"
+		echo "MODULE_NAME=$(modinfo -F name "$module" 2>/dev/null || echo vhost_shmem)"
+		write_init
+	} > "$dir/init" || return 1
+	chmod 755 "$dir/init"
+
+	(cd "$dir" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc --owner=0:0 --quiet) |
+		gzip -1 > "$BUILD/$kver/initramfs.cpio.gz"
+}
+
+# ---------------------------------------------------------------------------
+# Step 6: boot
+# ---------------------------------------------------------------------------
+# Boots kernel $1 with its initramfs; console to build/<kver>/console.log and
+# the terminal.  Sets VM_RC to QEMU's exit status (124: timed out).
+boot_vm() {
+	local kver=$1 log=$BUILD/$1/console.log
+	local append="console=ttyS0 panic=-1 quiet loglevel=4 ${VSHM_APPEND:-}"
+	# shellcheck disable=SC2206 # word splitting wanted
+	local extra=(${VSHM_QEMU_ARGS:-})
+
+	log "booting $kver ($ACCEL, $SMP CPUs, timeout ${VM_TIMEOUT}s)"
+	set +e
+	# --foreground keeps QEMU in the terminal's process group so that ^C
+	# reaches it; stdin is /dev/null so QEMU leaves the terminal alone.
+	timeout --foreground -k 10 "$VM_TIMEOUT" \
+		qemu-system-x86_64 -accel "$ACCEL" -cpu max \
+		-smp "$SMP" -m "$MEM" \
+		-display none -monitor none -serial stdio -nic none -no-reboot \
+		-kernel "/boot/vmlinuz-$kver" \
+		-initrd "$BUILD/$kver/initramfs.cpio.gz" \
+		-append "$append" "${extra[@]}" </dev/null 2>&1 |
+		sed -u 's/\r//g' | tee "$log"
+	VM_RC=${PIPESTATUS[0]}
+	set -e
+}
+
+# ---------------------------------------------------------------------------
+# Steps 7 and 8: results
+# ---------------------------------------------------------------------------
+# Parses a console log ($1) and prints tagged lines:
+#   COUNT <pass> <fail> <skip>   counted results (FAIL lines included)
+#   FAIL <why>                   a failed test or test program
+#   LANEFAIL <why>               a lane failure not counted in COUNT
+#   NOTE <text>                  worth showing, not a failure
+#   KERNEL <line>                a suspicious kernel log line
+#   DONE                         the guest got to the end of /init
+parse_log() {
+	awk -v bad="$KERNEL_BAD" -v demo="$DEMO" '
+	function finish_prog(   f) {
+		f = 0
+		if (!(cur in ended))
+			{ print "FAIL " cur ": no VSHM-TEST-END (crashed or hung)"; f = 1 }
+		else if (demo) {
+			if (ended[cur] != 0) { print "FAIL " cur ": exited rc=" ended[cur]; f = 1 }
+		} else if (nres == 0 && !wholeskip)
+			{ print "FAIL " cur ": no TAP results (rc=" ended[cur] ")"; f = 1 }
+		else if (plan >= 0 && nres < plan && !wholeskip)
+			{ print "FAIL " cur ": " nres " of " plan " planned results"; f = 1 }
+		else if (ended[cur] != 0 && pfail == 0 &&
+			 !(ended[cur] == 4 && (pskip > 0 || wholeskip)))
+			{ print "FAIL " cur ": exited rc=" ended[cur] " but reported no failure"; f = 1 }
+		fail += f
+	}
+	/^=== VSHM-TEST-BEGIN / {
+		cur = $3; insect = 1; nres = 0; plan = -1; pfail = 0; pskip = 0
+		wholeskip = 0; progs[++nprogs] = cur; next
+	}
+	/^=== VSHM-TEST-END / {
+		rc = $4; sub(/^rc=/, "", rc); ended[$3] = rc + 0
+		finish_prog(); insect = 0; cur = ""; next
+	}
+	/^=== VSHM-DMESG-BEGIN/ { indmesg = 1; next }
+	/^=== VSHM-DMESG-END/ { indmesg = 0; next }
+	/^=== VSHM-DONE/ { print "DONE"; next }
+	/^=== VSHM-INSMOD-FAILED / { print "NOTE insmod " $3 " failed (" $4 ")"
+				    if ($3 == "vhost_shmem") print "LANEFAIL vhost_shmem.ko did not load" }
+	/^=== VSHM-RMMOD-FAILED / { print "LANEFAIL rmmod " $3 " failed (" $4 "; module reference leaked?)" }
+	/^=== VSHM-DEV-MISSING / { print "NOTE " $3 " missing in the guest" }
+	# Kernel log: the dmesg section, and printk lines (timestamped) anywhere.
+	(indmesg || /\[ *[0-9]+\.[0-9]+\]/) && $0 ~ bad {
+		if (!($0 in seen)) { seen[$0] = 1; print "KERNEL " $0 }
+	}
+	insect && !demo && /^1\.\.[0-9]+/ {
+		plan = $1; sub(/^1\.\./, "", plan); plan += 0
+		if (plan == 0 && toupper($0) ~ /# *SKIP/) { wholeskip = 1; skip++ }
+		next
+	}
+	insect && !demo && /^(not )?ok [0-9]+( |$)/ {
+		nres++
+		directive = ""
+		if (match(toupper($0), / # (SKIP|XFAIL|XPASS)/))
+			directive = substr(toupper($0), RSTART, RLENGTH)
+		if (directive ~ /SKIP/) { skip++; pskip++ }
+		else if (directive ~ /XPASS/) {
+			fail++; pfail++
+			print "FAIL " cur ": " $0 " (unexpected pass: stale XFAIL?)"
+		} else if (/^not ok/) { fail++; pfail++; print "FAIL " cur ": " $0 }
+		else pass++	# ok, or expected failure (XFAIL)
+		next
+	}
+	END {
+		if (insect) finish_prog()
+		if (demo && nprogs > 0) {
+			for (i = 1; i <= nprogs; i++)
+				if (progs[i] in ended && ended[progs[i]] == 0) pass++
+		}
+		print "COUNT " pass + 0 " " fail + 0 " " skip + 0
+	}' "$1"
+}
+
+# Records a lane that could not run at all.
+lane_broken() {
+	local kver=$1 why=$2
+	TOTAL_FAIL=$((TOTAL_FAIL + 1))
+	SUMMARY+=("$kver: LANE FAILED: $why")
+}
+
+# Builds, boots and evaluates the lane of kernel $1.
+run_lane() {
+	local kver=$1 start=$SECONDS vm_start module log=$BUILD/$1/console.log
+	local line tag rest pass=0 fail=0 skip=0 done=0 lanefail=0
+	local failures=() kernel=() notes=()
+
+	echo
+	log "======== lane $kver ========"
+	module=$(build_module "$kver") || { lane_broken "$kver" "module build failed"; return 0; }
+	mkdir -p "$BUILD/$kver"
+	rm -f "$log"
+	make_initramfs "$kver" "$module" || { lane_broken "$kver" "initramfs build failed"; return 0; }
+
+	vm_start=$SECONDS
+	boot_vm "$kver"
+	local vm_secs=$((SECONDS - vm_start))
+
+	while IFS= read -r line; do
+		tag=${line%% *}
+		rest=${line#* }
+		case $tag in
+		COUNT) read -r pass fail skip <<< "$rest" ;;
+		FAIL) failures+=("$rest") ;;
+		LANEFAIL) failures+=("$rest"); lanefail=$((lanefail + 1)) ;;
+		NOTE) notes+=("$rest") ;;
+		KERNEL) kernel+=("$rest") ;;
+		DONE) done=1 ;;
+		esac
+	done < <(parse_log "$log")
+
+	if [ "$done" != 1 ]; then
+		lanefail=$((lanefail + 1))
+		if [ "$VM_RC" = 124 ] || [ "$VM_RC" = 137 ]; then
+			failures+=("VM timed out after ${VM_TIMEOUT}s (no VSHM-DONE)")
+		else
+			failures+=("VM died before VSHM-DONE (qemu rc=$VM_RC; crash?)")
+		fi
+		echo
+		log "---- last 40 lines of $log ----"
+		tail -n 40 "$log"
+		log "----"
+	fi
+	[ ${#kernel[@]} -gt 0 ] && lanefail=$((lanefail + 1))
+
+	if [ "$DEMO" = 1 ]; then
+		echo
+		log "---- vshm-demo output ($kver) ----"
+		sed -n '/^=== VSHM-TEST-BEGIN/,/^=== VSHM-TEST-END/p' "$log"
+		log "----"
+		skip=0
+	fi
+
+	fail=$((fail + lanefail))
+	TOTAL_PASS=$((TOTAL_PASS + pass))
+	TOTAL_FAIL=$((TOTAL_FAIL + fail))
+	TOTAL_SKIP=$((TOTAL_SKIP + skip))
+
+	local s="$kver: $pass passed, $fail failed, $skip skipped (log: ${log#"$REPO"/})"
+	s+=$'\n'"  lane took $((SECONDS - start))s (VM ${vm_secs}s)"
+	for line in "${notes[@]}"; do s+=$'\n'"  note: $line"; done
+	for line in "${failures[@]}"; do s+=$'\n'"  FAILED: $line"; done
+	if [ ${#kernel[@]} -eq 0 ]; then
+		s+=$'\n'"  kernel log clean"
+	else
+		s+=$'\n'"  KERNEL LOG NOT CLEAN (${#kernel[@]} lines):"
+		for line in "${kernel[@]:0:60}"; do s+=$'\n'"    $line"; done
+	fi
+	SUMMARY+=("$s")
+}
+
+# ---------------------------------------------------------------------------
+# Step 9: summary
+# ---------------------------------------------------------------------------
+print_summary() {
+	local s
+	echo
+	log "======== summary ========"
+	for s in "${SUMMARY[@]}"; do echo "$s"; done
+	if [ "$TOTAL_SKIP" -gt 0 ]; then
+		echo "$TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
+	else
+		echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+	fi
+}
+
+main() {
+	local kver
+	parse_args "$@"
+	install_deps
+	prepare_cache
+	discover_kernels
+	mkdir -p "$BUILD"
+	build_guest_programs
+	for kver in "${KVERS[@]}"; do
+		run_lane "$kver"
+	done
+	print_summary
+	[ "$TOTAL_FAIL" -eq 0 ]
+}
+
+main "$@"
