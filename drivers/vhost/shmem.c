@@ -73,6 +73,7 @@ static int vhost_shmem_mnt_count;
  * @pages: page index in the mapping -> struct page inserted into windows.
  *         Filled by the fault handler; each entry holds one page reference,
  *         dropped only after every PTE that could reach the page is gone.
+ * @nr_resident: number of entries in @pages.
  * @dispose: entry in a list of mappings being freed, private to the thread
  *           that removed them from their region.
  */
@@ -83,6 +84,7 @@ struct vhost_shmem_mapping {
 	pgoff_t pgoff;
 	bool writable;
 	struct xarray pages;
+	atomic_long_t nr_resident;
 	struct list_head dispose;
 };
 
@@ -95,12 +97,15 @@ struct vhost_shmem_mapping {
  *            overlap.  Protected by &vhost_shmem_ctx.lock.
  * @nr_mappings: number of entries in @mappings.  Protected by
  *               &vhost_shmem_ctx.lock.
+ * @mapped_pages: sum of the lengths of @mappings, in pages.  Protected by
+ *                &vhost_shmem_ctx.lock.
  */
 struct vhost_shmem_region {
 	u8 shmid;
 	pgoff_t npages;
 	struct maple_tree mappings;
 	unsigned int nr_mappings;
+	pgoff_t mapped_pages;
 };
 
 /**
@@ -221,6 +226,7 @@ static void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 		list_add_tail(&map->dispose, dispose);
 	mtree_destroy(&region->mappings);
 	region->nr_mappings = 0;
+	region->mapped_pages = 0;
 	vhost_shmem_zap(ctx, region, 0, region->npages);
 }
 
@@ -266,8 +272,10 @@ static struct page *vhost_shmem_mapping_page(struct vhost_shmem_mapping *map,
 
 	/* A concurrent fault on the same page may have won the race. */
 	old = xa_cmpxchg(&map->pages, index, NULL, page, GFP_KERNEL_ACCOUNT);
-	if (!old)
+	if (!old) {
+		atomic_long_inc(&map->nr_resident);
 		return page;
+	}
 	put_page(page);
 	return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
 }
@@ -362,59 +370,97 @@ static int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
-static long vhost_shmem_get_info(void __user *argp)
+static int vhost_shmem_init_fs_context(struct fs_context *fc)
 {
-	struct vhost_shmem_info info;
-
-	if (copy_from_user(&info, argp, sizeof(info)))
-		return -EFAULT;
-	if (info.flags || memchr_inv(info.reserved, 0, sizeof(info.reserved)))
-		return -EINVAL;
-
-	info.api_version = VHOST_SHMEM_API_VERSION;
-	info.features = 0;
-	info.max_regions = min_t(unsigned int, READ_ONCE(max_regions),
-				 VHOST_SHMEM_NR_SHMIDS);
-	info.max_mappings = READ_ONCE(max_mappings);
-	info.max_region_size = VHOST_SHMEM_MAX_REGION_SIZE;
-	info.page_size = PAGE_SIZE;
-
-	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+	return init_pseudo(fc, VHOST_SHMEM_FS_MAGIC) ? 0 : -ENOMEM;
 }
 
-static long vhost_shmem_region_create(struct vhost_shmem_ctx *ctx,
-				      void __user *argp)
+static struct file_system_type vhost_shmem_fs_type = {
+	.name = "vhost_shmem",
+	.owner = THIS_MODULE,
+	.init_fs_context = vhost_shmem_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 {
-	struct vhost_shmem_region_create __user *uarg = argp;
-	struct vhost_shmem_region_create args;
+	struct vhost_shmem_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	init_rwsem(&ctx->lock);
+
+	ret = simple_pin_fs(&vhost_shmem_fs_type, &vhost_shmem_mnt,
+			    &vhost_shmem_mnt_count);
+	if (ret)
+		goto err_free_ctx;
+
+	ctx->inode = alloc_anon_inode(vhost_shmem_mnt->mnt_sb);
+	if (IS_ERR(ctx->inode)) {
+		ret = PTR_ERR(ctx->inode);
+		goto err_release_fs;
+	}
+	return ctx;
+
+err_release_fs:
+	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
+err_free_ctx:
+	kfree(ctx);
+	return ERR_PTR(ret);
+}
+
+static void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
+{
+	struct vhost_shmem_region *region;
+	unsigned int shmid;
+	LIST_HEAD(dispose);
+
+	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++) {
+		down_write(&ctx->lock);
+		region = ctx->regions[shmid];
+		if (region)
+			vhost_shmem_region_remove(ctx, region, &dispose);
+		up_write(&ctx->lock);
+
+		vhost_shmem_dispose(&dispose);
+		INIT_LIST_HEAD(&dispose);
+		kfree(region);
+	}
+	iput(ctx->inode);
+	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
+	kfree(ctx);
+}
+
+/*
+ * The operations of a context.  They take their arguments in kernel memory
+ * and validate every field except the file descriptor of a MAP, which the
+ * caller has already turned into a file.
+ */
+
+static int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
+					 struct vhost_shmem_region_create *args)
+{
 	struct vhost_shmem_region *region;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	if (memchr_inv(args.pad, 0, sizeof(args.pad)) || args.flags ||
-	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
-	if (!args.size || !PAGE_ALIGNED(args.size) ||
-	    args.size > VHOST_SHMEM_MAX_REGION_SIZE)
+	if (!args->size || !PAGE_ALIGNED(args->size) ||
+	    args->size > VHOST_SHMEM_MAX_REGION_SIZE)
 		return -EINVAL;
-
-	/*
-	 * The offset depends on the shmid alone: report it before the region
-	 * exists, so that a failing copy leaves nothing behind.
-	 */
-	if (put_user(vhost_shmem_region_offset(args.shmid), &uarg->mmap_offset))
-		return -EFAULT;
 
 	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
 	if (!region)
 		return -ENOMEM;
-	region->shmid = args.shmid;
-	region->npages = args.size >> PAGE_SHIFT;
+	region->shmid = args->shmid;
+	region->npages = args->size >> PAGE_SHIFT;
 	mt_init(&region->mappings);
 
 	down_write(&ctx->lock);
-	if (ctx->regions[args.shmid]) {
+	if (ctx->regions[args->shmid]) {
 		ret = -EEXIST;
 		goto err_unlock;
 	}
@@ -422,9 +468,11 @@ static long vhost_shmem_region_create(struct vhost_shmem_ctx *ctx,
 		ret = -ENOSPC;
 		goto err_unlock;
 	}
-	ctx->regions[args.shmid] = region;
+	ctx->regions[args->shmid] = region;
 	ctx->nr_regions++;
 	up_write(&ctx->lock);
+
+	args->mmap_offset = vhost_shmem_region_offset(args->shmid);
 	return 0;
 
 err_unlock:
@@ -433,21 +481,19 @@ err_unlock:
 	return ret;
 }
 
-static long vhost_shmem_region_destroy(struct vhost_shmem_ctx *ctx,
-				       void __user *argp)
+static int
+vhost_shmem_ctx_region_destroy(struct vhost_shmem_ctx *ctx,
+			       const struct vhost_shmem_region_destroy *args)
 {
-	struct vhost_shmem_region_destroy args;
 	struct vhost_shmem_region *region;
 	LIST_HEAD(dispose);
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	if (memchr_inv(args.pad, 0, sizeof(args.pad)) || args.flags ||
-	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
 
 	down_write(&ctx->lock);
-	region = ctx->regions[args.shmid];
+	region = ctx->regions[args->shmid];
 	if (!region) {
 		up_write(&ctx->lock);
 		return -ENOENT;
@@ -457,6 +503,35 @@ static long vhost_shmem_region_destroy(struct vhost_shmem_ctx *ctx,
 
 	vhost_shmem_dispose(&dispose);
 	kfree(region);
+	return 0;
+}
+
+static int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
+				       struct vhost_shmem_region_info *args)
+{
+	struct vhost_shmem_region *region;
+	struct vhost_shmem_mapping *map;
+	unsigned long index = 0;
+	u64 resident = 0;
+
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+
+	down_read(&ctx->lock);
+	region = ctx->regions[args->shmid];
+	if (!region) {
+		up_read(&ctx->lock);
+		return -ENOENT;
+	}
+	mt_for_each(&region->mappings, map, index, ULONG_MAX)
+		resident += atomic_long_read(&map->nr_resident);
+	args->size = (u64)region->npages << PAGE_SHIFT;
+	args->mmap_offset = vhost_shmem_region_offset(region->shmid);
+	args->nr_mappings = region->nr_mappings;
+	args->mapped_bytes = (u64)region->mapped_pages << PAGE_SHIFT;
+	args->resident_bytes = resident << PAGE_SHIFT;
+	up_read(&ctx->lock);
 	return 0;
 }
 
@@ -496,47 +571,36 @@ static int vhost_shmem_check_file(struct file *file, bool writable, u64 end)
 	return 0;
 }
 
-static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
+static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
+			       const struct vhost_shmem_map *args,
+			       struct file *file)
 {
+	bool writable = args->flags & VHOST_SHMEM_MAP_F_RW;
+	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
+	pgoff_t npages = args->len >> PAGE_SHIFT;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
-	struct vhost_shmem_map args;
-	pgoff_t first, npages;
-	struct file *file;
-	bool writable;
-	u64 fd_end;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	if (memchr_inv(args.pad, 0, sizeof(args.pad)) ||
-	    (args.flags & ~VHOST_SHMEM_MAP_F_RW) ||
-	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) ||
+	    (args->flags & ~VHOST_SHMEM_MAP_F_RW) ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
-	if (!vhost_shmem_range_valid(args.shm_offset, args.len) ||
-	    !vhost_shmem_range_valid(args.fd_offset, args.len))
+	if (!vhost_shmem_range_valid(args->shm_offset, args->len) ||
+	    !vhost_shmem_range_valid(args->fd_offset, args->len))
 		return -EINVAL;
-	writable = args.flags & VHOST_SHMEM_MAP_F_RW;
-	fd_end = args.fd_offset + args.len;
-	first = args.shm_offset >> PAGE_SHIFT;
-	npages = args.len >> PAGE_SHIFT;
-
-	file = fget(args.fd);
-	if (!file)
-		return -EBADF;
-	ret = vhost_shmem_check_file(file, writable, fd_end);
+	ret = vhost_shmem_check_file(file, writable,
+				     args->fd_offset + args->len);
 	if (ret)
-		goto err_fput;
+		return ret;
 
 	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
-	if (!map) {
-		ret = -ENOMEM;
-		goto err_fput;
-	}
+	if (!map)
+		return -ENOMEM;
 	map->first = first;
 	map->npages = npages;
 	map->file = file;
-	map->pgoff = args.fd_offset >> PAGE_SHIFT;
+	map->pgoff = args->fd_offset >> PAGE_SHIFT;
 	map->writable = writable;
 	xa_init(&map->pages);
 
@@ -547,7 +611,7 @@ static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
 	}
 
 	down_write(&ctx->lock);
-	region = ctx->regions[args.shmid];
+	region = ctx->regions[args->shmid];
 	if (!region) {
 		ret = -ENOENT;
 		goto err_unlock;
@@ -565,7 +629,9 @@ static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
 				 map, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto err_unlock;
+	get_file(file);
 	region->nr_mappings++;
+	region->mapped_pages += npages;
 	up_write(&ctx->lock);
 	return 0;
 
@@ -575,30 +641,25 @@ err_unlock:
 		mapping_unmap_writable(file->f_mapping);
 err_free_map:
 	kfree(map);
-err_fput:
-	fput(file);
 	return ret;
 }
 
-static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
+static int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
+				 const struct vhost_shmem_unmap *args)
 {
+	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
+	pgoff_t npages = args->len >> PAGE_SHIFT;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
-	struct vhost_shmem_unmap args;
-	pgoff_t first, npages;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	if (memchr_inv(args.pad, 0, sizeof(args.pad)) || args.flags ||
-	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
-	if (!vhost_shmem_range_valid(args.shm_offset, args.len))
+	if (!vhost_shmem_range_valid(args->shm_offset, args->len))
 		return -EINVAL;
-	first = args.shm_offset >> PAGE_SHIFT;
-	npages = args.len >> PAGE_SHIFT;
 
 	down_write(&ctx->lock);
-	region = ctx->regions[args.shmid];
+	region = ctx->regions[args->shmid];
 	map = region ? mtree_load(&region->mappings, first) : NULL;
 	if (!map || map->first != first || map->npages != npages) {
 		up_write(&ctx->lock);
@@ -606,6 +667,7 @@ static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
 	}
 	mtree_erase(&region->mappings, first);
 	region->nr_mappings--;
+	region->mapped_pages -= npages;
 	vhost_shmem_zap(ctx, region, first, npages);
 	up_write(&ctx->lock);
 
@@ -613,7 +675,7 @@ static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
 	return 0;
 }
 
-static long vhost_shmem_reset(struct vhost_shmem_ctx *ctx)
+static void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
 {
 	unsigned int shmid;
 	LIST_HEAD(dispose);
@@ -626,7 +688,92 @@ static long vhost_shmem_reset(struct vhost_shmem_ctx *ctx)
 	up_write(&ctx->lock);
 
 	vhost_shmem_dispose(&dispose);
-	return 0;
+}
+
+static long vhost_shmem_get_info(void __user *argp)
+{
+	struct vhost_shmem_info info;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (info.flags || memchr_inv(info.reserved, 0, sizeof(info.reserved)))
+		return -EINVAL;
+
+	info.api_version = VHOST_SHMEM_API_VERSION;
+	info.features = 0;
+	info.max_regions = min_t(unsigned int, READ_ONCE(max_regions),
+				 VHOST_SHMEM_NR_SHMIDS);
+	info.max_mappings = READ_ONCE(max_mappings);
+	info.max_region_size = VHOST_SHMEM_MAX_REGION_SIZE;
+	info.page_size = PAGE_SIZE;
+
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long vhost_shmem_region_create(struct vhost_shmem_ctx *ctx,
+				      void __user *argp)
+{
+	struct vhost_shmem_region_create __user *uarg = argp;
+	struct vhost_shmem_region_create args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	/*
+	 * The offset depends on the shmid alone: write it out before the
+	 * region exists, so that a failing copy leaves nothing behind.
+	 */
+	if (put_user(vhost_shmem_region_offset(args.shmid), &uarg->mmap_offset))
+		return -EFAULT;
+	return vhost_shmem_ctx_region_create(ctx, &args);
+}
+
+static long vhost_shmem_region_destroy(struct vhost_shmem_ctx *ctx,
+				       void __user *argp)
+{
+	struct vhost_shmem_region_destroy args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	return vhost_shmem_ctx_region_destroy(ctx, &args);
+}
+
+static long vhost_shmem_region_info(struct vhost_shmem_ctx *ctx,
+				    void __user *argp)
+{
+	struct vhost_shmem_region_info args;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	ret = vhost_shmem_ctx_region_info(ctx, &args);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
+{
+	struct vhost_shmem_map args;
+	struct file *file;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	file = fget(args.fd);
+	if (!file)
+		return -EBADF;
+	ret = vhost_shmem_ctx_map(ctx, &args, file);
+	fput(file);
+	return ret;
+}
+
+static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
+{
+	struct vhost_shmem_unmap args;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	return vhost_shmem_ctx_unmap(ctx, &args);
 }
 
 static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
@@ -642,83 +789,35 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 		return vhost_shmem_region_create(ctx, argp);
 	case VHOST_SHMEM_REGION_DESTROY:
 		return vhost_shmem_region_destroy(ctx, argp);
+	case VHOST_SHMEM_REGION_INFO:
+		return vhost_shmem_region_info(ctx, argp);
 	case VHOST_SHMEM_MAP:
 		return vhost_shmem_map(ctx, argp);
 	case VHOST_SHMEM_UNMAP:
 		return vhost_shmem_unmap(ctx, argp);
 	case VHOST_SHMEM_RESET:
-		return vhost_shmem_reset(ctx);
+		vhost_shmem_ctx_reset(ctx);
+		return 0;
 	default:
 		return -ENOTTY;
 	}
 }
 
-static int vhost_shmem_init_fs_context(struct fs_context *fc)
-{
-	return init_pseudo(fc, VHOST_SHMEM_FS_MAGIC) ? 0 : -ENOMEM;
-}
-
-static struct file_system_type vhost_shmem_fs_type = {
-	.name = "vhost_shmem",
-	.owner = THIS_MODULE,
-	.init_fs_context = vhost_shmem_init_fs_context,
-	.kill_sb = kill_anon_super,
-};
-
 static int vhost_shmem_open(struct inode *inode, struct file *file)
 {
-	struct vhost_shmem_ctx *ctx;
-	int ret;
+	struct vhost_shmem_ctx *ctx = vhost_shmem_ctx_alloc();
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
-	if (!ctx)
-		return -ENOMEM;
-	init_rwsem(&ctx->lock);
-
-	ret = simple_pin_fs(&vhost_shmem_fs_type, &vhost_shmem_mnt,
-			    &vhost_shmem_mnt_count);
-	if (ret)
-		goto err_free_ctx;
-
-	ctx->inode = alloc_anon_inode(vhost_shmem_mnt->mnt_sb);
-	if (IS_ERR(ctx->inode)) {
-		ret = PTR_ERR(ctx->inode);
-		goto err_release_fs;
-	}
-
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
 	file->f_mapping = ctx->inode->i_mapping;
 	file->private_data = ctx;
 	return 0;
-
-err_release_fs:
-	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
-err_free_ctx:
-	kfree(ctx);
-	return ret;
 }
 
 /* Runs when the last window is gone too: every VMA holds the file. */
 static int vhost_shmem_release(struct inode *inode, struct file *file)
 {
-	struct vhost_shmem_ctx *ctx = file->private_data;
-	struct vhost_shmem_region *region;
-	unsigned int shmid;
-	LIST_HEAD(dispose);
-
-	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++) {
-		down_write(&ctx->lock);
-		region = ctx->regions[shmid];
-		if (region)
-			vhost_shmem_region_remove(ctx, region, &dispose);
-		up_write(&ctx->lock);
-
-		vhost_shmem_dispose(&dispose);
-		INIT_LIST_HEAD(&dispose);
-		kfree(region);
-	}
-	iput(ctx->inode);
-	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
-	kfree(ctx);
+	vhost_shmem_ctx_free(file->private_data);
 	return 0;
 }
 

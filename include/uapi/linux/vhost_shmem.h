@@ -132,6 +132,44 @@ struct vhost_shmem_region_destroy {
 	_IOW(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 2, \
 	     struct vhost_shmem_region_destroy)
 
+/**
+ * struct vhost_shmem_region_info - ioctl(VHOST_SHMEM_REGION_INFO)
+ * @shmid: In: the region to describe.
+ * @pad: In: must be 0.
+ * @flags: In: must be 0.
+ * @size: Out: size of the region in bytes.
+ * @mmap_offset: Out: offset of the region's window in the device file.
+ * @nr_mappings: Out: number of mappings in the region.
+ * @mapped_bytes: Out: sum of the lengths of the mappings.
+ * @resident_bytes: Out: bytes of file pages that the mappings have inserted
+ *                  into windows and hold until they are unmapped.
+ * @reserved: In: must be 0.  Out: 0.
+ */
+struct vhost_shmem_region_info {
+	__u8 shmid;
+	__u8 pad[3];
+	__u32 flags;
+	__aligned_u64 size;
+	__aligned_u64 mmap_offset;
+	__aligned_u64 nr_mappings;
+	__aligned_u64 mapped_bytes;
+	__aligned_u64 resident_bytes;
+	__aligned_u64 reserved[4];
+};
+
+/**
+ * VHOST_SHMEM_REGION_INFO - _IOWR(VHOST_SHMEM_TYPE, 0xE6, struct vhost_shmem_region_info)
+ *
+ * Describe a region: its geometry and what is mapped in it right now.
+ *
+ * Return: 0 on success, -1 with errno set otherwise:
+ * %EFAULT the argument could not be copied; %EINVAL a padding, flag or
+ * reserved field is not zero; %ENOENT no region with this @shmid.
+ */
+#define VHOST_SHMEM_REGION_INFO \
+	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 6, \
+	      struct vhost_shmem_region_info)
+
 /* The mapping is writable; without it, it is read-only. */
 #define VHOST_SHMEM_MAP_F_RW		(1ULL << 0)
 

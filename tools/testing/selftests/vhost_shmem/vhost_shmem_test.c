@@ -144,6 +144,52 @@ TEST(region_lifecycle)
 	close(dev);
 }
 
+TEST_F(vshm, region_info_counts)
+{
+	struct vhost_shmem_region_info ri;
+	uint32_t v;
+	int fd;
+
+	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
+	EXPECT_EQ(REGION_SIZE, ri.size);
+	EXPECT_EQ(self->mmap_offset, ri.mmap_offset);
+	EXPECT_EQ(0, ri.nr_mappings);
+	EXPECT_EQ(0, ri.mapped_bytes);
+	EXPECT_EQ(0, ri.resident_bytes);
+
+	fd = memfd_pattern(15, 4 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 3 * PAGE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, PAGE, 0));
+	ASSERT_EQ(0, probe_read(self->win, 0, &v));
+	ASSERT_EQ(0, probe_read(self->win, 4, &v));
+	ASSERT_EQ(0, probe_read(self->win, 2 * PAGE, &v));
+	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
+	EXPECT_EQ(2, ri.nr_mappings);
+	EXPECT_EQ(4 * PAGE, ri.mapped_bytes);
+	EXPECT_EQ(2 * PAGE, ri.resident_bytes);
+
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 3 * PAGE));
+	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
+	EXPECT_EQ(1, ri.nr_mappings);
+	EXPECT_EQ(PAGE, ri.mapped_bytes);
+	EXPECT_EQ(0, ri.resident_bytes);
+	ASSERT_EQ(0, vshm_reset(self->dev));
+	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
+	EXPECT_EQ(0, ri.nr_mappings);
+	EXPECT_EQ(0, ri.mapped_bytes);
+
+	EXPECT_EQ(-ENOENT, vshm_region_info(self->dev, SHMID + 1, &ri));
+	memset(&ri, 0, sizeof(ri));
+	ri.shmid = SHMID;
+	ri.reserved[2] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_REGION_INFO, &ri));
+	ri.reserved[2] = 0;
+	ri.flags = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_REGION_INFO, &ri));
+	close(fd);
+}
+
 TEST_F(vshm, window_mmap)
 {
 	void *p;

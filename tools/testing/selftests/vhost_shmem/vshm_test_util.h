@@ -52,6 +52,14 @@ static inline int vshm_region_destroy(int dev, uint8_t shmid)
 	return vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd);
 }
 
+static inline int vshm_region_info(int dev, uint8_t shmid,
+				   struct vhost_shmem_region_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->shmid = shmid;
+	return vshm_ioctl(dev, VHOST_SHMEM_REGION_INFO, ri);
+}
+
 static inline int vshm_map(int dev, uint8_t shmid, int fd, uint64_t fd_offset,
 			   uint64_t shm_offset, uint64_t len, uint64_t flags)
 {
