@@ -853,3 +853,7 @@ module_exit(vhost_shmem_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The vhost-shmem authors");
 MODULE_DESCRIPTION("Kernel backing for VIRTIO Shared Memory Regions of vhost-user devices");
+
+#ifdef CONFIG_VHOST_SHMEM_KUNIT_TEST
+#include "shmem_test.c"
+#endif

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of vhost-shmem's internal logic: argument validation, the
+ * overlap and exact-match rules, limit accounting, and the references a
+ * mapping takes and gives back.  Included by shmem.c, whose static
+ * functions they call directly with shmem files made in the kernel.
+ */
+
+#include <kunit/test.h>
+
+#define T_SHMID		1
+#define T_REGION_PAGES	32
+#define T_FILE_PAGES	16
+
+struct vhost_shmem_test {
+	struct vhost_shmem_ctx *ctx;
+	struct file *file;
+	unsigned int saved_max_regions;
+	unsigned int saved_max_mappings;
+};
+
+static struct vhost_shmem_region *t_region(struct vhost_shmem_test *t)
+{
+	return t->ctx->regions[T_SHMID];
+}
+
+static int t_map(struct vhost_shmem_test *t, pgoff_t fd_pg, pgoff_t shm_pg,
+		 pgoff_t npages, u64 flags)
+{
+	struct vhost_shmem_map m = {
+		.shmid = T_SHMID,
+		.fd_offset = (u64)fd_pg << PAGE_SHIFT,
+		.shm_offset = (u64)shm_pg << PAGE_SHIFT,
+		.len = (u64)npages << PAGE_SHIFT,
+		.flags = flags,
+	};
+
+	return vhost_shmem_ctx_map(t->ctx, &m, t->file);
+}
+
+static int t_unmap(struct vhost_shmem_test *t, pgoff_t shm_pg, pgoff_t npages)
+{
+	struct vhost_shmem_unmap u = {
+		.shmid = T_SHMID,
+		.shm_offset = (u64)shm_pg << PAGE_SHIFT,
+		.len = (u64)npages << PAGE_SHIFT,
+	};
+
+	return vhost_shmem_ctx_unmap(t->ctx, &u);
+}
+
+static int vhost_shmem_test_init(struct kunit *test)
+{
+	struct vhost_shmem_region_create rc = {
+		.shmid = T_SHMID,
+		.size = T_REGION_PAGES * PAGE_SIZE,
+	};
+	struct vhost_shmem_test *t;
+	int ret;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	t->saved_max_regions = max_regions;
+	t->saved_max_mappings = max_mappings;
+
+	t->ctx = vhost_shmem_ctx_alloc();
+	if (IS_ERR(t->ctx))
+		return PTR_ERR(t->ctx);
+
+	t->file = shmem_file_setup("vhost-shmem-kunit",
+				   T_FILE_PAGES * PAGE_SIZE, 0);
+	if (IS_ERR(t->file)) {
+		ret = PTR_ERR(t->file);
+		goto err_free_ctx;
+	}
+
+	ret = vhost_shmem_ctx_region_create(t->ctx, &rc);
+	if (ret)
+		goto err_fput;
+	test->priv = t;
+	return 0;
+
+err_fput:
+	fput(t->file);
+err_free_ctx:
+	vhost_shmem_ctx_free(t->ctx);
+	return ret;
+}
+
+static void vhost_shmem_test_exit(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+
+	/* NULL when init failed; it cleaned up after itself. */
+	if (!t)
+		return;
+	vhost_shmem_ctx_free(t->ctx);
+	fput(t->file);
+	max_regions = t->saved_max_regions;
+	max_mappings = t->saved_max_mappings;
+}
+
+static void vhost_shmem_test_range_valid(struct kunit *test)
+{
+	static const struct {
+		u64 offset, len;
+		bool valid;
+	} cases[] = {
+		{ 0, PAGE_SIZE, true },
+		{ PAGE_SIZE, 3 * PAGE_SIZE, true },
+		{ 0, 0, false },
+		{ 1, PAGE_SIZE, false },
+		{ 0, PAGE_SIZE + 1, false },
+		{ 0, PAGE_SIZE / 2, false },
+		{ U64_MAX & PAGE_MASK, PAGE_SIZE, false },
+		{ (U64_MAX & PAGE_MASK) - PAGE_SIZE, PAGE_SIZE, true },
+		{ PAGE_SIZE, U64_MAX & PAGE_MASK, false },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		KUNIT_EXPECT_EQ_MSG(test, cases[i].valid,
+				    vhost_shmem_range_valid(cases[i].offset,
+							    cases[i].len),
+				    "offset %#llx len %#llx", cases[i].offset,
+				    cases[i].len);
+}
+
+static void vhost_shmem_test_region_rules(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct vhost_shmem_region_destroy rd = { .shmid = 7 };
+	struct vhost_shmem_region_create rc = { .shmid = 7, .size = PAGE_SIZE };
+
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_create(t->ctx, &rc));
+	KUNIT_EXPECT_EQ(test, vhost_shmem_region_offset(7), rc.mmap_offset);
+	KUNIT_EXPECT_EQ(test, -EEXIST,
+			vhost_shmem_ctx_region_create(t->ctx, &rc));
+	KUNIT_EXPECT_EQ(test, 2, t->ctx->nr_regions);
+
+	rc.shmid = 8;
+	rc.size = 0;
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_shmem_ctx_region_create(t->ctx, &rc));
+	rc.size = PAGE_SIZE - 1;
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_shmem_ctx_region_create(t->ctx, &rc));
+	rc.size = VHOST_SHMEM_MAX_REGION_SIZE + PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_shmem_ctx_region_create(t->ctx, &rc));
+	rc.size = PAGE_SIZE;
+	rc.reserved[1] = 1;
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_shmem_ctx_region_create(t->ctx, &rc));
+	rc.reserved[1] = 0;
+
+	/* The limit counts regions, not shmids. */
+	max_regions = 2;
+	KUNIT_EXPECT_EQ(test, -ENOSPC,
+			vhost_shmem_ctx_region_create(t->ctx, &rc));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_destroy(t->ctx, &rd));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_create(t->ctx, &rc));
+	KUNIT_EXPECT_EQ(test, -ENOENT,
+			vhost_shmem_ctx_region_destroy(t->ctx, &rd));
+	KUNIT_EXPECT_EQ(test, 2, t->ctx->nr_regions);
+}
+
+static void vhost_shmem_test_overlap(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 4, 4, 0));
+	/* Across the start, across the end, inside, around. */
+	KUNIT_EXPECT_EQ(test, -EEXIST, t_map(t, 0, 2, 4, 0));
+	KUNIT_EXPECT_EQ(test, -EEXIST, t_map(t, 0, 7, 2, 0));
+	KUNIT_EXPECT_EQ(test, -EEXIST, t_map(t, 0, 5, 1, 0));
+	KUNIT_EXPECT_EQ(test, -EEXIST, t_map(t, 0, 0, 16, 0));
+	KUNIT_EXPECT_EQ(test, -EEXIST, t_map(t, 0, 4, 4, 0));
+	KUNIT_EXPECT_EQ(test, 1, t_region(t)->nr_mappings);
+	/* Adjacent on both sides. */
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 3, 1, 0));
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 8, 1, 0));
+	/* The last pages of the region. */
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, T_REGION_PAGES - 2, 2, 0));
+	KUNIT_EXPECT_EQ(test, 4, t_region(t)->nr_mappings);
+	KUNIT_EXPECT_EQ(test, 8, t_region(t)->mapped_pages);
+}
+
+static void vhost_shmem_test_map_validation(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct vhost_shmem_map m = {
+		.shmid = T_SHMID,
+		.len = PAGE_SIZE,
+	};
+
+	/* Geometry. */
+	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, 0, 0, 0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, T_REGION_PAGES, 1, 0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, T_REGION_PAGES - 1, 2, 0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, T_FILE_PAGES - 1, 0, 2, 0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, T_FILE_PAGES, 0, 1, 0));
+	m.shm_offset = 1;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	m.shm_offset = 0;
+	m.fd_offset = PAGE_SIZE / 2;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	m.fd_offset = U64_MAX & PAGE_MASK;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	m.fd_offset = 0;
+	m.shm_offset = U64_MAX & PAGE_MASK;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	m.shm_offset = 0;
+
+	/* Flags, padding, reserved fields. */
+	m.flags = BIT_ULL(1);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	m.flags = 0;
+	m.pad[2] = 1;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	m.pad[2] = 0;
+	m.reserved[0] = 1;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	m.reserved[0] = 0;
+
+	/* No such region. */
+	m.shmid = T_SHMID + 1;
+	KUNIT_EXPECT_EQ(test, -ENOENT, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	m.shmid = T_SHMID;
+
+	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+}
+
+static void vhost_shmem_test_unmap_exact(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct vhost_shmem_unmap u = {
+		.shmid = T_SHMID,
+		.len = PAGE_SIZE,
+		.flags = 1,
+	};
+
+	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 0, 2, 0));
+	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 2, 2, 0));
+
+	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, 0, 1));
+	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, 1, 1));
+	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, 0, 4));
+	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, 0, 3));
+	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, 8, 1));
+	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, T_REGION_PAGES, 1));
+	KUNIT_EXPECT_EQ(test, -EINVAL, t_unmap(t, 0, 0));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_unmap(t->ctx, &u));
+	KUNIT_EXPECT_EQ(test, 2, t_region(t)->nr_mappings);
+
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 2, 2));
+	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, 2, 2));
+	KUNIT_EXPECT_EQ(test, 1, t_region(t)->nr_mappings);
+	KUNIT_EXPECT_EQ(test, 2, t_region(t)->mapped_pages);
+	/* The freed range can be mapped again, joined to its neighbour. */
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 2, 6, 0));
+}
+
+static void vhost_shmem_test_limits(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	long count = file_count(t->file);
+
+	max_mappings = 2;
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 0, 1, 0));
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 1, 1, 0));
+	KUNIT_EXPECT_EQ(test, -ENOSPC, t_map(t, 0, 2, 1, 0));
+	KUNIT_EXPECT_EQ(test, 2, t_region(t)->nr_mappings);
+	/* A refused MAP keeps no reference. */
+	KUNIT_EXPECT_EQ(test, count + 2, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 1));
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 2, 1, 0));
+}
+
+static void vhost_shmem_test_references(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct address_space *mapping = t->file->f_mapping;
+	long count = file_count(t->file);
+	int writable = atomic_read(&mapping->i_mmap_writable);
+
+	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 0, 4, VHOST_SHMEM_MAP_F_RW));
+	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 4, 4, 0));
+	KUNIT_EXPECT_EQ(test, count + 2, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, writable + 1,
+			atomic_read(&mapping->i_mmap_writable));
+
+	/* Failing MAPs take nothing. */
+	KUNIT_EXPECT_EQ(test, -EEXIST, t_map(t, 0, 2, 4, VHOST_SHMEM_MAP_F_RW));
+	KUNIT_EXPECT_EQ(test, count + 2, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, writable + 1,
+			atomic_read(&mapping->i_mmap_writable));
+
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 4));
+	KUNIT_EXPECT_EQ(test, count + 1, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, writable, atomic_read(&mapping->i_mmap_writable));
+
+	vhost_shmem_ctx_reset(t->ctx);
+	KUNIT_EXPECT_EQ(test, count, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
+	KUNIT_EXPECT_EQ(test, 0, t_region(t)->mapped_pages);
+}
+
+static void vhost_shmem_test_seals(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct address_space *mapping = t->file->f_mapping;
+	struct shmem_inode_info *info = SHMEM_I(file_inode(t->file));
+
+	/* What F_SEAL_WRITE leaves behind. */
+	KUNIT_ASSERT_EQ(test, 0, mapping_deny_writable(mapping));
+	KUNIT_EXPECT_EQ(test, -EPERM, t_map(t, 0, 0, 1, VHOST_SHMEM_MAP_F_RW));
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 0, 1, 0));
+	mapping_allow_writable(mapping);
+
+	info->seals |= F_SEAL_FUTURE_WRITE;
+	KUNIT_EXPECT_EQ(test, -EPERM, t_map(t, 0, 1, 1, VHOST_SHMEM_MAP_F_RW));
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 1, 1, 0));
+	info->seals &= ~F_SEAL_FUTURE_WRITE;
+
+	/* A read-write mapping makes F_SEAL_WRITE impossible. */
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 2, 1, VHOST_SHMEM_MAP_F_RW));
+	KUNIT_EXPECT_EQ(test, -EBUSY, mapping_deny_writable(mapping));
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 2, 1));
+	KUNIT_EXPECT_EQ(test, 0, mapping_deny_writable(mapping));
+	mapping_allow_writable(mapping);
+}
+
+static void vhost_shmem_test_resident_pages(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct vhost_shmem_region_info ri = { .shmid = T_SHMID };
+	struct vhost_shmem_mapping *map;
+	struct page *page, *again;
+
+	KUNIT_ASSERT_EQ(test, 0, t_map(t, 2, 0, 4, VHOST_SHMEM_MAP_F_RW));
+	down_read(&t->ctx->lock);
+	map = vhost_shmem_lookup(t->ctx, vhost_shmem_region_offset(T_SHMID) >>
+				 PAGE_SHIFT);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	page = vhost_shmem_mapping_page(map, 1);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(page));
+	again = vhost_shmem_mapping_page(map, 1);
+	KUNIT_EXPECT_PTR_EQ(test, page, again);
+	KUNIT_EXPECT_EQ(test, 3, page_to_pgoff(page));
+	KUNIT_EXPECT_EQ(test, 1, atomic_long_read(&map->nr_resident));
+	up_read(&t->ctx->lock);
+
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_info(t->ctx, &ri));
+	KUNIT_EXPECT_EQ(test, PAGE_SIZE, ri.resident_bytes);
+	KUNIT_EXPECT_EQ(test, 4 * PAGE_SIZE, ri.mapped_bytes);
+	KUNIT_EXPECT_EQ(test, 1, ri.nr_mappings);
+
+	/* Past a truncation, no page is read. */
+	KUNIT_ASSERT_EQ(test, 0, vfs_truncate(&t->file->f_path, 4 * PAGE_SIZE));
+	down_read(&t->ctx->lock);
+	page = vhost_shmem_mapping_page(map, 3);
+	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR_OR_ZERO(page));
+	up_read(&t->ctx->lock);
+
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 4));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_info(t->ctx, &ri));
+	KUNIT_EXPECT_EQ(test, 0, ri.resident_bytes);
+}
+
+static struct kunit_case vhost_shmem_test_cases[] = {
+	KUNIT_CASE(vhost_shmem_test_range_valid),
+	KUNIT_CASE(vhost_shmem_test_region_rules),
+	KUNIT_CASE(vhost_shmem_test_overlap),
+	KUNIT_CASE(vhost_shmem_test_map_validation),
+	KUNIT_CASE(vhost_shmem_test_unmap_exact),
+	KUNIT_CASE(vhost_shmem_test_limits),
+	KUNIT_CASE(vhost_shmem_test_references),
+	KUNIT_CASE(vhost_shmem_test_seals),
+	KUNIT_CASE(vhost_shmem_test_resident_pages),
+	{}
+};
+
+static struct kunit_suite vhost_shmem_test_suite = {
+	.name = "vhost_shmem",
+	.init = vhost_shmem_test_init,
+	.exit = vhost_shmem_test_exit,
+	.test_cases = vhost_shmem_test_cases,
+};
+
+kunit_test_suite(vhost_shmem_test_suite);
