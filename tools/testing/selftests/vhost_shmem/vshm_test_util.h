@@ -140,11 +140,21 @@ static inline uint32_t file_read32(int fd, uint64_t off)
 	return v;
 }
 
-static sigjmp_buf probe_env;
-static volatile sig_atomic_t probe_sig;
+/*
+ * Probing is thread-safe: the jump buffer is per thread, and the handler,
+ * once installed, stays.  A fault outside a probe restores the default
+ * action and happens again, so real crashes still kill the test.
+ */
+static __thread sigjmp_buf probe_env;
+static __thread volatile sig_atomic_t probe_armed, probe_sig;
 
 static void probe_handler(int sig)
 {
+	if (!probe_armed) {
+		signal(sig, SIG_DFL);
+		return;
+	}
+	probe_armed = 0;
 	probe_sig = sig;
 	siglongjmp(probe_env, 1);
 }
@@ -155,22 +165,20 @@ static void probe_handler(int sig)
  */
 static inline int probe(volatile uint32_t *addr, bool write, uint32_t *val)
 {
-	struct sigaction sa = { .sa_handler = probe_handler }, obus, osegv;
-	int ret = 0;
+	struct sigaction sa = { .sa_handler = probe_handler };
 
-	sigaction(SIGBUS, &sa, &obus);
-	sigaction(SIGSEGV, &sa, &osegv);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
 	probe_sig = 0;
-	if (sigsetjmp(probe_env, 1)) {
-		ret = probe_sig;
-	} else if (write) {
+	if (sigsetjmp(probe_env, 1))
+		return probe_sig;
+	probe_armed = 1;
+	if (write)
 		*addr = *val;
-	} else {
+	else
 		*val = *addr;
-	}
-	sigaction(SIGBUS, &obus, NULL);
-	sigaction(SIGSEGV, &osegv, NULL);
-	return ret;
+	probe_armed = 0;
+	return 0;
 }
 
 static inline int probe_read(void *base, uint64_t off, uint32_t *val)
