@@ -3,9 +3,10 @@
 # Out-of-tree build of vhost-shmem and entry points to its test rig.
 #
 #   make [KDIR=<kernel build dir>] [MODBUILD=<dir>]   build vhost_shmem.ko
-#   make check                                       selftests in VMs, both kernels
+#   make check                                       lint, then selftests in VMs: 6.1, 6.12, debug kernel
 #   make demo                                        guest reads a file through a region
-#   make lint                                        checkpatch, sparse, kernel-doc
+#   make lint                                        checkpatch, sparse + W=1, kernel-doc
+#   make debug                                       build the debug kernel (KASAN, lockdep, kmemleak, KUnit)
 
 # The running kernel's build tree when it has one, else the newest installed.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -16,7 +17,7 @@ MODBUILD ?= $(CURDIR)
 
 SELFTESTS := tools/testing/selftests/vhost_shmem
 
-.PHONY: all module selftests check demo lint clean
+.PHONY: all module selftests check demo lint debug clean
 
 all: module
 
@@ -38,6 +39,12 @@ check:
 
 demo:
 	$(SELFTESTS)/vm_run.sh --demo $(VM_ARGS)
+
+lint:
+	$(SELFTESTS)/lint.sh
+
+debug:
+	$(SELFTESTS)/debug_kernel.sh
 
 clean:
 	rm -rf build

@@ -1,0 +1,168 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh - static checks of vhost-shmem (`make lint`):
+#
+#   checkpatch   scripts/checkpatch.pl --strict --no-tree -f over the driver,
+#                the UAPI header and the C files of the selftests and tools;
+#                every error, warning and check fails, except those listed
+#                in ALLOW below (each with its reason)
+#   build-<kver> the module built against each Debian kernel (6.1, 6.12) with
+#                sparse on every file (C=2) and W=1; any warning in the
+#                project's files fails.  Warnings located in the distro
+#                kernel's own headers are counted and shown but do not fail:
+#                they are not ours to fix.
+#   kernel-doc   scripts/kernel-doc -none -Wall over the driver and the UAPI
+#                header: any warning fails
+#
+# The tools come from Debian's linux-source-6.12 (extracted into the cache
+# like vm_run.sh does) and the sparse package (installed if missing).
+# Prints one line per check, "lint: ok <check>" or "lint: not ok <check>",
+# then the problems; exit status 0 only if every check passed.
+#
+# Environment: VSHM_CACHE, VSHM_SKIP_DEPS (as for vm_run.sh).
+
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/../../../.." && pwd)
+BUILD=$REPO/build
+CACHE=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}
+
+log() { echo "lint: $*"; }
+die() { echo "lint: ERROR: $*" >&2; echo "lint: not ok setup ($*)"; exit 1; }
+
+# shellcheck source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
+
+# checkpatch findings that are accepted: "<file> <TYPE> <reason>".
+ALLOW=(
+	"drivers/vhost/shmem_compat.h LINUX_VERSION_CODE the compat shims exist only for the out-of-tree build against 6.1 and 6.12 and go away in-tree"
+)
+
+FAILED=0
+
+result() {	# result <check> <ok 0|1> [detail]
+	if [ "$2" = 0 ]; then
+		echo "lint: ok $1${3:+ ($3)}"
+	else
+		echo "lint: not ok $1${3:+ ($3)}"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# Newest installed Debian kernel of series $1 with headers.
+find_headers() {
+	local d
+	for d in /lib/modules/"$1".*-amd64/build; do
+		[ -d "$d" ] || continue
+		case $d in *-rt-*|*-cloud-*) continue ;; esac
+		echo "$d"
+	done | sort -V | tail -n 1
+}
+
+check_checkpatch() {
+	local t=$SECONDS files=() out line file type allowed a afile atype n=0 nallowed=0
+
+	cd "$REPO"
+	mapfile -t files < <(ls drivers/vhost/*.c drivers/vhost/*.h \
+		include/uapi/linux/vhost_shmem.h \
+		tools/testing/selftests/vhost_shmem/*.c \
+		tools/testing/selftests/vhost_shmem/*.h \
+		tools/vhost_shmem/*.c tools/vhost_shmem/*.h 2>/dev/null)
+	out=$("$LINUX_SRC/scripts/checkpatch.pl" --strict --no-tree --terse \
+		--show-types --no-summary --color=never -f "${files[@]}" 2>&1) || true
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		# file:line: LEVEL:TYPE: message
+		file=${line%%:*}
+		type=$(sed -n 's/^[^:]*:[0-9]*: [A-Z]*:\([A-Z0-9_]*\):.*/\1/p' <<< "$line")
+		allowed=0
+		for a in "${ALLOW[@]}"; do
+			read -r afile atype _ <<< "$a"
+			if [ "$file" = "$afile" ] && [ "$type" = "$atype" ]; then
+				allowed=1
+			fi
+		done
+		if [ "$allowed" = 1 ]; then
+			nallowed=$((nallowed + 1))
+		else
+			echo "  $line"
+			n=$((n + 1))
+		fi
+	done <<< "$out"
+	result checkpatch "$n" "$n problems, $nallowed allowed, ${#files[@]} files, $((SECONDS - t))s"
+}
+
+# Builds the module against headers dir $2 (series $1) with C=2 W=1.
+check_build() {
+	local series=$1 kdir=$2 kver out ours=0 theirs=0 line t=$SECONDS rc
+	kver=$(basename "$(dirname "$kdir")")
+	local modbuild=$BUILD/lint-$kver
+
+	rm -rf "$modbuild"
+	set +e
+	out=$(make -C "$REPO" module KDIR="$kdir" MODBUILD="$modbuild" C=2 W=1 2>&1)
+	rc=$?
+	set -e
+	while IFS= read -r line; do
+		case $line in
+		*warning:*|*error:*|*Error:*) ;;
+		*) continue ;;
+		esac
+		case $line in
+		*"$modbuild"/*|drivers/vhost/*|include/uapi/linux/vhost_shmem.h*|*/vhost_shmem.h*)
+			echo "  $line"; ours=$((ours + 1)) ;;
+		*)
+			[ "$theirs" -lt 5 ] && echo "  (kernel header, ignored) $line"
+			theirs=$((theirs + 1)) ;;
+		esac
+	done <<< "$out"
+	if [ "$rc" -ne 0 ]; then
+		echo "$out" | tail -n 20 | sed 's/^/  /'
+		ours=$((ours + 1))
+	fi
+	# C=2 must really have run sparse on the driver.
+	if [ "$rc" -eq 0 ] && ! grep -q '^ *CHECK .*/drivers/vhost/shmem\.c$' <<< "$out"; then
+		echo "  sparse did not run on drivers/vhost/shmem.c"
+		ours=$((ours + 1))
+	fi
+	local detail="$kver: $ours warnings in vhost-shmem, $theirs in kernel headers (ignored), $((SECONDS - t))s"
+	[ "$rc" -ne 0 ] && detail+=", build failed"
+	result "sparse+W=1-$series" "$ours" "$detail"
+}
+
+check_kernel_doc() {
+	local t=$SECONDS out n
+
+	cd "$REPO"
+	out=$("$LINUX_SRC/scripts/kernel-doc" -none -Wall \
+		drivers/vhost/*.c drivers/vhost/*.h \
+		include/uapi/linux/vhost_shmem.h 2>&1) || true
+	n=$(grep -c . <<< "$out" || true)
+	[ "$n" -gt 0 ] && sed 's/^/  /' <<< "$out"
+	result kernel-doc "$n" "$n warnings, $((SECONDS - t))s"
+}
+
+main() {
+	local series kdir start=$SECONDS
+	vshm_install_packages sparse make gcc linux-source-6.12 perl \
+		linux-headers-amd64 linux-headers-6.12-amd64
+	vshm_linux_source
+	command -v sparse >/dev/null || die "sparse not installed"
+
+	check_checkpatch
+	for series in 6.1 6.12; do
+		kdir=$(find_headers "$series")
+		if [ -z "$kdir" ]; then
+			result "sparse+W=1-$series" 1 "no linux-headers-$series.* installed"
+			continue
+		fi
+		check_build "$series" "$kdir"
+	done
+	check_kernel_doc
+	log "$FAILED check(s) failed, took $((SECONDS - start))s"
+	[ "$FAILED" -eq 0 ]
+}
+
+main "$@"
