@@ -2,13 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vm_run.sh - build vhost-shmem and run its selftests in QEMU VMs, one per
-# supported kernel (Debian's 6.1 and 6.12 LTS kernels).
+# supported kernel (Debian's 6.1 and 6.12 LTS kernels, and a 6.12 debug
+# kernel with KASAN, lockdep, kmemleak and KUnit), plus `make lint`.
 #
-# Usage: vm_run.sh [--kernel 6.1|6.12|all] [--demo] [--help]
+# Usage: vm_run.sh [--kernel 6.1|6.12|debug|all] [--no-lint] [--demo] [--help]
 #
-#   --kernel K   run only the lane of kernel series K (default: all)
+#   --kernel K   run only the lane of kernel K (default: all = the lint
+#                lane, then 6.1, 6.12 and debug); "debug" is the kernel that
+#                debug_kernel.sh builds from linux-source-6.12 with the
+#                driver in-tree
+#   --lint       run only the lint lane (lint.sh: checkpatch, sparse, W=1,
+#                kernel-doc)
+#   --no-lint    do not run the lint lane with --kernel all
 #   --demo       build tools/vhost_shmem and run vshm-demo in the guest
-#                instead of the selftests
+#                instead of the selftests (never lints)
 #
 # This is what `make check` and `make demo` at the top of the repository run.
 #
@@ -27,7 +34,8 @@
 #
 # The last line printed is "N passed, N failed[, N skipped]" (totals over the
 # lanes; a crashed/hung lane, a dirty kernel log or a build failure counts as
-# one more failure).  Exit status 0 only if nothing failed.
+# one more failure; in the lint lane each failing check is one failure and
+# each clean one a pass).  Exit status 0 only if nothing failed.
 #
 # Counting, per test program (kselftest TAP): "ok N name" and "ok ... # XFAIL"
 # pass; "ok/not ok ... # SKIP" (and "1..0 # SKIP") skip; "not ok N name" and
@@ -39,9 +47,18 @@
 # VM does not finish.
 # In --demo mode the demo passes when it exits 0.
 #
+# The debug lane also counts the KUnit cases of the vhost_shmem suites (KTAP
+# in the guest's dmesg: the suite is built into vhost_shmem.ko and runs when
+# it is loaded): every leaf case passes, fails or skips; no KUnit result at
+# all while CONFIG_VHOST_SHMEM_KUNIT_TEST=y is a lane failure.  After the
+# tests the guest asks kmemleak for two scans and prints its report (leaks
+# that exist before vhost_shmem is loaded are cleared first); any
+# "unreferenced object" fails the lane.
+#
 # Environment variables (all optional):
 #   VSHM_CACHE        cache directory (default: $HOME/.cache/vhost-shmem)
-#   VSHM_TIMEOUT      seconds before a VM is killed (default: 1500)
+#   VSHM_TIMEOUT      seconds before a VM is killed (default: 1500; the
+#                     debug lane gets VSHM_DEBUG_TIMEOUT, default 2400)
 #   VSHM_TEST_TIMEOUT seconds one test program may run in the guest before it
 #                     is killed (default: 900)
 #   VSHM_TESTS        space-separated names of the test programs to run
@@ -56,7 +73,10 @@
 #                     e.g. VSHM_MODULE=/tmp/mods/{kver}/hello.ko
 #   VSHM_SKIP_MODULE_BUILD=1
 #                     do not rebuild: load the module already in
-#                     build/<kver>/drivers/vhost/vhost_shmem.ko
+#                     build/<kver>/drivers/vhost/vhost_shmem.ko (debug lane:
+#                     do not run debug_kernel.sh, use its last build)
+#   VSHM_DEBUG_DRIVER_SRC, VSHM_DEBUG_JOBS
+#                     passed to debug_kernel.sh (see its header)
 #   VSHM_SKIP_DEPS=1  do not check or install Debian packages
 #   VSHM_SKIP_RMMOD=1 do not unload vhost_shmem after the tests (normally a
 #                     failed unload fails the lane; --demo never unloads)
@@ -74,6 +94,8 @@ REPO=$(cd "$SCRIPT_DIR/../../../.." && pwd)
 BUILD=$REPO/build
 CACHE=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}
 VM_TIMEOUT=${VSHM_TIMEOUT:-1500}
+# KASAN, lockdep and kmemleak under TCG: the debug lane runs slower.
+DEBUG_VM_TIMEOUT=${VSHM_DEBUG_TIMEOUT:-2400}
 TEST_TIMEOUT=${VSHM_TEST_TIMEOUT:-900}
 SMP=${VSHM_SMP:-2}
 # Round-robin TCG: one host thread runs all vCPUs.  Multi-threaded TCG
@@ -82,6 +104,11 @@ SMP=${VSHM_SMP:-2}
 # code race), which would make the lanes flaky.
 ACCEL=${VSHM_ACCEL:-tcg,thread=single}
 MEM=${VSHM_MEM:-2048}
+
+# shellcheck source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
+# The debug kernel's build directory (O=), made by debug_kernel.sh.
+DEBUG_DIR=$CACHE/debug-build
 
 # Packages the rig needs (meta packages: no ABI suffixes here).
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
@@ -92,10 +119,13 @@ PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
 # Debian's kvm_amd needs ccp (SEV) and kvm, kvm needs irqbypass.
 GUEST_MODULES=(ccp irqbypass kvm kvm_amd)
 
-# A kernel log line matching this fails the lane.
-KERNEL_BAD='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|general protection fault|kernel BUG|Call Trace|list_add corruption|list_del corruption|refcount_t:'
+# A kernel log line matching this fails the lane.  (kmemleak's "new suspected
+# memory leaks" counts only after the guest cleared the boot-time suspects;
+# see parse_log.)
+KERNEL_BAD='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|general protection fault|kernel BUG|Call Trace|list_add corruption|list_del corruption|refcount_t:|ODEBUG:|turning off the locking correctness validator|INFO: task .* blocked for more than'
 
 KERNEL_SEL=all
+LINT=1
 DEMO=0
 
 # Results, accumulated over the lanes.
@@ -124,6 +154,8 @@ parse_args() {
 		--kernel) [ $# -ge 2 ] || { usage >&2; exit 2; }
 			  KERNEL_SEL=$2; shift ;;
 		--kernel=*) KERNEL_SEL=${1#--kernel=} ;;
+		--lint) KERNEL_SEL=lint ;;
+		--no-lint) LINT=0 ;;
 		--demo) DEMO=1 ;;
 		-h|--help) usage; exit 0 ;;
 		*) echo "vm_run: unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -131,59 +163,27 @@ parse_args() {
 		shift
 	done
 	case $KERNEL_SEL in
-	6.1|6.12|all) ;;
-	*) echo "vm_run: --kernel must be 6.1, 6.12 or all" >&2; exit 2 ;;
+	6.1|6.12|debug|all|lint) ;;
+	*) echo "vm_run: --kernel must be 6.1, 6.12, debug or all" >&2; exit 2 ;;
 	esac
+	[ "$KERNEL_SEL" = all ] && [ "$DEMO" = 0 ] || LINT=0
+	[ "$KERNEL_SEL" = lint ] && LINT=1
+	return 0
 }
 
 # ---------------------------------------------------------------------------
 # Step 1: Debian packages
 # ---------------------------------------------------------------------------
-is_installed() {
-	dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
-}
-
 install_deps() {
-	[ "${VSHM_SKIP_DEPS:-0}" = 1 ] && return 0
-	local missing=() p sudo=()
-	for p in "${PACKAGES[@]}"; do
-		is_installed "$p" || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-
-	log "installing missing packages: ${missing[*]}"
-	if [ "$(id -u)" -ne 0 ]; then
-		command -v sudo >/dev/null || die "not root and no sudo: install ${missing[*]}"
-		sudo=(sudo)
-	fi
-	"${sudo[@]}" apt-get update || die "apt-get update failed"
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y --no-install-recommends "${missing[@]}" ||
-		die "apt-get install failed"
+	vshm_install_packages "${PACKAGES[@]}"
 }
 
 # ---------------------------------------------------------------------------
 # Step 2: linux-source-6.12 in the cache (kselftest_harness.h)
 # ---------------------------------------------------------------------------
 prepare_cache() {
-	local src=/usr/src/linux-source-6.12.tar.xz
-	local dst=$CACHE/linux-source-6.12
-	local tmp
-
-	if [ ! -f "$dst/tools/testing/selftests/kselftest_harness.h" ]; then
-		[ -f "$src" ] || die "$src missing (package linux-source-6.12)"
-		log "extracting $src into $CACHE (once)"
-		mkdir -p "$CACHE"
-		# Extract next to the destination, then rename: an interrupted
-		# extraction never looks complete (and is removed next time).
-		rm -rf "$CACHE"/.extract.*
-		tmp=$(mktemp -d "$CACHE/.extract.XXXXXX")
-		tar -xJf "$src" -C "$tmp" || { rm -rf "$tmp"; die "extracting $src failed"; }
-		[ -d "$tmp/linux-source-6.12" ] || { rm -rf "$tmp"; die "$src has no linux-source-6.12/"; }
-		rm -rf "$dst"
-		mv "$tmp/linux-source-6.12" "$dst"
-		rm -rf "$tmp"
-	fi
+	vshm_linux_source
+	local dst=$LINUX_SRC
 	export KSFT_INC=$dst/tools/testing/selftests
 }
 
@@ -203,13 +203,19 @@ find_kernel() {
 	done | sort -V | tail -n 1
 }
 
-# Sets KVERS to the kernel releases to test.
+# Sets KVERS to the kernel releases to test ("debug" for the debug kernel,
+# whose release is only known once it is built).
 discover_kernels() {
 	local series kver
-	local want=(6.1 6.12)
+	local want=(6.1 6.12 debug)
 	[ "$KERNEL_SEL" = all ] || want=("$KERNEL_SEL")
+	[ "$KERNEL_SEL" = lint ] && want=()
 	KVERS=()
 	for series in "${want[@]}"; do
+		if [ "$series" = debug ]; then
+			KVERS+=(debug)
+			continue
+		fi
 		kver=$(find_kernel "$series")
 		[ -n "$kver" ] || die "no /boot/vmlinuz-$series.*-amd64 kernel installed"
 		[ -d "/lib/modules/$kver/kernel" ] ||
@@ -222,10 +228,28 @@ discover_kernels() {
 # ---------------------------------------------------------------------------
 # Step 4: builds
 # ---------------------------------------------------------------------------
+# Builds the debug kernel (with vhost_shmem.ko in-tree) unless
+# VSHM_SKIP_MODULE_BUILD=1; sets DEBUG_BUILD_SECS.  Output to stderr.
+build_debug_kernel() {
+	local t=$SECONDS
+	DEBUG_BUILD_SECS=0
+	[ "${VSHM_SKIP_MODULE_BUILD:-0}" = 1 ] && return 0
+	log "building the debug kernel (debug_kernel.sh)" >&2
+	"$SCRIPT_DIR/debug_kernel.sh" >&2 || return 1
+	DEBUG_BUILD_SECS=$((SECONDS - t))
+	log "debug kernel build took ${DEBUG_BUILD_SECS}s" >&2
+}
+
 # Prints the path of the module to load for kernel $1, building it if needed.
 build_module() {
 	local kver=$1 mod
 
+	if [ "$kver" = debug ]; then
+		mod=$DEBUG_DIR/drivers/vhost/vhost_shmem.ko
+		[ -f "$mod" ] || { log "$mod missing" >&2; return 1; }
+		echo "$mod"
+		return 0
+	fi
 	if [ -n "${VSHM_MODULE:-}" ]; then
 		mod=${VSHM_MODULE//\{kver\}/$kver}
 		[ -f "$mod" ] || { log "VSHM_MODULE=$mod: no such file" >&2; return 1; }
@@ -305,6 +329,16 @@ resolve_module() {
 	local kver=$1 name=$2 file deps dep
 	name=${name//-/_}
 	[[ " ${MOD_ORDER[*]} " == *" $name "* ]] && return 0
+	if [ "$kver" = debug ]; then
+		# KVM and everything it needs is built into the debug kernel
+		# (checked in run_lane); ccp is not even configured there.
+		if grep -q "/${name}.ko\$\|/${name//_/-}.ko\$" "$DEBUG_DIR/modules.builtin"; then
+			return 0
+		fi
+		[ "$name" = ccp ] && return 0
+		log "module $name is neither built into the debug kernel nor skippable" >&2
+		return 1
+	fi
 	file=$(modinfo -k "$kver" -n "$name" 2>/dev/null) ||
 		{ log "module $name not found for $kver" >&2; return 1; }
 	deps=$(modinfo -k "$kver" -F depends "$name")
@@ -342,6 +376,26 @@ mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo "=== VSHM-BOOTED $(uname -r) cpus=$(nproc)"
 
+# kmemleak (debug kernel only): report leaks found after the module is
+# loaded, not boot-time suspects of the rest of the kernel: scan once now and
+# mark what it finds as reported ("clear").
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_report() {
+	echo scan > $KMEMLEAK
+	sleep 5
+	echo scan > $KMEMLEAK
+	echo "=== VSHM-KMEMLEAK-BEGIN $1"
+	cat $KMEMLEAK
+	echo "=== VSHM-KMEMLEAK-END $1"
+}
+if [ -w $KMEMLEAK ]; then
+	echo scan > $KMEMLEAK
+	n=$(grep -c 'unreferenced object' $KMEMLEAK)
+	echo clear > $KMEMLEAK
+	echo "=== VSHM-KMEMLEAK-BASELINE $n"
+	echo "vshm: kmemleak baseline cleared ($n boot-time suspects)" > /dev/kmsg
+fi
+
 # Modules, dependencies first; vhost_shmem (the module under test) last.
 while read -r m; do
 	insmod "/modules/$m.ko"
@@ -370,6 +424,8 @@ while read -r t; do
 done < /tests/order
 cd /
 
+[ -w $KMEMLEAK ] && kmemleak_report after-tests
+
 # Unloading must work once every test has closed its files (a few tries:
 # file releases can be deferred).
 if [ "$RMMOD" = 1 ]; then
@@ -384,13 +440,20 @@ if [ "$RMMOD" = 1 ]; then
 		sleep 1
 	done
 	[ $tries -lt 5 ] && echo "=== VSHM-RMMOD-OK $MODULE_NAME"
+	[ -w $KMEMLEAK ] && kmemleak_report after-rmmod
 fi
 
 echo "=== VSHM-DMESG-BEGIN"
 dmesg
 echo "=== VSHM-DMESG-END"
 echo "=== VSHM-DONE"
-poweroff -f
+# Without ACPI (the debug kernel) power-off cannot end QEMU; a reset does
+# (-no-reboot).
+if [ -d /sys/firmware/acpi ]; then
+	poweroff -f
+else
+	reboot -f
+fi
 EOF
 }
 
@@ -455,23 +518,24 @@ make_initramfs() {
 # ---------------------------------------------------------------------------
 # Step 6: boot
 # ---------------------------------------------------------------------------
-# Boots kernel $1 with its initramfs; console to build/<kver>/console.log and
-# the terminal.  Sets VM_RC to QEMU's exit status (124: timed out).
+# Boots kernel image $2 of lane $1 with its initramfs, killing it after $3
+# seconds; console to build/<kver>/console.log and the terminal.  Sets VM_RC
+# to QEMU's exit status (124: timed out).
 boot_vm() {
-	local kver=$1 log=$BUILD/$1/console.log
+	local kver=$1 image=$2 vm_timeout=$3 log=$BUILD/$1/console.log
 	local append="console=ttyS0 panic=-1 quiet loglevel=4 ${VSHM_APPEND:-}"
 	# shellcheck disable=SC2206 # word splitting wanted
 	local extra=(${VSHM_QEMU_ARGS:-})
 
-	log "booting $kver ($ACCEL, $SMP CPUs, timeout ${VM_TIMEOUT}s)"
+	log "booting $kver ($ACCEL, $SMP CPUs, timeout ${vm_timeout}s)"
 	set +e
 	# --foreground keeps QEMU in the terminal's process group so that ^C
 	# reaches it; stdin is /dev/null so QEMU leaves the terminal alone.
-	timeout --foreground -k 10 "$VM_TIMEOUT" \
+	timeout --foreground -k 10 "$vm_timeout" \
 		qemu-system-x86_64 -accel "$ACCEL" -cpu max \
 		-smp "$SMP" -m "$MEM" \
 		-display none -monitor none -serial stdio -nic none -no-reboot \
-		-kernel "/boot/vmlinuz-$kver" \
+		-kernel "$image" \
 		-initrd "$BUILD/$kver/initramfs.cpio.gz" \
 		-append "$append" "${extra[@]}" </dev/null 2>&1 |
 		sed -u 's/\r//g' | tee "$log"
@@ -487,8 +551,20 @@ boot_vm() {
 #   FAIL <why>                   a failed test or test program
 #   LANEFAIL <why>               a lane failure not counted in COUNT
 #   NOTE <text>                  worth showing, not a failure
-#   KERNEL <line>                a suspicious kernel log line
+#   KERNEL <line>                a suspicious kernel log line (or a kmemleak
+#                                report line)
+#   KUNIT <pass> <fail> <skip>   KUnit cases of the vhost_shmem suites
+#                                (FAIL lines for failed cases included), only
+#                                if any KUnit result was seen
 #   DONE                         the guest got to the end of /init
+#
+# KTAP (KUnit) in the dmesg section: a suite starts with "# Subtest: <name>"
+# indented one level (4 spaces) and ends with its "ok/not ok N <name>" line at
+# level 0; cases are "(not )ok N <case>" lines one level down, parameterized
+# cases have their parameters one more level down.  Only leaves count: a
+# result line is a leaf unless results deeper than it came since the
+# previous result line of its level.  A suite that fails with no case result
+# (e.g. its init failed) counts as one failure.
 parse_log() {
 	awk -v bad="$KERNEL_BAD" -v demo="$DEMO" '
 	function finish_prog(   f) {
@@ -515,6 +591,56 @@ parse_log() {
 		finish_prog(); insect = 0; cur = ""; next
 	}
 	/^=== VSHM-DMESG-BEGIN/ { indmesg = 1; next }
+	/^=== VSHM-KMEMLEAK-BEGIN / { inleak = $3; next }
+	/^=== VSHM-KMEMLEAK-END / { inleak = ""; next }
+	inleak != "" {
+		if (/unreferenced object/) nleak++
+		if (!/^[ \t]*$/) print "KERNEL kmemleak(" inleak "): " $0
+		next
+	}
+	/^=== VSHM-KMEMLEAK-BASELINE / {
+		if ($3 + 0 > 0) print "NOTE kmemleak: " $3 " boot-time suspects (before the module was loaded) ignored"
+		next
+	}
+	# KUnit results and kmemleak messages in the dmesg section.
+	indmesg {
+		l = $0
+		sub(/^\[ *[0-9]+\.[0-9]+\] ?/, "", l)
+		if (l ~ /vshm: kmemleak baseline cleared/) leakbase = 1
+		if (leakbase && l ~ /kmemleak: [0-9]+ new suspected memory leak/ &&
+		    !($0 in seen)) { seen[$0] = 1; print "KERNEL " $0 }
+		match(l, /^ */)
+		d = int(RLENGTH / 4)
+		body = substr(l, RLENGTH + 1)
+		if (d == 1 && body ~ /^# Subtest: /) {
+			nm = body; sub(/^# Subtest: /, "", nm)
+			insuite = (nm ~ /^vhost_shmem/); suiteleaves = 0
+			split("", child)
+		}
+		if (d == 1 && body ~ /^# module: vhost_shmem *$/) insuite = 1
+		if (body ~ /^(not )?ok [0-9]+/) {
+			if (d == 0) {
+				if (insuite) {
+					ktap = 1
+					if (body ~ /^not ok/ && suiteleaves == 0) {
+						kfail++; print "FAIL kunit: " body
+					}
+				}
+				insuite = 0
+			} else if (insuite) {
+				leaf = !child[d]
+				for (k in child) if (k + 0 > d) child[k] = 0
+				child[d] = 0
+				for (k = 0; k < d; k++) child[k] = 1
+				if (leaf) {
+					ktap = 1; suiteleaves++
+					if (toupper(body) ~ / # *SKIP/) kskip++
+					else if (body ~ /^not ok/) { kfail++; print "FAIL kunit: " body }
+					else kpass++
+				}
+			}
+		}
+	}
 	/^=== VSHM-DMESG-END/ { indmesg = 0; next }
 	/^=== VSHM-DONE/ { print "DONE"; next }
 	/^=== VSHM-INSMOD-FAILED / { print "NOTE insmod " $3 " failed (" $4 ")"
@@ -550,6 +676,7 @@ parse_log() {
 				if (progs[i] in ended && ended[progs[i]] == 0) pass++
 		}
 		print "COUNT " pass + 0 " " fail + 0 " " skip + 0
+		if (ktap) print "KUNIT " kpass + 0 " " kfail + 0 " " kskip + 0
 	}' "$1"
 }
 
@@ -564,17 +691,30 @@ lane_broken() {
 run_lane() {
 	local kver=$1 start=$SECONDS vm_start module log=$BUILD/$1/console.log
 	local line tag rest pass=0 fail=0 skip=0 done=0 lanefail=0
-	local failures=() kernel=() notes=()
+	local failures=() kernel=() notes=() label=$1 image=/boot/vmlinuz-$1
+	local vm_timeout=$VM_TIMEOUT kunit_want=0 kunit=() build_note=""
 
 	echo
 	log "======== lane $kver ========"
-	module=$(build_module "$kver") || { lane_broken "$kver" "module build failed"; return 0; }
+	if [ "$kver" = debug ]; then
+		build_debug_kernel || { lane_broken debug "debug kernel build failed"; return 0; }
+		image=$DEBUG_DIR/arch/x86/boot/bzImage
+		[ -f "$image" ] || { lane_broken debug "$image missing"; return 0; }
+		label="debug ($(cat "$DEBUG_DIR/include/config/kernel.release"))"
+		vm_timeout=$DEBUG_VM_TIMEOUT
+		build_note="debug kernel build took ${DEBUG_BUILD_SECS}s"
+		[ "${VSHM_SKIP_MODULE_BUILD:-0}" = 1 ] && build_note="debug kernel not rebuilt (VSHM_SKIP_MODULE_BUILD=1)"
+		grep -qx 'CONFIG_KVM_AMD=y' "$DEBUG_DIR/.config" ||
+			{ lane_broken debug "CONFIG_KVM_AMD=y missing in $DEBUG_DIR/.config"; return 0; }
+		grep -qx 'CONFIG_VHOST_SHMEM_KUNIT_TEST=y' "$DEBUG_DIR/.config" && kunit_want=1
+	fi
+	module=$(build_module "$kver") || { lane_broken "$label" "module build failed"; return 0; }
 	mkdir -p "$BUILD/$kver"
 	rm -f "$log"
-	make_initramfs "$kver" "$module" || { lane_broken "$kver" "initramfs build failed"; return 0; }
+	make_initramfs "$kver" "$module" || { lane_broken "$label" "initramfs build failed"; return 0; }
 
 	vm_start=$SECONDS
-	boot_vm "$kver"
+	boot_vm "$kver" "$image" "$vm_timeout"
 	local vm_secs=$((SECONDS - vm_start))
 
 	while IFS= read -r line; do
@@ -586,9 +726,21 @@ run_lane() {
 		LANEFAIL) failures+=("$rest"); lanefail=$((lanefail + 1)) ;;
 		NOTE) notes+=("$rest") ;;
 		KERNEL) kernel+=("$rest") ;;
+		KUNIT) read -r -a kunit <<< "$rest" ;;
 		DONE) done=1 ;;
 		esac
 	done < <(parse_log "$log")
+
+	# KUnit cases count like selftest results (their FAIL lines are in
+	# failures already).
+	if [ ${#kunit[@]} -eq 3 ]; then
+		pass=$((pass + kunit[0]))
+		fail=$((fail + kunit[1]))
+		skip=$((skip + kunit[2]))
+	elif [ "$kunit_want" = 1 ] && [ "$DEMO" = 0 ]; then
+		failures+=("CONFIG_VHOST_SHMEM_KUNIT_TEST=y but no KUnit result of vhost_shmem in dmesg")
+		lanefail=$((lanefail + 1))
+	fi
 
 	if [ "$done" != 1 ]; then
 		lanefail=$((lanefail + 1))
@@ -617,8 +769,12 @@ run_lane() {
 	TOTAL_FAIL=$((TOTAL_FAIL + fail))
 	TOTAL_SKIP=$((TOTAL_SKIP + skip))
 
-	local s="$kver: $pass passed, $fail failed, $skip skipped (log: ${log#"$REPO"/})"
+	local s="$label: $pass passed, $fail failed, $skip skipped (log: ${log#"$REPO"/})"
 	s+=$'\n'"  lane took $((SECONDS - start))s (VM ${vm_secs}s)"
+	[ -n "$build_note" ] && s+=$'\n'"  $build_note"
+	if [ ${#kunit[@]} -eq 3 ]; then
+		s+=$'\n'"  KUnit: ${kunit[0]} passed, ${kunit[1]} failed, ${kunit[2]} skipped (included above)"
+	fi
 	for line in "${notes[@]}"; do s+=$'\n'"  note: $line"; done
 	for line in "${failures[@]}"; do s+=$'\n'"  FAILED: $line"; done
 	if [ ${#kernel[@]} -eq 0 ]; then
@@ -630,6 +786,36 @@ run_lane() {
 	SUMMARY+=("$s")
 }
 
+# Runs lint.sh (make lint) as one more lane: each of its checks is one
+# result ("lint: ok <check>" / "lint: not ok <check>").
+run_lint_lane() {
+	local start=$SECONDS log=$BUILD/lint.log line pass=0 fail=0 rc
+	local failures=() s
+
+	echo
+	log "======== lane lint ========"
+	set +e
+	"$SCRIPT_DIR/lint.sh" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	while IFS= read -r line; do
+		case $line in
+		"lint: ok "*) pass=$((pass + 1)) ;;
+		"lint: not ok "*) fail=$((fail + 1)); failures+=("${line#lint: not ok }") ;;
+		esac
+	done < "$log"
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		fail=1
+		failures+=("lint.sh exited rc=$rc without a failing check")
+	fi
+	TOTAL_PASS=$((TOTAL_PASS + pass))
+	TOTAL_FAIL=$((TOTAL_FAIL + fail))
+	s="lint: $pass passed, $fail failed (log: ${log#"$REPO"/})"
+	s+=$'\n'"  lane took $((SECONDS - start))s"
+	for line in "${failures[@]}"; do s+=$'\n'"  FAILED: $line"; done
+	SUMMARY+=("$s")
+}
+
 # ---------------------------------------------------------------------------
 # Step 9: summary
 # ---------------------------------------------------------------------------
@@ -638,6 +824,7 @@ print_summary() {
 	echo
 	log "======== summary ========"
 	for s in "${SUMMARY[@]}"; do echo "$s"; done
+	echo "all lanes took ${SECONDS}s"
 	if [ "$TOTAL_SKIP" -gt 0 ]; then
 		echo "$TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
 	else
@@ -652,7 +839,9 @@ main() {
 	prepare_cache
 	discover_kernels
 	mkdir -p "$BUILD"
-	build_guest_programs
+	# Lint first: it takes a minute and its failures need no VM.
+	[ "$LINT" = 1 ] && run_lint_lane
+	[ ${#KVERS[@]} -gt 0 ] && build_guest_programs
 	for kver in "${KVERS[@]}"; do
 		run_lane "$kver"
 	done
