@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <linux/udmabuf.h>
 
 #include "kselftest_harness.h"
 
@@ -142,6 +143,8 @@ TEST_F(files, unsupported_files_refused)
 			EXPECT_EQ(-ENODEV, vshm_map(self->dev, SHMID, fd, 0, 0,
 						    PAGE, 0));
 		close(fd);
+	} else {
+		ksft_print_msg("no hugetlbfs: MFD_HUGETLB case not checked\n");
 	}
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
@@ -159,6 +162,28 @@ TEST_F(files, unsupported_files_refused)
 		EXPECT_EQ(-ENODEV, vshm_map(self->dev, SHMID, fd, 0, 0, PAGE,
 					    0));
 		close(fd);
+	}
+
+	/* A dma-buf exported by udmabuf from a sealed memfd. */
+	fd = open("/dev/udmabuf", O_RDWR);
+	if (fd >= 0) {
+		struct udmabuf_create uc = { .size = PAGE };
+		int memfd, buf;
+
+		memfd = memfd_create("vshm-udmabuf", MFD_ALLOW_SEALING);
+		ASSERT_LE(0, memfd);
+		ASSERT_EQ(0, ftruncate(memfd, PAGE));
+		ASSERT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+		uc.memfd = memfd;
+		buf = ioctl(fd, UDMABUF_CREATE, &uc);
+		ASSERT_LE(0, buf);
+		EXPECT_EQ(-ENODEV, vshm_map(self->dev, SHMID, buf, 0, 0, PAGE,
+					    0));
+		close(buf);
+		close(memfd);
+		close(fd);
+	} else {
+		ksft_print_msg("no /dev/udmabuf: dma-buf case not checked\n");
 	}
 
 	/* A character device. */

@@ -689,6 +689,153 @@ TEST_F(vshm, limits)
 	close(fd);
 }
 
+/* Every shmid, each with a mapping of its own, in one context. */
+TEST(all_shmids)
+{
+	struct vhost_shmem_region_info ri;
+	struct vhost_shmem_info info = { 0 };
+	int dev, fd, id;
+	uint64_t off;
+	uint32_t v;
+	void *w;
+
+	dev = vshm_open();
+	if (dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing");
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
+	if (info.max_regions < 256)
+		SKIP(return, "max_regions is %u", info.max_regions);
+	fd = memfd_pattern(16, 256 * PAGE, 0);
+	ASSERT_LE(0, fd);
+
+	for (id = 0; id < 256; id++) {
+		ASSERT_EQ(0, vshm_region_create(dev, id, 2 * PAGE, NULL));
+		ASSERT_EQ(0, vshm_map(dev, id, fd, id * PAGE, PAGE, PAGE, 0));
+	}
+	for (id = 0; id < 256; id += 51) {
+		ASSERT_EQ(-EEXIST, vshm_region_create(dev, id, 2 * PAGE, NULL));
+		ASSERT_EQ(0, vshm_region_info(dev, id, &ri));
+		off = ri.mmap_offset;
+		w = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, dev, off);
+		ASSERT_NE(MAP_FAILED, w);
+		EXPECT_EQ(SIGBUS, probe_read(w, 0, &v));
+		ASSERT_EQ(0, probe_read(w, PAGE, &v));
+		EXPECT_EQ(pattern(16, id * PAGE), v);
+		munmap(w, 2 * PAGE);
+	}
+	ASSERT_EQ(0, vshm_reset(dev));
+	for (id = 0; id < 256; id++)
+		ASSERT_EQ(0, vshm_region_destroy(dev, id));
+	close(fd);
+	close(dev);
+}
+
+/* Several processes, each with several contexts, in parallel. */
+TEST(processes_and_contexts)
+{
+	const int procs = 4, ctxs = 3;
+	int i, status;
+	pid_t pid;
+
+	if (access(VSHM_DEV, F_OK))
+		SKIP(return, VSHM_DEV " missing");
+	for (i = 0; i < procs; i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid)
+			continue;
+		{
+			int dev[3], fd, c, round, bad = 0;
+			void *w[3];
+			uint64_t off;
+			uint32_t v;
+
+			fd = memfd_pattern(100 + i, 4 * PAGE, 0);
+			for (c = 0; c < ctxs; c++) {
+				dev[c] = vshm_open();
+				if (fd < 0 || dev[c] < 0 ||
+				    vshm_region_create(dev[c], 9, 4 * PAGE, &off))
+					_exit(2);
+				w[c] = mmap(NULL, 4 * PAGE, PROT_READ,
+					    MAP_SHARED, dev[c], off);
+				if (w[c] == MAP_FAILED)
+					_exit(3);
+			}
+			for (round = 0; round < 200; round++) {
+				c = round % ctxs;
+				/* Context c maps page c; the others never. */
+				if (vshm_map(dev[c], 9, fd, c * PAGE, c * PAGE,
+					     PAGE, 0))
+					_exit(4);
+				bad |= probe_read(w[c], c * PAGE, &v) ||
+				       v != pattern(100 + i, c * PAGE);
+				bad |= probe_read(w[(c + 1) % ctxs], c * PAGE,
+						  &v) != SIGBUS;
+				if (vshm_unmap(dev[c], 9, c * PAGE, PAGE))
+					_exit(5);
+			}
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (i = 0; i < procs; i++) {
+		pid = wait(&status);
+		ASSERT_LT(0, pid);
+		EXPECT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	}
+}
+
+/* RESET zaps every copy of a window: two in this process, one in a child. */
+TEST_F(vshm, reset_zaps_every_window)
+{
+	int fd, to_child[2], to_parent[2], status;
+	uint32_t v;
+	void *w2;
+	pid_t pid;
+	char c;
+
+	fd = memfd_pattern(17, 2 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 2 * PAGE, 2 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	w2 = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, self->dev,
+		  self->mmap_offset + 2 * PAGE);
+	ASSERT_NE(MAP_FAILED, w2);
+	ASSERT_TRUE(window_matches(self->win, 2 * PAGE, 2 * PAGE, 17, 0));
+	ASSERT_TRUE(window_matches(w2, 0, 2 * PAGE, 17, 0));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int ok = window_matches(self->win, 2 * PAGE, 2 * PAGE, 17, 0) &&
+			 window_matches(w2, 0, 2 * PAGE, 17, 0);
+
+		if (write(to_parent[1], "r", 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		ok = ok && probe_read(self->win, 2 * PAGE, &v) == SIGBUS &&
+		     probe_read(w2, PAGE, &v) == SIGBUS;
+		_exit(ok ? 0 : 1);
+	}
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	ASSERT_EQ(0, vshm_reset(self->dev));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 3 * PAGE, &v));
+	EXPECT_EQ(SIGBUS, probe_read(w2, 0, &v));
+	ASSERT_EQ(1, write(to_child[1], "u", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	munmap(w2, 2 * PAGE);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+	close(fd);
+}
+
 /* Watch for the moment the kernel drops the last reference of @fd's file. */
 static int watch_release(int fd)
 {
