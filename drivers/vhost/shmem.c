@@ -690,6 +690,121 @@ static void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
 	vhost_shmem_dispose(&dispose);
 }
 
+/**
+ * struct vhost_shmem_relay_msg - a decoded back-end channel message
+ * @request: %VHOST_USER_BACKEND_SHMEM_MAP or %VHOST_USER_BACKEND_SHMEM_UNMAP.
+ * @need_reply: the back-end asked for a reply.
+ * @shmid: region of the request.
+ * @fd_offset: file offset of a MAP.
+ * @shm_offset: region offset.
+ * @len: length.
+ * @flags: flags of a MAP.
+ */
+struct vhost_shmem_relay_msg {
+	u32 request;
+	bool need_reply;
+	u8 shmid;
+	u64 fd_offset;
+	u64 shm_offset;
+	u64 len;
+	u64 flags;
+};
+
+#define VHOST_SHMEM_RELAY_MSG_LEN \
+	(sizeof(struct vhost_shmem_user_hdr) + \
+	 sizeof(struct vhost_shmem_user_mmap))
+
+/*
+ * Decode a message of @len bytes whose first min(@len,
+ * VHOST_SHMEM_RELAY_MSG_LEN) bytes are at @buf.  @has_fd tells whether a
+ * descriptor came with it.  Returns -ENOMSG for requests the relay leaves to
+ * the caller and -EBADMSG for malformed messages.
+ */
+static int vhost_shmem_relay_decode(const void *buf, size_t len, bool has_fd,
+				    struct vhost_shmem_relay_msg *msg)
+{
+	const struct vhost_shmem_user_hdr *hdr = buf;
+	const struct vhost_shmem_user_mmap *mmap = buf + sizeof(*hdr);
+	bool is_map;
+	u32 flags;
+
+	if (len < sizeof(*hdr))
+		return -EBADMSG;
+	msg->request = le32_to_cpu(hdr->request);
+	if (msg->request != VHOST_USER_BACKEND_SHMEM_MAP &&
+	    msg->request != VHOST_USER_BACKEND_SHMEM_UNMAP)
+		return -ENOMSG;
+
+	flags = le32_to_cpu(hdr->flags);
+	if ((flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
+	    (flags & ~(VHOST_USER_VERSION_MASK | VHOST_USER_NEED_REPLY_MASK)))
+		return -EBADMSG;
+	if (le32_to_cpu(hdr->size) != sizeof(*mmap) ||
+	    len != VHOST_SHMEM_RELAY_MSG_LEN)
+		return -EBADMSG;
+	/* MAP carries exactly one descriptor, UNMAP none. */
+	is_map = msg->request == VHOST_USER_BACKEND_SHMEM_MAP;
+	if (has_fd != is_map)
+		return -EBADMSG;
+
+	msg->need_reply = flags & VHOST_USER_NEED_REPLY_MASK;
+	msg->shmid = mmap->shmid;
+	msg->fd_offset = le64_to_cpu(mmap->fd_offset);
+	msg->shm_offset = le64_to_cpu(mmap->shm_offset);
+	msg->len = le64_to_cpu(mmap->len);
+	msg->flags = le64_to_cpu(mmap->flags);
+	return 0;
+}
+
+/*
+ * Execute the message of @len bytes at @buf, with @file if one came with
+ * it.  Returns 0 when it was executed, with the operation's result in
+ * *@result and, when one is due, the reply in *@reply and *@reply_due set.
+ */
+static int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
+				 size_t len, struct file *file,
+				 bool always_reply,
+				 struct vhost_shmem_user_reply *reply,
+				 bool *reply_due, int *result)
+{
+	struct vhost_shmem_relay_msg msg;
+	int ret;
+
+	ret = vhost_shmem_relay_decode(buf, len, file, &msg);
+	if (ret)
+		return ret;
+
+	if (msg.request == VHOST_USER_BACKEND_SHMEM_MAP) {
+		struct vhost_shmem_map args = {
+			.shmid = msg.shmid,
+			.fd_offset = msg.fd_offset,
+			.shm_offset = msg.shm_offset,
+			.len = msg.len,
+			.flags = msg.flags,
+		};
+
+		*result = vhost_shmem_ctx_map(ctx, &args, file);
+	} else {
+		struct vhost_shmem_unmap args = {
+			.shmid = msg.shmid,
+			.shm_offset = msg.shm_offset,
+			.len = msg.len,
+		};
+
+		*result = vhost_shmem_ctx_unmap(ctx, &args);
+	}
+
+	*reply_due = msg.need_reply || always_reply;
+	if (*reply_due) {
+		reply->hdr.request = cpu_to_le32(msg.request);
+		reply->hdr.flags = cpu_to_le32(VHOST_USER_VERSION |
+					       VHOST_USER_REPLY_MASK);
+		reply->hdr.size = cpu_to_le32(sizeof(reply->u64));
+		reply->u64 = cpu_to_le64(-*result);
+	}
+	return 0;
+}
+
 static long vhost_shmem_get_info(void __user *argp)
 {
 	struct vhost_shmem_info info;
@@ -776,6 +891,56 @@ static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
 	return vhost_shmem_ctx_unmap(ctx, &args);
 }
 
+static long vhost_shmem_relay(struct vhost_shmem_ctx *ctx, void __user *argp)
+{
+	struct vhost_shmem_relay __user *uarg = argp;
+	struct vhost_shmem_user_reply reply = {};
+	u8 buf[VHOST_SHMEM_RELAY_MSG_LEN];
+	struct vhost_shmem_relay args;
+	void __user *ureply;
+	struct file *file = NULL;
+	bool reply_due = false;
+	int ret, result = 0;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags & ~VHOST_SHMEM_RELAY_F_ALWAYS_REPLY) ||
+	    memchr_inv(args.reserved, 0, sizeof(args.reserved)) ||
+	    args.reply_len < sizeof(reply))
+		return -EINVAL;
+	if (copy_from_user(buf, u64_to_user_ptr(args.msg),
+			   min_t(size_t, args.msg_len, sizeof(buf))))
+		return -EFAULT;
+	/*
+	 * Make sure the results can be written back before anything is
+	 * done: an executed request must not end in -EFAULT.
+	 */
+	ureply = u64_to_user_ptr(args.reply);
+	if (copy_to_user(ureply, &reply, sizeof(reply)) ||
+	    put_user(0, &uarg->reply_len))
+		return -EFAULT;
+
+	if (args.fd != -1) {
+		file = fget(args.fd);
+		if (!file)
+			return -EBADF;
+	}
+	ret = vhost_shmem_ctx_relay(ctx, buf, args.msg_len, file,
+				    args.flags & VHOST_SHMEM_RELAY_F_ALWAYS_REPLY,
+				    &reply, &reply_due, &result);
+	if (file)
+		fput(file);
+	if (ret)
+		return ret;
+
+	args.request = le32_to_cpu(((struct vhost_shmem_user_hdr *)buf)->request);
+	args.result = result;
+	args.reply_len = reply_due ? sizeof(reply) : 0;
+	if (reply_due && copy_to_user(ureply, &reply, sizeof(reply)))
+		return -EFAULT;
+	return copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
 static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -798,6 +963,8 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 	case VHOST_SHMEM_RESET:
 		vhost_shmem_ctx_reset(ctx);
 		return 0;
+	case VHOST_SHMEM_RELAY:
+		return vhost_shmem_relay(ctx, argp);
 	default:
 		return -ENOTTY;
 	}

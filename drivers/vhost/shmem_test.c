@@ -370,6 +370,152 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, ri.resident_bytes);
 }
 
+/* A well-formed MAP or UNMAP of pages [@shm_pg, +@npages) of T_SHMID. */
+static void t_msg(u8 *buf, u32 request, u32 flags, pgoff_t shm_pg,
+		  pgoff_t npages, u64 map_flags)
+{
+	struct vhost_shmem_user_hdr *hdr = (void *)buf;
+	struct vhost_shmem_user_mmap *mmap = (void *)(buf + sizeof(*hdr));
+
+	memset(buf, 0, VHOST_SHMEM_RELAY_MSG_LEN);
+	hdr->request = cpu_to_le32(request);
+	hdr->flags = cpu_to_le32(flags);
+	hdr->size = cpu_to_le32(sizeof(*mmap));
+	mmap->shmid = T_SHMID;
+	mmap->shm_offset = cpu_to_le64((u64)shm_pg << PAGE_SHIFT);
+	mmap->len = cpu_to_le64((u64)npages << PAGE_SHIFT);
+	mmap->flags = cpu_to_le64(map_flags);
+}
+
+static void vhost_shmem_test_relay_decode(struct kunit *test)
+{
+	const size_t len = VHOST_SHMEM_RELAY_MSG_LEN;
+	struct vhost_shmem_user_hdr *hdr;
+	struct vhost_shmem_relay_msg msg;
+	u8 buf[VHOST_SHMEM_RELAY_MSG_LEN];
+
+	hdr = (void *)buf;
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP,
+	      VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 3, 2, 1);
+	buf[1 + sizeof(*hdr)] = 0xff;	/* padding is ignored */
+	KUNIT_ASSERT_EQ(test, 0, vhost_shmem_relay_decode(buf, len, true, &msg));
+	KUNIT_EXPECT_EQ(test, VHOST_USER_BACKEND_SHMEM_MAP, msg.request);
+	KUNIT_EXPECT_TRUE(test, msg.need_reply);
+	KUNIT_EXPECT_EQ(test, T_SHMID, msg.shmid);
+	KUNIT_EXPECT_EQ(test, 3 * PAGE_SIZE, msg.shm_offset);
+	KUNIT_EXPECT_EQ(test, 2 * PAGE_SIZE, msg.len);
+	KUNIT_EXPECT_EQ(test, 1, msg.flags);
+
+	/* Descriptors: MAP needs one, UNMAP takes none. */
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len, false, &msg));
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, VHOST_USER_VERSION, 3, 2, 0);
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_relay_decode(buf, len, false, &msg));
+	KUNIT_EXPECT_FALSE(test, msg.need_reply);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len, true, &msg));
+
+	/* Lengths: short header, short or long payload, wrong size field. */
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, 0, false, &msg));
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, sizeof(*hdr) - 1, false,
+						 &msg));
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len - 1, false, &msg));
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len + 1, false, &msg));
+	hdr->size = cpu_to_le32(39);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len, false, &msg));
+	hdr->size = cpu_to_le32(U32_MAX);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len, false, &msg));
+
+	/* Flags: version, reply bit, reserved bits. */
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, 0, 3, 2, 0);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len, false, &msg));
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, 2, 3, 2, 0);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len, false, &msg));
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP,
+	      VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 3, 2, 0);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len, false, &msg));
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, VHOST_USER_VERSION | BIT(4),
+	      3, 2, 0);
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_relay_decode(buf, len, false, &msg));
+
+	/* Other requests go back to the caller, whatever their shape. */
+	t_msg(buf, 8, VHOST_USER_VERSION, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, -ENOMSG,
+			vhost_shmem_relay_decode(buf, len, true, &msg));
+	KUNIT_EXPECT_EQ(test, 8, msg.request);
+	t_msg(buf, 11, 0, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, -ENOMSG,
+			vhost_shmem_relay_decode(buf, sizeof(*hdr), false, &msg));
+}
+
+static void vhost_shmem_test_relay_reply(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct vhost_shmem_user_reply reply;
+	u8 buf[VHOST_SHMEM_RELAY_MSG_LEN];
+	bool due;
+	int result;
+
+	/* No reply asked for: none given, even for a failure. */
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP, VHOST_USER_VERSION, 0, 2, 1);
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
+						       t->file, false, &reply,
+						       &due, &result));
+	KUNIT_EXPECT_EQ(test, 0, result);
+	KUNIT_EXPECT_FALSE(test, due);
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
+						       t->file, false, &reply,
+						       &due, &result));
+	KUNIT_EXPECT_EQ(test, -EEXIST, result);
+	KUNIT_EXPECT_FALSE(test, due);
+
+	/* NEED_REPLY: the reply carries the request and the errno. */
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP,
+	      VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 1, 2, 0);
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
+						       t->file, false, &reply,
+						       &due, &result));
+	KUNIT_EXPECT_TRUE(test, due);
+	KUNIT_EXPECT_EQ(test, -EEXIST, result);
+	KUNIT_EXPECT_EQ(test, VHOST_USER_BACKEND_SHMEM_MAP,
+			le32_to_cpu(reply.hdr.request));
+	KUNIT_EXPECT_EQ(test, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK,
+			le32_to_cpu(reply.hdr.flags));
+	KUNIT_EXPECT_EQ(test, 8, le32_to_cpu(reply.hdr.size));
+	KUNIT_EXPECT_EQ(test, EEXIST, le64_to_cpu(reply.u64));
+
+	/* Always-reply, and a success is 0. */
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, VHOST_USER_VERSION, 0, 2, 0);
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
+						       NULL, true, &reply,
+						       &due, &result));
+	KUNIT_EXPECT_TRUE(test, due);
+	KUNIT_EXPECT_EQ(test, 0, result);
+	KUNIT_EXPECT_EQ(test, VHOST_USER_BACKEND_SHMEM_UNMAP,
+			le32_to_cpu(reply.hdr.request));
+	KUNIT_EXPECT_EQ(test, 0, le64_to_cpu(reply.u64));
+	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
+
+	/* A malformed message changes nothing and owes no reply. */
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP, VHOST_USER_VERSION, 0, 2, 0);
+	due = false;
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf), NULL,
+					      true, &reply, &due, &result));
+	KUNIT_EXPECT_FALSE(test, due);
+	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
+}
+
 static struct kunit_case vhost_shmem_test_cases[] = {
 	KUNIT_CASE(vhost_shmem_test_range_valid),
 	KUNIT_CASE(vhost_shmem_test_region_rules),
@@ -380,6 +526,8 @@ static struct kunit_case vhost_shmem_test_cases[] = {
 	KUNIT_CASE(vhost_shmem_test_references),
 	KUNIT_CASE(vhost_shmem_test_seals),
 	KUNIT_CASE(vhost_shmem_test_resident_pages),
+	KUNIT_CASE(vhost_shmem_test_relay_decode),
+	KUNIT_CASE(vhost_shmem_test_relay_reply),
 	{}
 };
 

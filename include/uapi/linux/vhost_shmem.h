@@ -272,4 +272,117 @@ struct vhost_shmem_unmap {
  */
 #define VHOST_SHMEM_RESET	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 5)
 
+/*
+ * The vhost-user back-end channel messages that VHOST_SHMEM_RELAY executes,
+ * as the vhost-user specification defines them.  All fields are little
+ * endian on the wire.
+ */
+#define VHOST_USER_BACKEND_SHMEM_MAP		9
+#define VHOST_USER_BACKEND_SHMEM_UNMAP		10
+#define VHOST_USER_PROTOCOL_F_SHMEM		22
+
+#define VHOST_USER_VERSION_MASK			0x3
+#define VHOST_USER_VERSION			0x1
+#define VHOST_USER_REPLY_MASK			(1U << 2)
+#define VHOST_USER_NEED_REPLY_MASK		(1U << 3)
+
+/**
+ * struct vhost_shmem_user_hdr - vhost-user message header
+ * @request: Request id, e.g. %VHOST_USER_BACKEND_SHMEM_MAP.
+ * @flags: Version in bits 0-1, %VHOST_USER_REPLY_MASK,
+ *         %VHOST_USER_NEED_REPLY_MASK; other bits reserved.
+ * @size: Size of the payload that follows, in bytes.
+ */
+struct vhost_shmem_user_hdr {
+	__le32 request;
+	__le32 flags;
+	__le32 size;
+};
+
+/**
+ * struct vhost_shmem_user_mmap - VhostUserMMap, payload of SHMEM_MAP/UNMAP
+ * @shmid: VIRTIO shared memory region id.
+ * @padding: Ignored.
+ * @fd_offset: Offset in the file sent with a MAP.
+ * @shm_offset: Offset in the region.
+ * @len: Length of the mapping.
+ * @flags: Bit 0 set: read-write; clear: read-only.
+ */
+struct vhost_shmem_user_mmap {
+	__u8 shmid;
+	__u8 padding[7];
+	__le64 fd_offset;
+	__le64 shm_offset;
+	__le64 len;
+	__le64 flags;
+};
+
+/**
+ * struct vhost_shmem_user_reply - the reply to a message with NEED_REPLY
+ * @hdr: @hdr.request as in the message, @hdr.flags
+ *       %VHOST_USER_VERSION | %VHOST_USER_REPLY_MASK, @hdr.size 8.
+ * @u64: 0 on success, otherwise the positive errno of the failure.
+ */
+struct vhost_shmem_user_reply {
+	struct vhost_shmem_user_hdr hdr;
+	__le64 u64;
+} __attribute__((packed));
+
+/* Reply to every MAP and UNMAP, whether or not it asked for one. */
+#define VHOST_SHMEM_RELAY_F_ALWAYS_REPLY	(1U << 0)
+
+/**
+ * struct vhost_shmem_relay - ioctl(VHOST_SHMEM_RELAY)
+ * @msg: In: address of the message exactly as received from the back-end
+ *       channel: a &struct vhost_shmem_user_hdr and its payload.
+ * @msg_len: In: number of bytes received.
+ * @fd: In: the one file descriptor received with the message, or -1.  The
+ *      relay never closes it: the caller does, whatever the outcome.
+ * @flags: In: %VHOST_SHMEM_RELAY_F_ALWAYS_REPLY or 0.
+ * @reply_len: In: size of the buffer at @reply.  Out: number of bytes of
+ *             the reply to write back on the channel; 0 when none is due.
+ * @reply: In: address of a buffer of at least
+ *         sizeof(struct vhost_shmem_user_reply) bytes for the reply.
+ * @request: Out: the message's request id, also when it is not one the
+ *           relay executes.
+ * @result: Out: 0 when the mapping operation succeeded, otherwise its
+ *          negative errno, as %VHOST_SHMEM_MAP or %VHOST_SHMEM_UNMAP would
+ *          have returned it.  The reply carries it as a positive number.
+ * @reserved: In: must be 0.
+ */
+struct vhost_shmem_relay {
+	__aligned_u64 msg;
+	__u32 msg_len;
+	__s32 fd;
+	__u32 flags;
+	__u32 reply_len;
+	__aligned_u64 reply;
+	__u32 request;
+	__s32 result;
+	__aligned_u64 reserved[2];
+};
+
+/**
+ * VHOST_SHMEM_RELAY - _IOWR(VHOST_SHMEM_TYPE, 0xE7, struct vhost_shmem_relay)
+ *
+ * Execute one vhost-user back-end channel message: a
+ * %VHOST_USER_BACKEND_SHMEM_MAP or %VHOST_USER_BACKEND_SHMEM_UNMAP request
+ * is carried out on this context, and the reply, when the message asked for
+ * one with %VHOST_USER_NEED_REPLY_MASK (or the caller asked for every one),
+ * is written to @reply for the caller to send.
+ *
+ * Return: 0 when the message was executed, whether the mapping operation
+ * succeeded or not (see @result); -1 with errno set otherwise, in which case
+ * nothing changed and no reply is due:
+ * %ENOMSG the request is not one the relay executes: the caller handles it;
+ * %EBADMSG the message is malformed: shorter or longer than its header says,
+ * a payload size other than 40, a version other than 1, the reply flag or a
+ * reserved flag set, no descriptor with a MAP or one with an UNMAP;
+ * %EINVAL @flags or @reserved not zero, or @reply_len too small;
+ * %EBADF @fd is not an open descriptor; %EFAULT the message or the reply
+ * buffer could not be accessed.
+ */
+#define VHOST_SHMEM_RELAY	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 7, \
+				      struct vhost_shmem_relay)
+
 #endif /* _UAPI_LINUX_VHOST_SHMEM_H */

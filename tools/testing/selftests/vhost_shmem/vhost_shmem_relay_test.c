@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VHOST_SHMEM_RELAY: vhost-user back-end channel messages, byte for byte as
+ * the specification lays them out, executed by the kernel.
+ */
+#include "vshm_test_util.h"
+
+#include <stddef.h>
+
+#include "kselftest_harness.h"
+
+/* The wire layout of the vhost-user specification. */
+_Static_assert(sizeof(struct vhost_shmem_user_hdr) == 12, "header");
+_Static_assert(offsetof(struct vhost_shmem_user_hdr, request) == 0, "request");
+_Static_assert(offsetof(struct vhost_shmem_user_hdr, flags) == 4, "flags");
+_Static_assert(offsetof(struct vhost_shmem_user_hdr, size) == 8, "size");
+_Static_assert(sizeof(struct vhost_shmem_user_mmap) == 40, "VhostUserMMap");
+_Static_assert(offsetof(struct vhost_shmem_user_mmap, shmid) == 0, "shmid");
+_Static_assert(offsetof(struct vhost_shmem_user_mmap, padding) == 1, "pad");
+_Static_assert(offsetof(struct vhost_shmem_user_mmap, fd_offset) == 8, "fdo");
+_Static_assert(offsetof(struct vhost_shmem_user_mmap, shm_offset) == 16, "so");
+_Static_assert(offsetof(struct vhost_shmem_user_mmap, len) == 24, "len");
+_Static_assert(offsetof(struct vhost_shmem_user_mmap, flags) == 32, "mflags");
+_Static_assert(sizeof(struct vhost_shmem_user_reply) == 20, "reply");
+_Static_assert(offsetof(struct vhost_shmem_user_reply, u64) == 12, "u64");
+_Static_assert(VHOST_USER_BACKEND_SHMEM_MAP == 9, "MAP id");
+_Static_assert(VHOST_USER_BACKEND_SHMEM_UNMAP == 10, "UNMAP id");
+_Static_assert(VHOST_USER_PROTOCOL_F_SHMEM == 22, "feature bit");
+
+#define SHMID	4
+#define MSG_LEN	52
+
+/* Little-endian fields, written byte by byte as the spec text has them. */
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = v >> (8 * i);
+}
+
+static uint64_t get_le(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = bytes - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* header: request u32, flags u32, size u32; VhostUserMMap: 40 bytes. */
+static void build(uint8_t *m, uint32_t request, uint32_t flags, uint8_t shmid,
+		  uint64_t fd_offset, uint64_t shm_offset, uint64_t len,
+		  uint64_t mflags)
+{
+	memset(m, 0, MSG_LEN);
+	put_le(m + 0, request, 4);
+	put_le(m + 4, flags, 4);
+	put_le(m + 8, 40, 4);
+	m[12] = shmid;
+	put_le(m + 20, fd_offset, 8);
+	put_le(m + 28, shm_offset, 8);
+	put_le(m + 36, len, 8);
+	put_le(m + 44, mflags, 8);
+}
+
+struct relay_out {
+	int ret;
+	uint32_t reply_len;
+	int result;
+	uint32_t request;
+	uint8_t reply[64];
+};
+
+static struct relay_out relay(int dev, const void *msg, uint32_t len, int fd,
+			      uint32_t flags)
+{
+	struct relay_out o = { 0 };
+	struct vhost_shmem_relay r = {
+		.msg = (uintptr_t)msg,
+		.msg_len = len,
+		.fd = fd,
+		.flags = flags,
+		.reply = (uintptr_t)o.reply,
+		.reply_len = sizeof(o.reply),
+	};
+
+	memset(o.reply, 0xaa, sizeof(o.reply));
+	o.ret = vshm_ioctl(dev, VHOST_SHMEM_RELAY, &r);
+	o.reply_len = r.reply_len;
+	o.result = r.result;
+	o.request = r.request;
+	return o;
+}
+
+FIXTURE(relay) {
+	int dev;
+	void *win;
+	int fd;
+};
+
+FIXTURE_SETUP(relay)
+{
+	uint64_t off;
+
+	self->win = MAP_FAILED;
+	self->fd = -1;
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, 16 * PAGE, &off));
+	self->win = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->dev, off);
+	ASSERT_NE(MAP_FAILED, self->win);
+	self->fd = memfd_pattern(40, 8 * PAGE, 0);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(relay)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->win != MAP_FAILED)
+		munmap(self->win, 16 * PAGE);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+static uint64_t nr_mappings(int dev)
+{
+	struct vhost_shmem_region_info ri;
+
+	return vshm_region_info(dev, SHMID, &ri) ? ~0ULL : ri.nr_mappings;
+}
+
+TEST_F(relay, map_with_reply_byte_for_byte)
+{
+	/* The reply to a MAP with NEED_REPLY that succeeded. */
+	static const uint8_t want[20] = {
+		0x09, 0, 0, 0,		/* request: SHMEM_MAP */
+		0x05, 0, 0, 0,		/* flags: version 1 | REPLY */
+		0x08, 0, 0, 0,		/* size: 8 */
+		0, 0, 0, 0, 0, 0, 0, 0,	/* u64: 0, success */
+	};
+	struct relay_out o;
+	uint8_t m[MSG_LEN];
+	uint32_t v;
+
+	build(m, 9, 0x1 | 0x8, SHMID, 2 * PAGE, 4 * PAGE, 2 * PAGE, 1);
+	m[13] = 0x5a;	/* padding: ignored */
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	ASSERT_EQ(0, o.ret);
+	EXPECT_EQ(9, o.request);
+	EXPECT_EQ(0, o.result);
+	ASSERT_EQ(20, o.reply_len);
+	EXPECT_EQ(0, memcmp(want, o.reply, 20));
+	EXPECT_EQ(0xaa, o.reply[20]);
+
+	/* The mapping is the one the message described, and read-write. */
+	ASSERT_EQ(0, probe_read(self->win, 5 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(40, 3 * PAGE + 8), v);
+	ASSERT_EQ(0, probe_write(self->win, 4 * PAGE, 0x1234));
+	EXPECT_EQ(0x1234, file_read32(self->fd, 2 * PAGE));
+
+	/* The caller's descriptor is still the caller's to close. */
+	EXPECT_LE(0, fcntl(self->fd, F_GETFD));
+
+	/* UNMAP with NEED_REPLY. */
+	build(m, 10, 0x1 | 0x8, SHMID, 0, 4 * PAGE, 2 * PAGE, 0);
+	o = relay(self->dev, m, MSG_LEN, -1, 0);
+	ASSERT_EQ(0, o.ret);
+	EXPECT_EQ(0, o.result);
+	ASSERT_EQ(20, o.reply_len);
+	EXPECT_EQ(10, get_le(o.reply, 4));
+	EXPECT_EQ(5, get_le(o.reply + 4, 4));
+	EXPECT_EQ(0, get_le(o.reply + 12, 8));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 4 * PAGE, &v));
+}
+
+TEST_F(relay, failures_reply_non_zero)
+{
+	struct relay_out o;
+	uint8_t m[MSG_LEN];
+
+	build(m, 9, 0x1 | 0x8, SHMID, 0, 0, PAGE, 0);
+	ASSERT_EQ(0, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+
+	/* Overlap, outside the region, no such region, unknown map flags. */
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	ASSERT_EQ(0, o.ret);
+	EXPECT_EQ(-EEXIST, o.result);
+	ASSERT_EQ(20, o.reply_len);
+	EXPECT_EQ(EEXIST, get_le(o.reply + 12, 8));
+	build(m, 9, 0x9, SHMID, 0, 16 * PAGE, PAGE, 0);
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	EXPECT_EQ(-EINVAL, o.result);
+	EXPECT_EQ(EINVAL, get_le(o.reply + 12, 8));
+	build(m, 9, 0x9, SHMID + 1, 0, 0, PAGE, 0);
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	EXPECT_EQ(-ENOENT, o.result);
+	EXPECT_NE(0, get_le(o.reply + 12, 8));
+	build(m, 9, 0x9, SHMID, 0, 2 * PAGE, PAGE, 2);
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	EXPECT_EQ(-EINVAL, o.result);
+
+	/* UNMAP of part of a mapping, or of a hole. */
+	build(m, 10, 0x9, SHMID, 0, 8 * PAGE, PAGE, 0);
+	o = relay(self->dev, m, MSG_LEN, -1, 0);
+	EXPECT_EQ(-ENOENT, o.result);
+	EXPECT_EQ(ENOENT, get_le(o.reply + 12, 8));
+	EXPECT_EQ(1, nr_mappings(self->dev));
+}
+
+TEST_F(relay, reply_only_when_asked)
+{
+	struct relay_out o;
+	uint8_t m[MSG_LEN];
+
+	/* Success and failure alike: no NEED_REPLY, no reply. */
+	build(m, 9, 0x1, SHMID, 0, 0, PAGE, 0);
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	ASSERT_EQ(0, o.ret);
+	EXPECT_EQ(0, o.reply_len);
+	EXPECT_EQ(0, o.result);
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	ASSERT_EQ(0, o.ret);
+	EXPECT_EQ(0, o.reply_len);
+	EXPECT_EQ(-EEXIST, o.result);
+
+	/* Unless the VMM serves a back-end that wants every reply. */
+	build(m, 10, 0x1, SHMID, 0, 0, PAGE, 0);
+	o = relay(self->dev, m, MSG_LEN, -1, VHOST_SHMEM_RELAY_F_ALWAYS_REPLY);
+	ASSERT_EQ(0, o.ret);
+	ASSERT_EQ(20, o.reply_len);
+	EXPECT_EQ(10, get_le(o.reply, 4));
+	EXPECT_EQ(0, get_le(o.reply + 12, 8));
+}
+
+/* Several MAPs without NEED_REPLY, then one with it: one ack. */
+TEST_F(relay, batch_then_ack)
+{
+	struct relay_out o;
+	uint8_t m[MSG_LEN];
+	uint32_t v;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		build(m, 9, i == 3 ? 0x9 : 0x1, SHMID, i * PAGE, i * 2 * PAGE,
+		      PAGE, 0);
+		o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+		ASSERT_EQ(0, o.ret);
+		EXPECT_EQ(0, o.result);
+		EXPECT_EQ(i == 3 ? 20 : 0, o.reply_len);
+	}
+	EXPECT_EQ(0, get_le(o.reply + 12, 8));
+	EXPECT_EQ(4, nr_mappings(self->dev));
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, probe_read(self->win, i * 2 * PAGE, &v));
+		EXPECT_EQ(pattern(40, i * PAGE), v);
+		EXPECT_EQ(SIGBUS, probe_read(self->win, (i * 2 + 1) * PAGE, &v));
+	}
+}
+
+TEST_F(relay, malformed_changes_nothing)
+{
+	struct vhost_shmem_relay r;
+	uint8_t m[MSG_LEN + 8];
+	struct relay_out o;
+	uint8_t reply[32];
+
+	/* Short, long, a size field that lies. */
+	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, 0, self->fd, 0).ret);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, 11, self->fd, 0).ret);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN - 1, self->fd, 0).ret);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN + 8, self->fd, 0).ret);
+	put_le(m + 8, 48, 4);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+
+	/* Versions 0, 2, 3; the reply bit; a reserved bit. */
+	build(m, 9, 0x8, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+	build(m, 9, 0xa, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+	build(m, 9, 0xb, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+	build(m, 9, 0x5, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+	build(m, 9, 0x1 | 0x100, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+
+	/* A MAP without its descriptor, an UNMAP with one. */
+	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, -1, 0).ret);
+	build(m, 10, 0x9, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+
+	/* Descriptors that are not open. */
+	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADF, relay(self->dev, m, MSG_LEN, 1000000, 0).ret);
+	EXPECT_EQ(-EBADF, relay(self->dev, m, MSG_LEN, -2, 0).ret);
+
+	/* Other requests are the VMM's; their shape does not matter. */
+	build(m, 8, 0x9, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-ENOMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
+	build(m, 1, 0x1, 0, 0, 0, 0, 0);
+	EXPECT_EQ(-ENOMSG, relay(self->dev, m, 12, -1, 0).ret);
+
+	/* The ioctl's own fields. */
+	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EINVAL, relay(self->dev, m, MSG_LEN, self->fd, 2).ret);
+	memset(&r, 0, sizeof(r));
+	r.msg = (uintptr_t)m;
+	r.msg_len = MSG_LEN;
+	r.fd = self->fd;
+	r.reply = (uintptr_t)reply;
+	r.reply_len = 19;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
+	r.reply_len = sizeof(reply);
+	r.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
+	r.reserved[1] = 0;
+	r.msg = 8;
+	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
+	r.msg = (uintptr_t)m;
+	r.reply = 8;
+	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
+	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, NULL));
+
+	EXPECT_EQ(0, nr_mappings(self->dev));
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(1, nr_mappings(self->dev));
+}
+
+TEST_HARNESS_MAIN
