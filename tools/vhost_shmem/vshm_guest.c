@@ -15,23 +15,38 @@
 #define CODE_GPA	0x1000
 #define READ_ENTRY	(CODE_GPA + 0x00)
 #define WRITE_ENTRY	(CODE_GPA + 0x10)
+#define SUM_ENTRY	(CODE_GPA + 0x20)
+
+/*
+ * BX: offset in the window, CX: number of 32-bit words (non-zero).  The
+ * loop instruction counts CX down; its displacement -8 jumps back from the
+ * end of the loop (offset 11) to the add (offset 3).
+ */
+static const __u8 sum_routine[] = {
+	0x66, 0x31, 0xc0,		/*  0: xor eax, eax */
+	0x66, 0x03, 0x07,		/*  3: add eax, [bx] */
+	0x83, 0xc3, 0x04,		/*  6: add bx, 4 */
+	0xe2, 0xf8,			/*  9: loop 3 */
+	0x66, 0xe7, VSHM_GUEST_PORT,	/* 11: out VSHM_GUEST_PORT, eax */
+	0xf4,				/* 14: hlt */
+};
 
 enum { SLOT_RAM, SLOT_WINDOW };
 
 /* 16-bit code; 0x66 makes each access 32 bits wide. */
-static const uint8_t read_routine[] = {
+static const __u8 read_routine[] = {
 	0x66, 0x8b, 0x07,		/* mov eax, [bx] */
 	0x66, 0xe7, VSHM_GUEST_PORT,	/* out VSHM_GUEST_PORT, eax */
 	0xf4,				/* hlt */
 };
 
-static const uint8_t write_routine[] = {
+static const __u8 write_routine[] = {
 	0x66, 0x89, 0x0f,		/* mov [bx], ecx */
 	0xf4,				/* hlt */
 };
 
-static int set_slot(struct vshm_guest *g, uint32_t slot, uint64_t gpa,
-		    void *hva, uint64_t size)
+static int set_slot(struct vshm_guest *g, __u32 slot, __u64 gpa,
+		    void *hva, __u64 size)
 {
 	struct kvm_userspace_memory_region mr = {
 		.slot = slot,
@@ -97,10 +112,12 @@ int vshm_guest_create(struct vshm_guest *g)
 		ret = -errno;
 		goto err;
 	}
-	memcpy((uint8_t *)g->ram + READ_ENTRY, read_routine,
+	memcpy((__u8 *)g->ram + READ_ENTRY, read_routine,
 	       sizeof(read_routine));
-	memcpy((uint8_t *)g->ram + WRITE_ENTRY, write_routine,
+	memcpy((__u8 *)g->ram + WRITE_ENTRY, write_routine,
 	       sizeof(write_routine));
+	memcpy((__u8 *)g->ram + SUM_ENTRY, sum_routine,
+	       sizeof(sum_routine));
 	ret = set_slot(g, SLOT_RAM, 0, g->ram, RAM_SIZE);
 	if (ret)
 		goto err;
@@ -115,7 +132,7 @@ err:
 	return ret;
 }
 
-int vshm_guest_add_window(struct vshm_guest *g, void *hva, uint64_t size)
+int vshm_guest_add_window(struct vshm_guest *g, void *hva, __u64 size)
 {
 	return set_slot(g, SLOT_WINDOW, VSHM_GUEST_WINDOW_GPA, hva, size);
 }
@@ -149,8 +166,8 @@ static int run(struct vshm_guest *g)
 	return ret ? -errno : 0;
 }
 
-static int start(struct vshm_guest *g, uint64_t rip, uint16_t off,
-		 uint32_t val)
+static int start(struct vshm_guest *g, __u64 rip, __u16 off,
+		 __u32 val)
 {
 	struct kvm_regs regs = {
 		.rip = rip,
@@ -164,18 +181,20 @@ static int start(struct vshm_guest *g, uint64_t rip, uint16_t off,
 	return run(g);
 }
 
-int vshm_guest_read32(struct vshm_guest *g, uint16_t off, uint32_t *val)
+/* Run the routine at @rip until it reports a 32-bit value and halts. */
+static int report32(struct vshm_guest *g, __u64 rip, __u16 off,
+		    __u32 cx, __u32 *val)
 {
 	struct kvm_run *r = g->run;
 	int ret;
 
-	ret = start(g, READ_ENTRY, off, 0);
+	ret = start(g, rip, off, cx);
 	if (ret)
 		return ret;
 	if (r->exit_reason != KVM_EXIT_IO || r->io.port != VSHM_GUEST_PORT ||
 	    r->io.direction != KVM_EXIT_IO_OUT || r->io.size != 4)
 		return r->exit_reason ? (int)r->exit_reason : -EPROTO;
-	memcpy(val, (uint8_t *)r + r->io.data_offset, sizeof(*val));
+	memcpy(val, (__u8 *)r + r->io.data_offset, sizeof(*val));
 
 	/* Complete the OUT; the routine then halts. */
 	ret = run(g);
@@ -184,7 +203,22 @@ int vshm_guest_read32(struct vshm_guest *g, uint16_t off, uint32_t *val)
 	return r->exit_reason == KVM_EXIT_HLT ? 0 : (int)r->exit_reason;
 }
 
-int vshm_guest_write32(struct vshm_guest *g, uint16_t off, uint32_t val)
+int vshm_guest_read32(struct vshm_guest *g, __u16 off, __u32 *val)
+{
+	return report32(g, READ_ENTRY, off, 0, val);
+}
+
+int vshm_guest_sum32(struct vshm_guest *g, __u16 off, __u16 count,
+		     __u32 *sum)
+{
+	if (!count) {
+		*sum = 0;
+		return 0;
+	}
+	return report32(g, SUM_ENTRY, off, count, sum);
+}
+
+int vshm_guest_write32(struct vshm_guest *g, __u16 off, __u32 val)
 {
 	struct kvm_run *r = g->run;
 	int ret;

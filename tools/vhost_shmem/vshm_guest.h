@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A minimal KVM guest for exercising a vhost-shmem window: one vCPU in real
- * mode, 64 KiB of RAM at guest physical 0 holding two routines, and the
+ * mode, 64 KiB of RAM at guest physical 0 holding three routines, and the
  * window registered as a second memory slot at VSHM_GUEST_WINDOW_GPA, which
  * the routines address through DS.
  */
@@ -35,7 +35,7 @@ struct vshm_guest {
 int vshm_guest_create(struct vshm_guest *g);
 
 /* Register @size bytes at @hva as the window's memory slot. */
-int vshm_guest_add_window(struct vshm_guest *g, void *hva, uint64_t size);
+int vshm_guest_add_window(struct vshm_guest *g, void *hva, __u64 size);
 
 void vshm_guest_destroy(struct vshm_guest *g);
 
@@ -45,13 +45,21 @@ void vshm_guest_destroy(struct vshm_guest *g);
  * when the page cannot be reached), or the KVM exit reason (> 0) of an
  * unexpected exit.
  */
-int vshm_guest_read32(struct vshm_guest *g, uint16_t off, uint32_t *val);
+int vshm_guest_read32(struct vshm_guest *g, __u16 off, __u32 *val);
 
 /*
  * Have the guest store @val at offset @off of the window.  Returns 0, a
  * negative errno when KVM_RUN fails, or the KVM exit reason (> 0) of an
  * unexpected exit, e.g. KVM_EXIT_MMIO for a store to read-only memory.
  */
-int vshm_guest_write32(struct vshm_guest *g, uint16_t off, uint32_t val);
+int vshm_guest_write32(struct vshm_guest *g, __u16 off, __u32 val);
+
+/*
+ * Have the guest add up the @count 32-bit words at offset @off of the
+ * window (modulo 2^32) and report the sum.  Returns as vshm_guest_read32();
+ * -EFAULT when any page of the range cannot be reached.
+ */
+int vshm_guest_sum32(struct vshm_guest *g, __u16 off, __u16 count,
+		     __u32 *sum);
 
 #endif /* VSHM_GUEST_H */
