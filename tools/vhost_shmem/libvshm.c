@@ -274,6 +274,20 @@ int libvshm_relay(struct libvshm *v, int sock, struct libvshm_msg *m,
 		return fail(v, LIBVSHM_OP_RELAY, m->request, err);
 	/* Executed or refused: the descriptor is done with, exactly once. */
 	libvshm_msg_release(m);
+	if (err == -EBADF) {
+		/*
+		 * A well-formed request with a descriptor the kernel cannot
+		 * use (O_PATH): the kernel sends no reply, but a back-end that
+		 * asked for one waits for it.  Fail the request like a MAP
+		 * that failed.
+		 */
+		m->result = err;
+		err = libvshm_reply(sock, m, EBADF);
+		if (err < 0)
+			return fail(v, LIBVSHM_OP_REPLY, m->request, err);
+		m->replied = err > 0;
+		return 0;
+	}
 	if (err)
 		return fail(v, LIBVSHM_OP_RELAY, m->request, err);
 	m->result = r.result;
