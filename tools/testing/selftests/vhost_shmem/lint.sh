@@ -72,6 +72,8 @@ check_checkpatch() {
 		tools/vhost_shmem/*.c tools/vhost_shmem/*.h 2>/dev/null)
 	out=$("$LINUX_SRC/scripts/checkpatch.pl" --strict --no-tree --terse \
 		--show-types --no-summary --color=never -f "${files[@]}" 2>&1) || true
+	# checkpatch leaves a CamelCase cache in a git tree's top directory.
+	rm -f "$REPO"/.checkpatch-camelcase.git.*
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
 		# file:line: LEVEL:TYPE: message
