@@ -859,13 +859,14 @@ static int watch_release(int fd)
  */
 static int released(int in, bool *evicted)
 {
-	char buf[4096] __attribute__((aligned(8)));
+	uint64_t events[4096 / sizeof(uint64_t)];
 	const struct inotify_event *ev;
+	char *buf = (char *)events;
 	int closes = 0;
 	ssize_t n;
 	char *p;
 
-	n = read(in, buf, sizeof(buf));
+	n = read(in, buf, sizeof(events));
 	for (p = buf; n > 0 && p < buf + n; p += sizeof(*ev) + ev->len) {
 		ev = (const struct inotify_event *)p;
 		if (ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))
@@ -930,7 +931,7 @@ TEST(close_device_with_live_window)
 	const int rounds = 8;
 	long free_before, free_after;
 	int dev, fd, in, round;
-	volatile uint32_t *w;
+	uint32_t *w;
 	bool evicted;
 	uint64_t off;
 	size_t i;
@@ -954,11 +955,13 @@ TEST(close_device_with_live_window)
 				      VHOST_SHMEM_MAP_F_RW));
 		close(fd);
 		for (i = 0; i < size / 4; i += PAGE / 4)
-			ASSERT_EQ(pattern(13, i * 4), w[i]);
+			ASSERT_EQ(pattern(13, i * 4),
+				  __atomic_load_n(&w[i], __ATOMIC_RELAXED));
 
 		evicted = false;
 		ASSERT_EQ(0, close(dev));
-		EXPECT_EQ(pattern(13, size - PAGE), w[(size - PAGE) / 4]);
+		EXPECT_EQ(pattern(13, size - PAGE),
+			  __atomic_load_n(&w[(size - PAGE) / 4], __ATOMIC_RELAXED));
 		EXPECT_EQ(0, released(in, &evicted));
 		ASSERT_EQ(0, munmap((void *)w, size));
 		EXPECT_EQ(1, released(in, &evicted));

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -143,52 +144,54 @@ static inline uint32_t file_read32(int fd, uint64_t off)
 /*
  * Probing is thread-safe: the jump buffer is per thread, and the handler,
  * once installed, stays.  A fault outside a probe restores the default
- * action and happens again, so real crashes still kill the test.
+ * action and happens again, so real crashes still kill the test.  The
+ * flags are lock-free atomics, which a signal handler may touch.
  */
 static __thread sigjmp_buf probe_env;
-static __thread volatile sig_atomic_t probe_armed, probe_sig;
+static __thread atomic_int probe_armed, probe_sig;
 
 static void probe_handler(int sig)
 {
-	if (!probe_armed) {
+	if (!atomic_load(&probe_armed)) {
 		signal(sig, SIG_DFL);
 		return;
 	}
-	probe_armed = 0;
-	probe_sig = sig;
+	atomic_store(&probe_armed, 0);
+	atomic_store(&probe_sig, sig);
 	siglongjmp(probe_env, 1);
 }
 
 /*
- * Read (or, with @write, store *@val to) the 32-bit word at @addr.  Returns
- * 0, or the signal the access raised (SIGBUS, SIGSEGV).
+ * Read (or, with @write, store *@val to) the 32-bit word at @addr, with an
+ * access the compiler cannot elide.  Returns 0, or the signal the access
+ * raised (SIGBUS, SIGSEGV).
  */
-static inline int probe(volatile uint32_t *addr, bool write, uint32_t *val)
+static inline int probe(uint32_t *addr, bool write, uint32_t *val)
 {
 	struct sigaction sa = { .sa_handler = probe_handler };
 
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
-	probe_sig = 0;
+	atomic_store(&probe_sig, 0);
 	if (sigsetjmp(probe_env, 1))
-		return probe_sig;
-	probe_armed = 1;
+		return atomic_load(&probe_sig);
+	atomic_store(&probe_armed, 1);
 	if (write)
-		*addr = *val;
+		__atomic_store_n(addr, *val, __ATOMIC_RELAXED);
 	else
-		*val = *addr;
-	probe_armed = 0;
+		*val = __atomic_load_n(addr, __ATOMIC_RELAXED);
+	atomic_store(&probe_armed, 0);
 	return 0;
 }
 
 static inline int probe_read(void *base, uint64_t off, uint32_t *val)
 {
-	return probe((volatile uint32_t *)((char *)base + off), false, val);
+	return probe((uint32_t *)((char *)base + off), false, val);
 }
 
 static inline int probe_write(void *base, uint64_t off, uint32_t val)
 {
-	return probe((volatile uint32_t *)((char *)base + off), true, &val);
+	return probe((uint32_t *)((char *)base + off), true, &val);
 }
 
 #endif /* VSHM_TEST_UTIL_H */
