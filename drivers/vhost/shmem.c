@@ -757,12 +757,15 @@ static int vhost_shmem_relay_decode(const void *buf, size_t len, bool has_fd,
 }
 
 /*
- * Execute the message of @len bytes at @buf, with @file if one came with
- * it.  Returns 0 when it was executed, with the operation's result in
- * *@result and, when one is due, the reply in *@reply and *@reply_due set.
+ * Execute the message of @len bytes at @buf.  @has_fd tells whether a
+ * descriptor came with it, @file what it refers to, NULL if that is not an
+ * open file: a MAP then fails with -EBADF like any MAP of an unusable file,
+ * and is answered.  Returns 0 when the message was executed, with the
+ * operation's result in *@result and, when one is due, the reply in *@reply
+ * and *@reply_due set.
  */
 static int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
-				 size_t len, struct file *file,
+				 size_t len, bool has_fd, struct file *file,
 				 bool always_reply,
 				 struct vhost_shmem_user_reply *reply,
 				 bool *reply_due, int *result)
@@ -770,7 +773,7 @@ static int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 	struct vhost_shmem_relay_msg msg;
 	int ret;
 
-	ret = vhost_shmem_relay_decode(buf, len, file, &msg);
+	ret = vhost_shmem_relay_decode(buf, len, has_fd, &msg);
 	if (ret)
 		return ret;
 
@@ -783,7 +786,7 @@ static int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			.flags = msg.flags,
 		};
 
-		*result = vhost_shmem_ctx_map(ctx, &args, file);
+		*result = file ? vhost_shmem_ctx_map(ctx, &args, file) : -EBADF;
 	} else {
 		struct vhost_shmem_unmap args = {
 			.shmid = msg.shmid,
@@ -920,12 +923,9 @@ static long vhost_shmem_relay(struct vhost_shmem_ctx *ctx, void __user *argp)
 	    put_user(0, &uarg->reply_len))
 		return -EFAULT;
 
-	if (args.fd != -1) {
+	if (args.fd != -1)
 		file = fget(args.fd);
-		if (!file)
-			return -EBADF;
-	}
-	ret = vhost_shmem_ctx_relay(ctx, buf, args.msg_len, file,
+	ret = vhost_shmem_ctx_relay(ctx, buf, args.msg_len, args.fd != -1, file,
 				    args.flags & VHOST_SHMEM_RELAY_F_ALWAYS_REPLY,
 				    &reply, &reply_due, &result);
 	if (file)

@@ -469,12 +469,12 @@ static void vhost_shmem_test_relay_reply(struct kunit *test)
 	/* No reply asked for: none given, even for a failure. */
 	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP, VHOST_USER_VERSION, 0, 2, 1);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
-						       t->file, false, &reply,
+						       true, t->file, false, &reply,
 						       &due, &result));
 	KUNIT_EXPECT_EQ(test, 0, result);
 	KUNIT_EXPECT_FALSE(test, due);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
-						       t->file, false, &reply,
+						       true, t->file, false, &reply,
 						       &due, &result));
 	KUNIT_EXPECT_EQ(test, -EEXIST, result);
 	KUNIT_EXPECT_FALSE(test, due);
@@ -483,7 +483,7 @@ static void vhost_shmem_test_relay_reply(struct kunit *test)
 	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP,
 	      VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 1, 2, 0);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
-						       t->file, false, &reply,
+						       true, t->file, false, &reply,
 						       &due, &result));
 	KUNIT_EXPECT_TRUE(test, due);
 	KUNIT_EXPECT_EQ(test, -EEXIST, result);
@@ -497,7 +497,7 @@ static void vhost_shmem_test_relay_reply(struct kunit *test)
 	/* Always-reply, and a success is 0. */
 	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, VHOST_USER_VERSION, 0, 2, 0);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
-						       NULL, true, &reply,
+						       false, NULL, true, &reply,
 						       &due, &result));
 	KUNIT_EXPECT_TRUE(test, due);
 	KUNIT_EXPECT_EQ(test, 0, result);
@@ -506,12 +506,23 @@ static void vhost_shmem_test_relay_reply(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, le64_to_cpu(reply.u64));
 	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
 
+	/* A descriptor that is no open file fails the MAP, with a reply. */
+	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP,
+	      VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 0, 2, 0);
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
+						       true, NULL, false, &reply,
+						       &due, &result));
+	KUNIT_EXPECT_TRUE(test, due);
+	KUNIT_EXPECT_EQ(test, -EBADF, result);
+	KUNIT_EXPECT_EQ(test, EBADF, le64_to_cpu(reply.u64));
+
 	/* A malformed message changes nothing and owes no reply. */
 	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP, VHOST_USER_VERSION, 0, 2, 0);
 	due = false;
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf), NULL,
-					      true, &reply, &due, &result));
+			vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf), false,
+					      NULL, true, &reply, &due,
+					      &result));
 	KUNIT_EXPECT_FALSE(test, due);
 	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
 }

@@ -337,7 +337,9 @@ struct vhost_shmem_user_reply {
  *       channel: a &struct vhost_shmem_user_hdr and its payload.
  * @msg_len: In: number of bytes received.
  * @fd: In: the one file descriptor received with the message, or -1.  The
- *      relay never closes it: the caller does, whatever the outcome.
+ *      relay never closes it: the caller does, whatever the outcome.  A MAP
+ *      whose descriptor is not an open file (an %O_PATH one, say) fails
+ *      with @result -%EBADF and is answered like any failed MAP.
  * @flags: In: %VHOST_SHMEM_RELAY_F_ALWAYS_REPLY or 0.
  * @reply_len: In: size of the buffer at @reply.  Out: number of bytes of
  *             the reply to write back on the channel; 0 when none is due.
@@ -379,8 +381,7 @@ struct vhost_shmem_relay {
  * a payload size other than 40, a version other than 1, the reply flag or a
  * reserved flag set, no descriptor with a MAP or one with an UNMAP;
  * %EINVAL @flags or @reserved not zero, or @reply_len too small;
- * %EBADF @fd is not an open descriptor; %EFAULT the message or the reply
- * buffer could not be accessed.
+ * %EFAULT the message or the reply buffer could not be accessed.
  */
 #define VHOST_SHMEM_RELAY	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 7, \
 				      struct vhost_shmem_relay)

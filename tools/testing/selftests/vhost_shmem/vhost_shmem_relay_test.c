@@ -5,27 +5,28 @@
  */
 #include "vshm_test_util.h"
 
+#include <assert.h>
 #include <stddef.h>
 
 #include "kselftest_harness.h"
 
 /* The wire layout of the vhost-user specification. */
-_Static_assert(sizeof(struct vhost_shmem_user_hdr) == 12, "header");
-_Static_assert(offsetof(struct vhost_shmem_user_hdr, request) == 0, "request");
-_Static_assert(offsetof(struct vhost_shmem_user_hdr, flags) == 4, "flags");
-_Static_assert(offsetof(struct vhost_shmem_user_hdr, size) == 8, "size");
-_Static_assert(sizeof(struct vhost_shmem_user_mmap) == 40, "VhostUserMMap");
-_Static_assert(offsetof(struct vhost_shmem_user_mmap, shmid) == 0, "shmid");
-_Static_assert(offsetof(struct vhost_shmem_user_mmap, padding) == 1, "pad");
-_Static_assert(offsetof(struct vhost_shmem_user_mmap, fd_offset) == 8, "fdo");
-_Static_assert(offsetof(struct vhost_shmem_user_mmap, shm_offset) == 16, "so");
-_Static_assert(offsetof(struct vhost_shmem_user_mmap, len) == 24, "len");
-_Static_assert(offsetof(struct vhost_shmem_user_mmap, flags) == 32, "mflags");
-_Static_assert(sizeof(struct vhost_shmem_user_reply) == 20, "reply");
-_Static_assert(offsetof(struct vhost_shmem_user_reply, u64) == 12, "u64");
-_Static_assert(VHOST_USER_BACKEND_SHMEM_MAP == 9, "MAP id");
-_Static_assert(VHOST_USER_BACKEND_SHMEM_UNMAP == 10, "UNMAP id");
-_Static_assert(VHOST_USER_PROTOCOL_F_SHMEM == 22, "feature bit");
+static_assert(sizeof(struct vhost_shmem_user_hdr) == 12, "header");
+static_assert(offsetof(struct vhost_shmem_user_hdr, request) == 0, "request");
+static_assert(offsetof(struct vhost_shmem_user_hdr, flags) == 4, "flags");
+static_assert(offsetof(struct vhost_shmem_user_hdr, size) == 8, "size");
+static_assert(sizeof(struct vhost_shmem_user_mmap) == 40, "VhostUserMMap");
+static_assert(offsetof(struct vhost_shmem_user_mmap, shmid) == 0, "shmid");
+static_assert(offsetof(struct vhost_shmem_user_mmap, padding) == 1, "pad");
+static_assert(offsetof(struct vhost_shmem_user_mmap, fd_offset) == 8, "fdo");
+static_assert(offsetof(struct vhost_shmem_user_mmap, shm_offset) == 16, "so");
+static_assert(offsetof(struct vhost_shmem_user_mmap, len) == 24, "len");
+static_assert(offsetof(struct vhost_shmem_user_mmap, flags) == 32, "mflags");
+static_assert(sizeof(struct vhost_shmem_user_reply) == 20, "reply");
+static_assert(offsetof(struct vhost_shmem_user_reply, u64) == 12, "u64");
+static_assert(VHOST_USER_BACKEND_SHMEM_MAP == 9, "MAP id");
+static_assert(VHOST_USER_BACKEND_SHMEM_UNMAP == 10, "UNMAP id");
+static_assert(VHOST_USER_PROTOCOL_F_SHMEM == 22, "feature bit");
 
 #define SHMID	4
 #define MSG_LEN	52
@@ -213,6 +214,30 @@ TEST_F(relay, failures_reply_non_zero)
 	EXPECT_EQ(1, nr_mappings(self->dev));
 }
 
+/* A MAP whose descriptor is not an open file fails and is answered. */
+TEST_F(relay, map_with_unusable_fd_is_answered)
+{
+	struct relay_out o;
+	uint8_t m[MSG_LEN];
+	char path[64];
+	int opath;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->fd);
+	opath = open(path, O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, opath);
+	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
+	o = relay(self->dev, m, MSG_LEN, opath, 0);
+	ASSERT_EQ(0, o.ret);
+	EXPECT_EQ(-EBADF, o.result);
+	ASSERT_EQ(20, o.reply_len);
+	EXPECT_EQ(EBADF, get_le(o.reply + 12, 8));
+	o = relay(self->dev, m, MSG_LEN, 1000000, 0);
+	ASSERT_EQ(0, o.ret);
+	EXPECT_EQ(-EBADF, o.result);
+	EXPECT_EQ(0, nr_mappings(self->dev));
+	close(opath);
+}
+
 TEST_F(relay, reply_only_when_asked)
 {
 	struct relay_out o;
@@ -297,10 +322,9 @@ TEST_F(relay, malformed_changes_nothing)
 	build(m, 10, 0x9, SHMID, 0, 0, PAGE, 0);
 	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, self->fd, 0).ret);
 
-	/* Descriptors that are not open. */
-	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
-	EXPECT_EQ(-EBADF, relay(self->dev, m, MSG_LEN, 1000000, 0).ret);
-	EXPECT_EQ(-EBADF, relay(self->dev, m, MSG_LEN, -2, 0).ret);
+	/* An UNMAP with a descriptor, even one that is not open. */
+	build(m, 10, 0x9, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, relay(self->dev, m, MSG_LEN, 1000000, 0).ret);
 
 	/* Other requests are the VMM's; their shape does not matter. */
 	build(m, 8, 0x9, SHMID, 0, 0, PAGE, 0);
