@@ -274,20 +274,6 @@ int libvshm_relay(struct libvshm *v, int sock, struct libvshm_msg *m,
 		return fail(v, LIBVSHM_OP_RELAY, m->request, err);
 	/* Executed or refused: the descriptor is done with, exactly once. */
 	libvshm_msg_release(m);
-	if (err == -EBADF) {
-		/*
-		 * A well-formed request with a descriptor the kernel cannot
-		 * use (O_PATH): the kernel sends no reply, but a back-end that
-		 * asked for one waits for it.  Fail the request like a MAP
-		 * that failed.
-		 */
-		m->result = err;
-		err = libvshm_reply(sock, m, EBADF);
-		if (err < 0)
-			return fail(v, LIBVSHM_OP_REPLY, m->request, err);
-		m->replied = err > 0;
-		return 0;
-	}
 	if (err)
 		return fail(v, LIBVSHM_OP_RELAY, m->request, err);
 	m->result = r.result;
@@ -467,10 +453,6 @@ const char *libvshm_strerror(const struct libvshm *v, int err, char *buf,
 		else if (err == -ENOTTY)
 			snprintf(buf, size,
 				 "vhost-shmem: the loaded vhost_shmem module has no VHOST_SHMEM_RELAY: load a newer one");
-		else if (err == -EBADF)
-			snprintf(buf, size,
-				 "vhost-shmem: relaying request %u: the file descriptor sent with it is not usable",
-				 a);
 		else
 			snprintf(buf, size, "vhost-shmem: relaying request %u: %s",
 				 a, strerror(-err));

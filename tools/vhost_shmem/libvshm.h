@@ -147,8 +147,8 @@ int libvshm_recv(struct libvshm *v, int sock, struct libvshm_msg *m);
  * Hand @m to VHOST_SHMEM_RELAY (@flags: VHOST_SHMEM_RELAY_F_*), write the
  * reply, if one is due, to @sock, and close @m->fd; see the ownership
  * rules.  Returns 0 when the kernel executed the message (@m->result says
- * whether the MAP/UNMAP succeeded; a descriptor the kernel refuses with
- * EBADF, e.g. O_PATH, counts as executed and failed, and gets its reply),
+ * whether the MAP/UNMAP succeeded; a MAP with a descriptor that is not an
+ * open file, e.g. O_PATH, is executed and fails with -EBADF),
  * -ENOMSG when the caller must handle it,
  * -EBADMSG when it is malformed (no reply is sent), or another negative
  * errno (the ioctl failed, or the reply could not be written).
