@@ -24,18 +24,14 @@ FIXTURE(files) {
 
 FIXTURE_SETUP(files)
 {
-	uint64_t off;
-
 	self->win = MAP_FAILED;
 	self->ramfs[0] = 0;
 	self->dev = vshm_open();
 	if (self->dev < 0 && errno == ENOENT)
 		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
 	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE, &off));
-	self->win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->dev, off);
-	ASSERT_NE(MAP_FAILED, self->win);
+	ASSERT_EQ(0, vshm_region_window(self->dev, SHMID, REGION_SIZE,
+					&self->win));
 }
 
 FIXTURE_TEARDOWN(files)

@@ -20,7 +20,6 @@ FIXTURE(guest) {
 
 FIXTURE_SETUP(guest)
 {
-	uint64_t off;
 	int ret;
 
 	self->win = MAP_FAILED;
@@ -36,10 +35,8 @@ FIXTURE_SETUP(guest)
 	if (self->dev < 0 && errno == ENOENT)
 		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
 	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE, &off));
-	self->win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->dev, off);
-	ASSERT_NE(MAP_FAILED, self->win);
+	ASSERT_EQ(0, vshm_region_window(self->dev, SHMID, REGION_SIZE,
+					&self->win));
 	/* The one and only memory slot change for the window. */
 	ASSERT_EQ(0, vshm_guest_add_window(&self->g, self->win, REGION_SIZE));
 

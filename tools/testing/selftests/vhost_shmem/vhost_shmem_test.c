@@ -836,47 +836,6 @@ TEST_F(vshm, reset_zaps_every_window)
 	close(fd);
 }
 
-/* Watch for the moment the kernel drops the last reference of @fd's file. */
-static int watch_release(int fd)
-{
-	char path[64];
-	int in;
-
-	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (in < 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (inotify_add_watch(in, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0) {
-		close(in);
-		return -1;
-	}
-	return in;
-}
-
-/*
- * Drain @in; returns how many times the watched file was released (last
- * struct file reference dropped) and sets *@evicted once its inode is gone.
- */
-static int released(int in, bool *evicted)
-{
-	uint64_t events[4096 / sizeof(uint64_t)];
-	const struct inotify_event *ev;
-	char *buf = (char *)events;
-	int closes = 0;
-	ssize_t n;
-	char *p;
-
-	n = read(in, buf, sizeof(events));
-	for (p = buf; n > 0 && p < buf + n; p += sizeof(*ev) + ev->len) {
-		ev = (const struct inotify_event *)p;
-		if (ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))
-			closes++;
-		if ((ev->mask & IN_IGNORED) && evicted)
-			*evicted = true;
-	}
-	return closes;
-}
-
 static long meminfo_kb(const char *key)
 {
 	char line[256];

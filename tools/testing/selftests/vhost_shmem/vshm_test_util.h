@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/vhost_shmem.h>
@@ -91,6 +92,64 @@ static inline int vshm_unmap(int dev, uint8_t shmid, uint64_t shm_offset,
 static inline int vshm_reset(int dev)
 {
 	return ioctl(dev, VHOST_SHMEM_RESET) ? -errno : 0;
+}
+
+/*
+ * A region @shmid of @size bytes in @dev and its window, mapped read-write;
+ * 0 or -errno.
+ */
+static inline int vshm_region_window(int dev, uint8_t shmid, uint64_t size,
+				     void **win)
+{
+	uint64_t off;
+	int ret;
+
+	ret = vshm_region_create(dev, shmid, size, &off);
+	if (ret)
+		return ret;
+	*win = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dev, off);
+	return *win == MAP_FAILED ? -errno : 0;
+}
+
+/* Watch for the moment the kernel drops the last reference of @fd's file. */
+static inline int watch_release(int fd)
+{
+	char path[64];
+	int in;
+
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (in < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (inotify_add_watch(in, path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0) {
+		close(in);
+		return -1;
+	}
+	return in;
+}
+
+/*
+ * Drain @in; returns how many times the watched file was released (last
+ * struct file reference dropped) and sets *@evicted once its inode is gone.
+ */
+static inline int released(int in, bool *evicted)
+{
+	uint64_t events[4096 / sizeof(uint64_t)];
+	const struct inotify_event *ev;
+	char *buf = (char *)events;
+	int closes = 0;
+	ssize_t n;
+	char *p;
+
+	n = read(in, buf, sizeof(events));
+	for (p = buf; n > 0 && p < buf + n; p += sizeof(*ev) + ev->len) {
+		ev = (const struct inotify_event *)p;
+		if (ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))
+			closes++;
+		if ((ev->mask & IN_IGNORED) && evicted)
+			*evicted = true;
+	}
+	return closes;
 }
 
 /* The 32-bit word at byte offset @off of a file filled with @seed. */
