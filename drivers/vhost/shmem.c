@@ -191,6 +191,7 @@ static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 		if (map->writable)
 			set_page_dirty_lock(page);
 		put_page(page);
+		cond_resched();
 	}
 	xa_destroy(&map->pages);
 	if (map->writable)
@@ -203,8 +204,10 @@ static void vhost_shmem_dispose(struct list_head *dispose)
 {
 	struct vhost_shmem_mapping *map, *next;
 
-	list_for_each_entry_safe(map, next, dispose, dispose)
+	list_for_each_entry_safe(map, next, dispose, dispose) {
 		vhost_shmem_mapping_free(map);
+		cond_resched();
+	}
 }
 
 /*
@@ -321,18 +324,26 @@ out_unlock:
 }
 
 /*
- * A write to a present read-only PTE of a writable window.  Without this
- * handler the core mm would make the PTE writable on its own.
+ * A write to a present read-only PTE of a writable window: a read-only
+ * mapping's, or a read-write mapping's after mprotect() made it read-only
+ * for a while.  Without this handler the core mm would make the PTE
+ * writable on its own.  Nor may it do so after we return: by then the range
+ * may have been unmapped and mapped again read-only, with the same page and
+ * an identical PTE.  So remove the PTE and let the fault that follows insert
+ * a writable one under the lock.
  */
 static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 {
 	struct vhost_shmem_ctx *ctx = vmf->vma->vm_file->private_data;
 	struct vhost_shmem_mapping *map;
-	vm_fault_t ret;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
 
 	down_read(&ctx->lock);
 	map = vhost_shmem_lookup(ctx, vmf->pgoff);
-	ret = map && map->writable ? 0 : VM_FAULT_SIGBUS;
+	if (map && map->writable)
+		zap_vma_ptes(vmf->vma, vmf->address & PAGE_MASK, PAGE_SIZE);
+	else
+		ret = VM_FAULT_SIGBUS;
 	up_read(&ctx->lock);
 	return ret;
 }
@@ -353,6 +364,9 @@ static int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
 	/* Copy-on-write of a PFN mapping is not something the mm can do. */
 	if (is_cow_mapping(vma->vm_flags))
 		return -EINVAL;
+	/* The backing files were never checked for execution. */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	if (shmid >= VHOST_SHMEM_NR_SHMIDS)
 		return -EINVAL;
 
@@ -366,6 +380,7 @@ static int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
 		return ret;
 
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_clear(vma, VM_MAYEXEC);
 	vma->vm_ops = &vhost_shmem_vm_ops;
 	return 0;
 }
@@ -439,17 +454,22 @@ static void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
  * caller has already turned into a file.
  */
 
+static bool
+vhost_shmem_region_create_valid(const struct vhost_shmem_region_create *args)
+{
+	return !memchr_inv(args->pad, 0, sizeof(args->pad)) && !args->flags &&
+	       !memchr_inv(args->reserved, 0, sizeof(args->reserved)) &&
+	       args->size && PAGE_ALIGNED(args->size) &&
+	       args->size <= VHOST_SHMEM_MAX_REGION_SIZE;
+}
+
 static int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
 					 struct vhost_shmem_region_create *args)
 {
 	struct vhost_shmem_region *region;
 	int ret;
 
-	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
-	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
-		return -EINVAL;
-	if (!args->size || !PAGE_ALIGNED(args->size) ||
-	    args->size > VHOST_SHMEM_MAX_REGION_SIZE)
+	if (!vhost_shmem_region_create_valid(args))
 		return -EINVAL;
 
 	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
@@ -566,7 +586,8 @@ static int vhost_shmem_check_file(struct file *file, bool writable, u64 end)
 		if (READ_ONCE(SHMEM_I(inode)->seals) & F_SEAL_FUTURE_WRITE)
 			return -EPERM;
 	}
-	if (end > i_size_read(inode))
+	/* The page holding the end of the file may be mapped whole. */
+	if (end > PAGE_ALIGN(i_size_read(inode)))
 		return -EINVAL;
 	return 0;
 }
@@ -651,6 +672,7 @@ static int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
 	pgoff_t npages = args->len >> PAGE_SHIFT;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
+	int ret;
 
 	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
 	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
@@ -665,7 +687,13 @@ static int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
 		up_write(&ctx->lock);
 		return -ENOENT;
 	}
-	mtree_erase(&region->mappings, first);
+	/* Erasing may allocate: fail before anything is undone. */
+	ret = mtree_store_range(&region->mappings, first, first + npages - 1,
+				NULL, GFP_KERNEL);
+	if (ret) {
+		up_write(&ctx->lock);
+		return ret;
+	}
 	region->nr_mappings--;
 	region->mapped_pages -= npages;
 	vhost_shmem_zap(ctx, region, first, npages);
@@ -692,7 +720,7 @@ static void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
 
 /**
  * struct vhost_shmem_relay_msg - a decoded back-end channel message
- * @request: %VHOST_USER_BACKEND_SHMEM_MAP or %VHOST_USER_BACKEND_SHMEM_UNMAP.
+ * @request: %VHOST_SHMEM_USER_BACKEND_SHMEM_MAP or %VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP.
  * @need_reply: the back-end asked for a reply.
  * @shmid: region of the request.
  * @fd_offset: file offset of a MAP.
@@ -731,28 +759,29 @@ static int vhost_shmem_relay_decode(const void *buf, size_t len, bool has_fd,
 	if (len < sizeof(*hdr))
 		return -EBADMSG;
 	msg->request = le32_to_cpu(hdr->request);
-	if (msg->request != VHOST_USER_BACKEND_SHMEM_MAP &&
-	    msg->request != VHOST_USER_BACKEND_SHMEM_UNMAP)
+	if (msg->request != VHOST_SHMEM_USER_BACKEND_SHMEM_MAP &&
+	    msg->request != VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP)
 		return -ENOMSG;
 
 	flags = le32_to_cpu(hdr->flags);
-	if ((flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
-	    (flags & ~(VHOST_USER_VERSION_MASK | VHOST_USER_NEED_REPLY_MASK)))
+	if ((flags & VHOST_SHMEM_USER_VERSION_MASK) != VHOST_SHMEM_USER_VERSION ||
+	    (flags & ~(VHOST_SHMEM_USER_VERSION_MASK | VHOST_SHMEM_USER_NEED_REPLY_MASK)))
 		return -EBADMSG;
 	if (le32_to_cpu(hdr->size) != sizeof(*mmap) ||
 	    len != VHOST_SHMEM_RELAY_MSG_LEN)
 		return -EBADMSG;
 	/* MAP carries exactly one descriptor, UNMAP none. */
-	is_map = msg->request == VHOST_USER_BACKEND_SHMEM_MAP;
+	is_map = msg->request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP;
 	if (has_fd != is_map)
 		return -EBADMSG;
 
-	msg->need_reply = flags & VHOST_USER_NEED_REPLY_MASK;
+	msg->need_reply = flags & VHOST_SHMEM_USER_NEED_REPLY_MASK;
 	msg->shmid = mmap->shmid;
 	msg->fd_offset = le64_to_cpu(mmap->fd_offset);
 	msg->shm_offset = le64_to_cpu(mmap->shm_offset);
 	msg->len = le64_to_cpu(mmap->len);
-	msg->flags = le64_to_cpu(mmap->flags);
+	/* QEMU's VhostUserMMap has a u16 here and padding after it. */
+	msg->flags = le64_to_cpu(mmap->flags) & U16_MAX;
 	return 0;
 }
 
@@ -777,7 +806,7 @@ static int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 	if (ret)
 		return ret;
 
-	if (msg.request == VHOST_USER_BACKEND_SHMEM_MAP) {
+	if (msg.request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP) {
 		struct vhost_shmem_map args = {
 			.shmid = msg.shmid,
 			.fd_offset = msg.fd_offset,
@@ -800,10 +829,10 @@ static int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 	*reply_due = msg.need_reply || always_reply;
 	if (*reply_due) {
 		reply->hdr.request = cpu_to_le32(msg.request);
-		reply->hdr.flags = cpu_to_le32(VHOST_USER_VERSION |
-					       VHOST_USER_REPLY_MASK);
-		reply->hdr.size = cpu_to_le32(sizeof(reply->u64));
-		reply->u64 = cpu_to_le64(-*result);
+		reply->hdr.flags = cpu_to_le32(VHOST_SHMEM_USER_VERSION |
+					       VHOST_SHMEM_USER_REPLY_MASK);
+		reply->hdr.size = cpu_to_le32(sizeof(reply->value));
+		reply->value = cpu_to_le64(-*result);
 	}
 	return 0;
 }
@@ -836,6 +865,8 @@ static long vhost_shmem_region_create(struct vhost_shmem_ctx *ctx,
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
+	if (!vhost_shmem_region_create_valid(&args))
+		return -EINVAL;
 	/*
 	 * The offset depends on the shmid alone: write it out before the
 	 * region exists, so that a failing copy leaves nothing behind.
@@ -909,7 +940,7 @@ static long vhost_shmem_relay(struct vhost_shmem_ctx *ctx, void __user *argp)
 		return -EFAULT;
 	if ((args.flags & ~VHOST_SHMEM_RELAY_F_ALWAYS_REPLY) ||
 	    memchr_inv(args.reserved, 0, sizeof(args.reserved)) ||
-	    args.reply_len < sizeof(reply))
+	    args.reply_len < sizeof(reply) || args.fd < -1)
 		return -EINVAL;
 	if (copy_from_user(buf, u64_to_user_ptr(args.msg),
 			   min_t(size_t, args.msg_len, sizeof(buf))))

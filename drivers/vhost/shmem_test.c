@@ -395,11 +395,11 @@ static void vhost_shmem_test_relay_decode(struct kunit *test)
 	u8 buf[VHOST_SHMEM_RELAY_MSG_LEN];
 
 	hdr = (void *)buf;
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP,
-	      VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 3, 2, 1);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
+	      VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_NEED_REPLY_MASK, 3, 2, 1);
 	buf[1 + sizeof(*hdr)] = 0xff;	/* padding is ignored */
 	KUNIT_ASSERT_EQ(test, 0, vhost_shmem_relay_decode(buf, len, true, &msg));
-	KUNIT_EXPECT_EQ(test, VHOST_USER_BACKEND_SHMEM_MAP, msg.request);
+	KUNIT_EXPECT_EQ(test, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP, msg.request);
 	KUNIT_EXPECT_TRUE(test, msg.need_reply);
 	KUNIT_EXPECT_EQ(test, T_SHMID, msg.shmid);
 	KUNIT_EXPECT_EQ(test, 3 * PAGE_SIZE, msg.shm_offset);
@@ -409,7 +409,7 @@ static void vhost_shmem_test_relay_decode(struct kunit *test)
 	/* Descriptors: MAP needs one, UNMAP takes none. */
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
 			vhost_shmem_relay_decode(buf, len, false, &msg));
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, VHOST_USER_VERSION, 3, 2, 0);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, VHOST_SHMEM_USER_VERSION, 3, 2, 0);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_relay_decode(buf, len, false, &msg));
 	KUNIT_EXPECT_FALSE(test, msg.need_reply);
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
@@ -433,23 +433,23 @@ static void vhost_shmem_test_relay_decode(struct kunit *test)
 			vhost_shmem_relay_decode(buf, len, false, &msg));
 
 	/* Flags: version, reply bit, reserved bits. */
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, 0, 3, 2, 0);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, 0, 3, 2, 0);
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
 			vhost_shmem_relay_decode(buf, len, false, &msg));
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, 2, 3, 2, 0);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, 2, 3, 2, 0);
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
 			vhost_shmem_relay_decode(buf, len, false, &msg));
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP,
-	      VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 3, 2, 0);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP,
+	      VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_REPLY_MASK, 3, 2, 0);
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
 			vhost_shmem_relay_decode(buf, len, false, &msg));
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, VHOST_USER_VERSION | BIT(4),
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, VHOST_SHMEM_USER_VERSION | BIT(4),
 	      3, 2, 0);
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
 			vhost_shmem_relay_decode(buf, len, false, &msg));
 
 	/* Other requests go back to the caller, whatever their shape. */
-	t_msg(buf, 8, VHOST_USER_VERSION, 0, 0, 0);
+	t_msg(buf, 8, VHOST_SHMEM_USER_VERSION, 0, 0, 0);
 	KUNIT_EXPECT_EQ(test, -ENOMSG,
 			vhost_shmem_relay_decode(buf, len, true, &msg));
 	KUNIT_EXPECT_EQ(test, 8, msg.request);
@@ -467,7 +467,7 @@ static void vhost_shmem_test_relay_reply(struct kunit *test)
 	int result;
 
 	/* No reply asked for: none given, even for a failure. */
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP, VHOST_USER_VERSION, 0, 2, 1);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP, VHOST_SHMEM_USER_VERSION, 0, 2, 1);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
 						       true, t->file, false, &reply,
 						       &due, &result));
@@ -480,44 +480,44 @@ static void vhost_shmem_test_relay_reply(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, due);
 
 	/* NEED_REPLY: the reply carries the request and the errno. */
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP,
-	      VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 1, 2, 0);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
+	      VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_NEED_REPLY_MASK, 1, 2, 0);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
 						       true, t->file, false, &reply,
 						       &due, &result));
 	KUNIT_EXPECT_TRUE(test, due);
 	KUNIT_EXPECT_EQ(test, -EEXIST, result);
-	KUNIT_EXPECT_EQ(test, VHOST_USER_BACKEND_SHMEM_MAP,
+	KUNIT_EXPECT_EQ(test, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 			le32_to_cpu(reply.hdr.request));
-	KUNIT_EXPECT_EQ(test, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK,
+	KUNIT_EXPECT_EQ(test, VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_REPLY_MASK,
 			le32_to_cpu(reply.hdr.flags));
 	KUNIT_EXPECT_EQ(test, 8, le32_to_cpu(reply.hdr.size));
-	KUNIT_EXPECT_EQ(test, EEXIST, le64_to_cpu(reply.u64));
+	KUNIT_EXPECT_EQ(test, EEXIST, le64_to_cpu(reply.value));
 
 	/* Always-reply, and a success is 0. */
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_UNMAP, VHOST_USER_VERSION, 0, 2, 0);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, VHOST_SHMEM_USER_VERSION, 0, 2, 0);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
 						       false, NULL, true, &reply,
 						       &due, &result));
 	KUNIT_EXPECT_TRUE(test, due);
 	KUNIT_EXPECT_EQ(test, 0, result);
-	KUNIT_EXPECT_EQ(test, VHOST_USER_BACKEND_SHMEM_UNMAP,
+	KUNIT_EXPECT_EQ(test, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP,
 			le32_to_cpu(reply.hdr.request));
-	KUNIT_EXPECT_EQ(test, 0, le64_to_cpu(reply.u64));
+	KUNIT_EXPECT_EQ(test, 0, le64_to_cpu(reply.value));
 	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
 
 	/* A descriptor that is no open file fails the MAP, with a reply. */
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP,
-	      VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, 0, 2, 0);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
+	      VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_NEED_REPLY_MASK, 0, 2, 0);
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf),
 						       true, NULL, false, &reply,
 						       &due, &result));
 	KUNIT_EXPECT_TRUE(test, due);
 	KUNIT_EXPECT_EQ(test, -EBADF, result);
-	KUNIT_EXPECT_EQ(test, EBADF, le64_to_cpu(reply.u64));
+	KUNIT_EXPECT_EQ(test, EBADF, le64_to_cpu(reply.value));
 
 	/* A malformed message changes nothing and owes no reply. */
-	t_msg(buf, VHOST_USER_BACKEND_SHMEM_MAP, VHOST_USER_VERSION, 0, 2, 0);
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP, VHOST_SHMEM_USER_VERSION, 0, 2, 0);
 	due = false;
 	KUNIT_EXPECT_EQ(test, -EBADMSG,
 			vhost_shmem_ctx_relay(t->ctx, buf, sizeof(buf), false,

@@ -298,14 +298,14 @@ int libvshm_reply(int sock, const struct libvshm_msg *m, __u64 val)
 {
 	struct vhost_shmem_user_reply reply = {
 		.hdr.request = htole32(m->request),
-		.hdr.flags = htole32(VHOST_USER_VERSION | VHOST_USER_REPLY_MASK),
-		.hdr.size = htole32(sizeof(reply.u64)),
-		.u64 = htole64(val),
+		.hdr.flags = htole32(VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_REPLY_MASK),
+		.hdr.size = htole32(sizeof(reply.value)),
+		.value = htole64(val),
 	};
 	int err;
 
 	if (m->len < LIBVSHM_HDR_SIZE ||
-	    !(le32toh(m->hdr.flags) & VHOST_USER_NEED_REPLY_MASK))
+	    !(le32toh(m->hdr.flags) & VHOST_SHMEM_USER_NEED_REPLY_MASK))
 		return 0;
 	err = send_all(sock, &reply, sizeof(reply));
 	return err ? err : 1;
@@ -314,8 +314,8 @@ int libvshm_reply(int sock, const struct libvshm_msg *m, __u64 val)
 bool libvshm_msg_mmap(const struct libvshm_msg *m,
 		      struct vhost_shmem_user_mmap *mm)
 {
-	if ((m->request != VHOST_USER_BACKEND_SHMEM_MAP &&
-	     m->request != VHOST_USER_BACKEND_SHMEM_UNMAP) ||
+	if ((m->request != VHOST_SHMEM_USER_BACKEND_SHMEM_MAP &&
+	     m->request != VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP) ||
 	    m->len != LIBVSHM_MMAP_MSG_SIZE)
 		return false;
 	memcpy(mm, m->buf + LIBVSHM_HDR_SIZE, sizeof(*mm));
@@ -331,14 +331,14 @@ const char *libvshm_msg_describe(const struct libvshm_msg *m, char *buf,
 {
 	struct vhost_shmem_user_mmap mm;
 	bool need = m->len >= LIBVSHM_HDR_SIZE &&
-		    (le32toh(m->hdr.flags) & VHOST_USER_NEED_REPLY_MASK);
+		    (le32toh(m->hdr.flags) & VHOST_SHMEM_USER_NEED_REPLY_MASK);
 
 	if (!libvshm_msg_mmap(m, &mm)) {
 		snprintf(buf, size, "request %u (%zu bytes)%s", m->request,
 			 m->len, need ? ", need-reply" : "");
 		return buf;
 	}
-	if (m->request == VHOST_USER_BACKEND_SHMEM_MAP)
+	if (m->request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP)
 		snprintf(buf, size,
 			 "SHMEM_MAP shmid %u [0x%llx, +0x%llx) from fd offset 0x%llx, %s%s",
 			 mm.shmid, (unsigned long long)mm.shm_offset,
@@ -474,7 +474,7 @@ size_t libvshm_build_mmap(void *buf, __u32 request, __u32 hflags,
 {
 	struct vhost_shmem_user_hdr hdr = {
 		.request = htole32(request),
-		.flags = htole32(VHOST_USER_VERSION | hflags),
+		.flags = htole32(VHOST_SHMEM_USER_VERSION | hflags),
 		.size = htole32(sizeof(struct vhost_shmem_user_mmap)),
 	};
 	struct vhost_shmem_user_mmap mm = {
@@ -534,8 +534,8 @@ int libvshm_recv_reply(int sock, __u32 request, __u64 *val)
 		return -EPROTO;
 	}
 	if (m.request != request || m.len != LIBVSHM_HDR_SIZE + sizeof(u) ||
-	    (le32toh(m.hdr.flags) & ~VHOST_USER_NEED_REPLY_MASK) !=
-	    (VHOST_USER_VERSION | VHOST_USER_REPLY_MASK))
+	    (le32toh(m.hdr.flags) & ~VHOST_SHMEM_USER_NEED_REPLY_MASK) !=
+	    (VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_REPLY_MASK))
 		return -EPROTO;
 	memcpy(&u, m.buf + LIBVSHM_HDR_SIZE, sizeof(u));
 	*val = le64toh(u);

@@ -188,7 +188,7 @@ const char *libvshm_strerror(const struct libvshm *v, int err, char *buf,
 
 /*
  * The back-end side, for back-ends and tests: build a SHMEM_MAP/UNMAP
- * message (@hflags: VHOST_USER_NEED_REPLY_MASK or 0; the version is
+ * message (@hflags: VHOST_SHMEM_USER_NEED_REPLY_MASK or 0; the version is
  * added), send a message with at most one descriptor (-1 for none), and
  * wait for the reply to @request.  libvshm_recv_reply() returns 0 with
  * *@val set, -EPROTO for a reply that does not match, or what

@@ -63,8 +63,8 @@ static long long send_mmap(struct backend *be, struct blob *b,
 			   __u64 fd_offset, __u64 shm_offset,
 			   __u64 len, bool rw, bool need_reply)
 {
-	__u32 req = b ? VHOST_USER_BACKEND_SHMEM_MAP :
-			   VHOST_USER_BACKEND_SHMEM_UNMAP;
+	__u32 req = b ? VHOST_SHMEM_USER_BACKEND_SHMEM_MAP :
+			   VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP;
 	__u8 msg[LIBVSHM_MMAP_MSG_SIZE];
 	__u64 val;
 	size_t n;
@@ -84,7 +84,7 @@ static long long send_mmap(struct backend *be, struct blob *b,
 	fprintf(be->out, "%s\n", need_reply ? ", NEED_REPLY" : "");
 
 	n = libvshm_build_mmap(msg, req,
-			       need_reply ? VHOST_USER_NEED_REPLY_MASK : 0,
+			       need_reply ? VHOST_SHMEM_USER_NEED_REPLY_MASK : 0,
 			       VSHM_DEMO_SHMID, fd_offset, shm_offset, len,
 			       rw ? VHOST_SHMEM_MAP_F_RW : 0);
 	err = libvshm_send(be->sock, msg, n, b ? b->fd : -1);
@@ -136,7 +136,7 @@ static void end_step(struct backend *be, const char *title)
 	if (len > sizeof(msg) - LIBVSHM_HDR_SIZE)
 		len = sizeof(msg) - LIBVSHM_HDR_SIZE;
 	hdr.request = htole32(VSHM_DEMO_STEP);
-	hdr.flags = htole32(VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK);
+	hdr.flags = htole32(VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_NEED_REPLY_MASK);
 	hdr.size = htole32(len);
 	memcpy(msg, &hdr, sizeof(hdr));
 	memcpy(msg + sizeof(hdr), title, len);

@@ -63,7 +63,7 @@ static void prepare_map(struct vmm *vmm, const struct libvshm_msg *m)
 	__u64 i, first;
 
 	memset(vmm->pending, 0, sizeof(vmm->pending));
-	if (m->request != VHOST_USER_BACKEND_SHMEM_MAP || m->fd < 0 ||
+	if (m->request != VHOST_SHMEM_USER_BACKEND_SHMEM_MAP || m->fd < 0 ||
 	    !libvshm_msg_mmap(m, &mm) || mm.shmid != VSHM_DEMO_SHMID ||
 	    mm.shm_offset >= REGION_SIZE || mm.len > REGION_SIZE - mm.shm_offset)
 		return;
@@ -91,7 +91,7 @@ static void commit(struct vmm *vmm, const struct libvshm_msg *m)
 		return;
 	for (i = mm.shm_offset / VSHM_PAGE;
 	     i < (mm.shm_offset + mm.len) / VSHM_PAGE && i < NR_PAGES; i++) {
-		if (m->request == VHOST_USER_BACKEND_SHMEM_MAP)
+		if (m->request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP)
 			vmm->pages[i] = vmm->pending[i];
 		else
 			memset(&vmm->pages[i], 0, sizeof(vmm->pages[i]));

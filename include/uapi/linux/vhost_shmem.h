@@ -214,7 +214,8 @@ struct vhost_shmem_map {
  * %EFAULT the argument could not be copied; %EINVAL a padding, flag or
  * reserved field is not zero, @len is zero, an offset or @len is not page
  * aligned, an end overflows, the range does not lie inside the region or
- * [@fd_offset, @fd_offset + @len) goes beyond the end of the file;
+ * [@fd_offset, @fd_offset + @len) goes beyond the page holding the end of
+ * the file;
  * %EBADF @fd is not an open file descriptor (%O_PATH descriptors included);
  * %ENODEV the file is not of a type that can be mapped; %EOPNOTSUPP
  * %VHOST_SHMEM_MAP_F_RW is set and the file is not a memfd or tmpfs file;
@@ -257,7 +258,8 @@ struct vhost_shmem_unmap {
  * reserved field is not zero, @len is zero, @shm_offset or @len is not page
  * aligned, or the end overflows; %ENOENT no region with this @shmid, or
  * [@shm_offset, @shm_offset + @len) is not exactly one existing mapping
- * (part of one, several, or a hole).  Nothing is unmapped on failure.
+ * (part of one, several, or a hole); %ENOMEM.  Nothing is unmapped on
+ * failure.
  */
 #define VHOST_SHMEM_UNMAP	_IOW(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 4, \
 				     struct vhost_shmem_unmap)
@@ -275,22 +277,23 @@ struct vhost_shmem_unmap {
 /*
  * The vhost-user back-end channel messages that VHOST_SHMEM_RELAY executes,
  * as the vhost-user specification defines them.  All fields are little
- * endian on the wire.
+ * endian on the wire.  The names carry a VHOST_SHMEM_ prefix so that they
+ * never clash with a VMM's own definitions of the protocol.
  */
-#define VHOST_USER_BACKEND_SHMEM_MAP		9
-#define VHOST_USER_BACKEND_SHMEM_UNMAP		10
-#define VHOST_USER_PROTOCOL_F_SHMEM		22
+#define VHOST_SHMEM_USER_BACKEND_SHMEM_MAP		9
+#define VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP		10
+#define VHOST_SHMEM_USER_PROTOCOL_F_SHMEM		22
 
-#define VHOST_USER_VERSION_MASK			0x3
-#define VHOST_USER_VERSION			0x1
-#define VHOST_USER_REPLY_MASK			(1U << 2)
-#define VHOST_USER_NEED_REPLY_MASK		(1U << 3)
+#define VHOST_SHMEM_USER_VERSION_MASK			0x3
+#define VHOST_SHMEM_USER_VERSION			0x1
+#define VHOST_SHMEM_USER_REPLY_MASK			(1U << 2)
+#define VHOST_SHMEM_USER_NEED_REPLY_MASK		(1U << 3)
 
 /**
  * struct vhost_shmem_user_hdr - vhost-user message header
- * @request: Request id, e.g. %VHOST_USER_BACKEND_SHMEM_MAP.
- * @flags: Version in bits 0-1, %VHOST_USER_REPLY_MASK,
- *         %VHOST_USER_NEED_REPLY_MASK; other bits reserved.
+ * @request: Request id, e.g. %VHOST_SHMEM_USER_BACKEND_SHMEM_MAP.
+ * @flags: Version in bits 0-1, %VHOST_SHMEM_USER_REPLY_MASK,
+ *         %VHOST_SHMEM_USER_NEED_REPLY_MASK; other bits reserved.
  * @size: Size of the payload that follows, in bytes.
  */
 struct vhost_shmem_user_hdr {
@@ -306,7 +309,9 @@ struct vhost_shmem_user_hdr {
  * @fd_offset: Offset in the file sent with a MAP.
  * @shm_offset: Offset in the region.
  * @len: Length of the mapping.
- * @flags: Bit 0 set: read-write; clear: read-only.
+ * @flags: Bit 0 set: read-write; clear: read-only.  QEMU declares the field
+ *         as a u16, leaving the upper six bytes as padding: the relay reads
+ *         bits 0-15 only.
  */
 struct vhost_shmem_user_mmap {
 	__u8 shmid;
@@ -320,12 +325,13 @@ struct vhost_shmem_user_mmap {
 /**
  * struct vhost_shmem_user_reply - the reply to a message with NEED_REPLY
  * @hdr: @hdr.request as in the message, @hdr.flags
- *       %VHOST_USER_VERSION | %VHOST_USER_REPLY_MASK, @hdr.size 8.
- * @u64: 0 on success, otherwise the positive errno of the failure.
+ *       %VHOST_SHMEM_USER_VERSION | %VHOST_SHMEM_USER_REPLY_MASK, @hdr.size 8.
+ * @value: the u64 payload: 0 on success, otherwise the positive errno of
+ *         the failure.
  */
 struct vhost_shmem_user_reply {
 	struct vhost_shmem_user_hdr hdr;
-	__le64 u64;
+	__le64 value;
 } __attribute__((packed));
 
 /* Reply to every MAP and UNMAP, whether or not it asked for one. */
@@ -345,8 +351,7 @@ struct vhost_shmem_user_reply {
  *             the reply to write back on the channel; 0 when none is due.
  * @reply: In: address of a buffer of at least
  *         sizeof(struct vhost_shmem_user_reply) bytes for the reply.
- * @request: Out: the message's request id, also when it is not one the
- *           relay executes.
+ * @request: Out: the message's request id.
  * @result: Out: 0 when the mapping operation succeeded, otherwise its
  *          negative errno, as %VHOST_SHMEM_MAP or %VHOST_SHMEM_UNMAP would
  *          have returned it.  The reply carries it as a positive number.
@@ -368,9 +373,9 @@ struct vhost_shmem_relay {
  * VHOST_SHMEM_RELAY - _IOWR(VHOST_SHMEM_TYPE, 0xE7, struct vhost_shmem_relay)
  *
  * Execute one vhost-user back-end channel message: a
- * %VHOST_USER_BACKEND_SHMEM_MAP or %VHOST_USER_BACKEND_SHMEM_UNMAP request
+ * %VHOST_SHMEM_USER_BACKEND_SHMEM_MAP or %VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP request
  * is carried out on this context, and the reply, when the message asked for
- * one with %VHOST_USER_NEED_REPLY_MASK (or the caller asked for every one),
+ * one with %VHOST_SHMEM_USER_NEED_REPLY_MASK (or the caller asked for every one),
  * is written to @reply for the caller to send.
  *
  * Return: 0 when the message was executed, whether the mapping operation
@@ -380,7 +385,8 @@ struct vhost_shmem_relay {
  * %EBADMSG the message is malformed: shorter or longer than its header says,
  * a payload size other than 40, a version other than 1, the reply flag or a
  * reserved flag set, no descriptor with a MAP or one with an UNMAP;
- * %EINVAL @flags or @reserved not zero, or @reply_len too small;
+ * %EINVAL @flags or @reserved not zero, @reply_len too small, or @fd less
+ * than -1;
  * %EFAULT the message or the reply buffer could not be accessed.
  */
 #define VHOST_SHMEM_RELAY	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 7, \

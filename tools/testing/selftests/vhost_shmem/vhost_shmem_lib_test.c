@@ -150,8 +150,8 @@ FIXTURE_TEARDOWN(lib)
 static size_t build_map(__u8 *msg, bool need_reply, __u64 shm_offset,
 			__u64 len)
 {
-	return libvshm_build_mmap(msg, VHOST_USER_BACKEND_SHMEM_MAP,
-				  need_reply ? VHOST_USER_NEED_REPLY_MASK : 0,
+	return libvshm_build_mmap(msg, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
+				  need_reply ? VHOST_SHMEM_USER_NEED_REPLY_MASK : 0,
 				  SHMID, 0, shm_offset, len,
 				  VHOST_SHMEM_MAP_F_RW);
 }
@@ -184,7 +184,7 @@ TEST_F(lib, map_with_reply_then_unmap_without)
 	EXPECT_EQ(1, closes_of(fd));
 	EXPECT_FALSE(fd_open(fd));
 	EXPECT_EQ(fds, count_fds());
-	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_USER_BACKEND_SHMEM_MAP,
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 					&val));
 	EXPECT_EQ(0, val);
 	ASSERT_EQ(0, probe_read(self->r.hva, 3 * PAGE + 8, &w));
@@ -192,7 +192,7 @@ TEST_F(lib, map_with_reply_then_unmap_without)
 
 	/* No NEED_REPLY: executed, and nothing written back. */
 	self->len = libvshm_build_mmap(self->msg,
-				       VHOST_USER_BACKEND_SHMEM_UNMAP, 0, SHMID,
+				       VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, 0, SHMID,
 				       0, 2 * PAGE, 2 * PAGE, 0);
 	ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len, -1));
 	ASSERT_EQ(0, libvshm_relay_one(&self->v, self->vmm, &self->m, 0));
@@ -207,7 +207,7 @@ TEST_F(lib, map_with_reply_then_unmap_without)
 	ASSERT_EQ(0, libvshm_relay_one(&self->v, self->vmm, &self->m,
 				       VHOST_SHMEM_RELAY_F_ALWAYS_REPLY));
 	EXPECT_TRUE(self->m.replied);
-	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_USER_BACKEND_SHMEM_MAP,
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 					&val));
 	EXPECT_EQ(0, val);
 	EXPECT_EQ(fds, count_fds());
@@ -221,7 +221,7 @@ TEST_F(lib, failed_map_replies_errno_and_closes_fd)
 	self->len = build_map(self->msg, true, 0, 2 * PAGE);
 	ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len, self->blob));
 	ASSERT_EQ(0, libvshm_relay_one(&self->v, self->vmm, &self->m, 0));
-	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_USER_BACKEND_SHMEM_MAP,
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 					&val));
 
 	/* Overlapping: executed, failed, replied with EEXIST. */
@@ -231,7 +231,7 @@ TEST_F(lib, failed_map_replies_errno_and_closes_fd)
 	ASSERT_EQ(0, libvshm_relay(&self->v, self->vmm, &self->m, 0));
 	EXPECT_EQ(-EEXIST, self->m.result);
 	EXPECT_EQ(1, closes_of(fd));
-	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_USER_BACKEND_SHMEM_MAP,
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 					&val));
 	EXPECT_EQ(EEXIST, val);
 	EXPECT_EQ(fds, count_fds());
@@ -241,7 +241,7 @@ TEST_F(lib, enomsg_gives_message_and_fd_back)
 {
 	struct vhost_shmem_user_hdr hdr = {
 		.request = 1000,
-		.flags = VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK,
+		.flags = VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_NEED_REPLY_MASK,
 		.size = 4,
 	};
 	__u8 buf[16];
@@ -287,8 +287,8 @@ TEST_F(lib, malformed_no_reply_fd_closed_once)
 
 	/* An UNMAP with one. */
 	self->len = libvshm_build_mmap(self->msg,
-				       VHOST_USER_BACKEND_SHMEM_UNMAP,
-				       VHOST_USER_NEED_REPLY_MASK, SHMID, 0, 0,
+				       VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP,
+				       VHOST_SHMEM_USER_NEED_REPLY_MASK, SHMID, 0, 0,
 				       PAGE, 0);
 	ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len, self->blob));
 	ASSERT_EQ(0, recv_watch(&self->v, self->vmm, &self->m, &fd));
@@ -325,7 +325,7 @@ TEST_F(lib, o_path_fd_closed_once)
 	EXPECT_EQ(-EBADF, self->m.result);
 	EXPECT_TRUE(self->m.replied);
 	EXPECT_EQ(1, closes_of(fd));
-	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_USER_BACKEND_SHMEM_MAP,
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 					&val));
 	EXPECT_EQ(EBADF, val);
 	EXPECT_EQ(fds, count_fds());
@@ -349,7 +349,7 @@ TEST_F(lib, two_fds_are_malformed_and_the_stream_stays_in_step)
 	/* The next message is read whole. */
 	ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len, self->blob));
 	ASSERT_EQ(0, libvshm_relay_one(&self->v, self->vmm, &self->m, 0));
-	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_USER_BACKEND_SHMEM_MAP,
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 					&val));
 	EXPECT_EQ(0, val);
 	EXPECT_EQ(fds, count_fds());
@@ -419,7 +419,7 @@ TEST_F(lib, short_reads_are_reassembled)
 	EXPECT_EQ(1, closes_of(fd));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
-	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_USER_BACKEND_SHMEM_MAP,
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 					&val));
 	EXPECT_EQ(0, val);
 }
@@ -441,7 +441,7 @@ TEST_F(lib, batch_then_one_ack)
 		EXPECT_EQ(0, self->m.result);
 		EXPECT_EQ(i == 3, self->m.replied);
 	}
-	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_USER_BACKEND_SHMEM_MAP,
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
 					&val));
 	EXPECT_EQ(0, val);
 	EXPECT_TRUE(nothing_pending(self->be));

@@ -23,10 +23,10 @@ static_assert(offsetof(struct vhost_shmem_user_mmap, shm_offset) == 16, "so");
 static_assert(offsetof(struct vhost_shmem_user_mmap, len) == 24, "len");
 static_assert(offsetof(struct vhost_shmem_user_mmap, flags) == 32, "mflags");
 static_assert(sizeof(struct vhost_shmem_user_reply) == 20, "reply");
-static_assert(offsetof(struct vhost_shmem_user_reply, u64) == 12, "u64");
-static_assert(VHOST_USER_BACKEND_SHMEM_MAP == 9, "MAP id");
-static_assert(VHOST_USER_BACKEND_SHMEM_UNMAP == 10, "UNMAP id");
-static_assert(VHOST_USER_PROTOCOL_F_SHMEM == 22, "feature bit");
+static_assert(offsetof(struct vhost_shmem_user_reply, value) == 12, "value");
+static_assert(VHOST_SHMEM_USER_BACKEND_SHMEM_MAP == 9, "MAP id");
+static_assert(VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP == 10, "UNMAP id");
+static_assert(VHOST_SHMEM_USER_PROTOCOL_F_SHMEM == 22, "feature bit");
 
 #define SHMID	4
 #define MSG_LEN	52
@@ -206,6 +206,14 @@ TEST_F(relay, failures_reply_non_zero)
 	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
 	EXPECT_EQ(-EINVAL, o.result);
 
+	/* QEMU's flags are a u16: the bytes after it are padding. */
+	build(m, 9, 0x9, SHMID, 0, 6 * PAGE, PAGE, 0xdead000000000000ULL | 1);
+	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	EXPECT_EQ(0, o.result);
+	EXPECT_EQ(0, get_le(o.reply + 12, 8));
+	build(m, 10, 0x9, SHMID, 0, 6 * PAGE, PAGE, 0);
+	EXPECT_EQ(0, relay(self->dev, m, MSG_LEN, -1, 0).result);
+
 	/* UNMAP of part of a mapping, or of a hole. */
 	build(m, 10, 0x9, SHMID, 0, 8 * PAGE, PAGE, 0);
 	o = relay(self->dev, m, MSG_LEN, -1, 0);
@@ -335,6 +343,7 @@ TEST_F(relay, malformed_changes_nothing)
 	/* The ioctl's own fields. */
 	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
 	EXPECT_EQ(-EINVAL, relay(self->dev, m, MSG_LEN, self->fd, 2).ret);
+	EXPECT_EQ(-EINVAL, relay(self->dev, m, MSG_LEN, -2, 0).ret);
 	memset(&r, 0, sizeof(r));
 	r.msg = (uintptr_t)m;
 	r.msg_len = MSG_LEN;

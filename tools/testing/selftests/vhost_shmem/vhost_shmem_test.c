@@ -247,6 +247,64 @@ TEST_F(vshm, map_rw_reads_and_writes)
 	close(fd);
 }
 
+/*
+ * mprotect() read-only and back write-protects the PTEs of a read-write
+ * mapping: the next write goes through ->pfn_mkwrite and must still land
+ * in the file, while a read-only mapping stays read-only.
+ */
+TEST_F(vshm, mprotect_cycle)
+{
+	uint32_t v;
+	int fd;
+
+	fd = memfd_pattern(18, 2 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, PAGE, PAGE, PAGE, 0));
+	ASSERT_EQ(0, probe_write(self->win, 0, 1));
+	ASSERT_EQ(0, probe_read(self->win, PAGE, &v));
+	ASSERT_EQ(0, mprotect(self->win, 2 * PAGE, PROT_READ));
+	EXPECT_EQ(SIGSEGV, probe_write(self->win, 0, 2));
+	ASSERT_EQ(0, mprotect(self->win, 2 * PAGE, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, probe_write(self->win, 0, 3));
+	EXPECT_EQ(3, file_read32(fd, 0));
+	EXPECT_EQ(SIGBUS, probe_write(self->win, PAGE, 4));
+	EXPECT_EQ(pattern(18, PAGE), file_read32(fd, PAGE));
+	close(fd);
+}
+
+/* Windows are never executable: the files behind them were not checked. */
+TEST_F(vshm, window_not_executable)
+{
+	void *p;
+
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_SHARED, self->dev,
+		 self->mmap_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, mprotect(self->win, PAGE, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+}
+
+/* The page that holds the end of a file maps whole, as with mmap(). */
+TEST_F(vshm, partial_last_page)
+{
+	uint32_t v;
+	int fd;
+
+	fd = memfd_pattern(19, PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, PAGE + 100));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 0, 3 * PAGE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
+	ASSERT_EQ(0, probe_read(self->win, 4, &v));
+	EXPECT_EQ(pattern(19, 4), v);
+	ASSERT_EQ(0, probe_read(self->win, PAGE + 200, &v));
+	EXPECT_EQ(0, v);
+	close(fd);
+}
+
 TEST_F(vshm, hole_faults)
 {
 	uint32_t v;
