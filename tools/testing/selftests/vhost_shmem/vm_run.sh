@@ -61,6 +61,17 @@
 #                     debug lane gets VSHM_DEBUG_TIMEOUT, default 2400)
 #   VSHM_TEST_TIMEOUT seconds one test program may run in the guest before it
 #                     is killed (default: 900)
+#   VSHM_FUZZ_ITERS, VSHM_FUZZ_SEED
+#                     passed to the guest's vhost_shmem_fuzz_test (its
+#                     length, default 20000, and seed); the debug lane runs
+#                     VSHM_DEBUG_FUZZ_ITERS iterations unless VSHM_FUZZ_ITERS
+#                     is set
+#   VSHM_DEBUG_FUZZ_ITERS
+#                     fuzz iterations in the debug lane (default 4000: under
+#                     KASAN and lockdep 20000 take most of the harness's 30 s
+#                     on an idle host and time out on a busy one)
+#   VSHM_GUEST_ENV    more "NAME=value" words exported to the test programs
+#                     in the guest (values: letters, digits and ,.:/+=_-)
 #   VSHM_TESTS        space-separated names of the test programs to run
 #                     (default: all of them)
 #   VSHM_TEST_DIR     directory of prebuilt static test programs; every
@@ -97,6 +108,7 @@ VM_TIMEOUT=${VSHM_TIMEOUT:-1500}
 # KASAN, lockdep and kmemleak under TCG: the debug lane runs slower.
 DEBUG_VM_TIMEOUT=${VSHM_DEBUG_TIMEOUT:-2400}
 TEST_TIMEOUT=${VSHM_TEST_TIMEOUT:-900}
+DEBUG_FUZZ_ITERS=${VSHM_DEBUG_FUZZ_ITERS:-4000}
 SMP=${VSHM_SMP:-2}
 # Round-robin TCG: one host thread runs all vCPUs.  Multi-threaded TCG
 # (thread=multi) was no faster here, and it once crashed 6.12 at boot with a
@@ -351,6 +363,25 @@ resolve_module() {
 	esac
 }
 
+# Prints the "NAME=value" words exported to the test programs of lane $1.
+guest_env() {
+	local kver=$1 w
+	local env=()
+	[ -n "${VSHM_FUZZ_SEED:-}" ] && env+=("VSHM_FUZZ_SEED=$VSHM_FUZZ_SEED")
+	if [ -n "${VSHM_FUZZ_ITERS:-}" ]; then
+		env+=("VSHM_FUZZ_ITERS=$VSHM_FUZZ_ITERS")
+	elif [ "$kver" = debug ]; then
+		env+=("VSHM_FUZZ_ITERS=$DEBUG_FUZZ_ITERS")
+	fi
+	# shellcheck disable=SC2206 # word splitting wanted
+	env+=(${VSHM_GUEST_ENV:-})
+	for w in "${env[@]}"; do
+		[[ $w =~ ^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9,.:/+=_-]*$ ]] ||
+			{ log "bad guest environment word: $w" >&2; return 1; }
+		echo "$w"
+	done
+}
+
 # Copies kernel module $1 to $2, decompressed.
 copy_module() {
 	case $1 in
@@ -460,7 +491,7 @@ EOF
 # Builds $BUILD/$kver/initramfs.cpio.gz for kernel $1 with module $2.
 make_initramfs() {
 	local kver=$1 module=$2 dir=$BUILD/$1/initramfs busybox m i prog
-	local MOD_ORDER=() MOD_FILES=() rmmod=1
+	local MOD_ORDER=() MOD_FILES=() rmmod=1 genv=() w
 
 	rm -rf "$dir"
 	mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,modules,tests}
@@ -497,6 +528,12 @@ make_initramfs() {
 		echo "${prog##*/}" >> "$dir/tests/order"
 	done
 
+	w=$(guest_env "$kver") || return 1
+	if [ -n "$w" ]; then
+		mapfile -t genv <<< "$w"
+		log "guest environment ($kver): ${genv[*]}" >&2
+	fi
+
 	# Unload the module after the tests (not after the demo).
 	if [ "${VSHM_SKIP_RMMOD:-0}" = 1 ] || [ "$DEMO" = 1 ]; then
 		rmmod=0
@@ -504,6 +541,7 @@ make_initramfs() {
 	{
 		echo '#!/bin/busybox sh'
 		echo "TEST_TIMEOUT=$TEST_TIMEOUT"
+		for w in "${genv[@]}"; do echo "export $w"; done
 		echo "RMMOD=$rmmod"
 		echo "MODULE_NAME=$(modinfo -F name "$module" 2>/dev/null || echo vhost_shmem)"
 		write_init
@@ -566,7 +604,7 @@ boot_vm() {
 # previous result line of its level.  A suite that fails with no case result
 # (e.g. its init failed) counts as one failure.
 parse_log() {
-	awk -v bad="$KERNEL_BAD" -v demo="$DEMO" '
+	awk -v bad="$KERNEL_BAD" -v demo="$DEMO" -v smp="$SMP" '
 	function finish_prog(   f) {
 		f = 0
 		if (!(cur in ended))
@@ -643,6 +681,16 @@ parse_log() {
 	}
 	/^=== VSHM-DMESG-END/ { indmesg = 0; next }
 	/^=== VSHM-DONE/ { print "DONE"; next }
+	/^=== VSHM-BOOTED / {
+		n = $4; sub(/^cpus=/, "", n)
+		if (n + 0 < smp) print "NOTE the guest runs on " n " CPU(s) of " smp
+	}
+	# Not failures, but they explain timeouts: with the TSC unstable and
+	# no other clocksource, KVM_RUN of a guest never completes.
+	/tsc: Marking TSC unstable|clocksource .tsc. as unstable|Switched to clocksource (refined-)?jiffies/ {
+		l = $0; sub(/^\[ *[0-9]+\.[0-9]+\] ?/, "", l)
+		if (!(("note " l) in seen)) { seen["note " l] = 1; print "NOTE kernel: " l }
+	}
 	/^=== VSHM-INSMOD-FAILED / { print "NOTE insmod " $3 " failed (" $4 ")"
 				    if ($3 == "vhost_shmem") print "LANEFAIL vhost_shmem.ko did not load" }
 	/^=== VSHM-RMMOD-FAILED / { print "LANEFAIL rmmod " $3 " failed (" $4 "; module reference leaked?)" }
@@ -745,7 +793,7 @@ run_lane() {
 	if [ "$done" != 1 ]; then
 		lanefail=$((lanefail + 1))
 		if [ "$VM_RC" = 124 ] || [ "$VM_RC" = 137 ]; then
-			failures+=("VM timed out after ${VM_TIMEOUT}s (no VSHM-DONE)")
+			failures+=("VM timed out after ${vm_timeout}s (no VSHM-DONE)")
 		else
 			failures+=("VM died before VSHM-DONE (qemu rc=$VM_RC; crash?)")
 		fi
