@@ -70,6 +70,11 @@
 #                     fuzz iterations in the debug lane (default 4000: under
 #                     KASAN and lockdep 20000 take most of the harness's 30 s
 #                     on an idle host and time out on a busy one)
+#   VSHM_DEBUG_ICOUNT QEMU -icount value of the debug lane (default
+#                     "shift=0,sleep=off": guest time advances 1 ns per
+#                     instruction, so the harness's 30 s and the other
+#                     timeouts in the guest are instruction budgets that do
+#                     not shrink when the host is busy; empty: real time)
 #   VSHM_GUEST_ENV    more "NAME=value" words exported to the test programs
 #                     in the guest (values: letters, digits and ,.:/+=_-)
 #   VSHM_TESTS        space-separated names of the test programs to run
@@ -109,6 +114,7 @@ VM_TIMEOUT=${VSHM_TIMEOUT:-1500}
 DEBUG_VM_TIMEOUT=${VSHM_DEBUG_TIMEOUT:-2400}
 TEST_TIMEOUT=${VSHM_TEST_TIMEOUT:-900}
 DEBUG_FUZZ_ITERS=${VSHM_DEBUG_FUZZ_ITERS:-4000}
+DEBUG_ICOUNT=${VSHM_DEBUG_ICOUNT-shift=0,sleep=off}
 SMP=${VSHM_SMP:-2}
 # Round-robin TCG: one host thread runs all vCPUs.  Multi-threaded TCG
 # (thread=multi) was no faster here, and it once crashed 6.12 at boot with a
@@ -572,8 +578,11 @@ boot_vm() {
 	append+=" ${VSHM_APPEND:-}"
 	# shellcheck disable=SC2206 # word splitting wanted
 	local extra=(${VSHM_QEMU_ARGS:-})
+	if [ "$kver" = debug ] && [ -n "$DEBUG_ICOUNT" ]; then
+		extra=(-icount "$DEBUG_ICOUNT" "${extra[@]}")
+	fi
 
-	log "booting $kver ($ACCEL, $SMP CPUs, timeout ${vm_timeout}s)"
+	log "booting $kver ($ACCEL, $SMP CPUs, timeout ${vm_timeout}s${extra[*]:+, ${extra[*]}})"
 	set +e
 	# --foreground keeps QEMU in the terminal's process group so that ^C
 	# reaches it; stdin is /dev/null so QEMU leaves the terminal alone.
