@@ -7,6 +7,7 @@
 #   make demo                                        guest reads a file through a region
 #   make lint                                        checkpatch, sparse + W=1, kernel-doc
 #   make debug                                       build the debug kernel (KASAN, lockdep, kmemleak, KUnit)
+#   make check-debug                                 selftests and KUnit on the debug kernel only
 
 # The running kernel's build tree when it has one, else the newest installed.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -17,7 +18,7 @@ MODBUILD ?= $(CURDIR)
 
 SELFTESTS := tools/testing/selftests/vhost_shmem
 
-.PHONY: all module selftests check demo lint debug clean
+.PHONY: all module selftests check check-debug demo lint debug clean
 
 all: module
 
@@ -36,6 +37,9 @@ selftests:
 
 check:
 	$(SELFTESTS)/vm_run.sh $(VM_ARGS)
+
+check-debug:
+	$(SELFTESTS)/vm_run.sh --kernel debug
 
 demo:
 	$(SELFTESTS)/vm_run.sh --demo $(VM_ARGS)
