@@ -986,9 +986,13 @@ TEST(close_device_with_live_window)
 		close(in);
 	}
 
-	/* 512 MiB went through; MemFree moves by a few tens of MiB anyway. */
+	/*
+	 * 512 MiB went through; a leak of the pages would keep all of it.
+	 * MemFree moves by a few tens of MiB anyway, and more under KASAN,
+	 * whose quarantine of freed objects may hold 1/32 of memory.
+	 */
 	free_after = meminfo_kb("MemFree");
-	EXPECT_LE(free_before - 64 * 1024, free_after)
+	EXPECT_LE(free_before - 128 * 1024, free_after)
 		TH_LOG("MemFree %ld kB before, %ld kB after", free_before,
 		       free_after);
 }
