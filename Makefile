@@ -3,7 +3,7 @@
 # Out-of-tree build of vhost-shmem and entry points to its test rig.
 #
 #   make [KDIR=<kernel build dir>] [MODBUILD=<dir>]   build vhost_shmem.ko
-#   make check                                       lint, then selftests in VMs: 6.1, 6.12 (VM_ARGS="--kernel full": and debug)
+#   make check                                       lint, then selftests in VMs: 6.1, 6.12, debug kernel
 #   make demo                                        guest reads a file through a region
 #   make lint                                        checkpatch, sparse + W=1, kernel-doc
 #   make debug                                       build the debug kernel (KASAN, lockdep, kmemleak, KUnit)

@@ -5,16 +5,12 @@
 # supported kernel (Debian's 6.1 and 6.12 LTS kernels, and a 6.12 debug
 # kernel with KASAN, lockdep, kmemleak and KUnit), plus `make lint`.
 #
-# Usage: vm_run.sh [--kernel 6.1|6.12|debug|all|full] [--no-lint] [--demo] [--help]
+# Usage: vm_run.sh [--kernel 6.1|6.12|debug|all] [--no-lint] [--demo] [--help]
 #
 #   --kernel K   run only the lane of kernel K (default: all = the lint
-#                lane, then 6.1 and 6.12; full = all, then debug); "debug"
-#                is the kernel that debug_kernel.sh builds from
-#                linux-source-6.12 with the driver in-tree.  The debug lane
-#                is not in the default while vhost_shmem_test's
-#                close_device_with_live_window fails there now and then
-#                (its MemFree check allows 64 MiB; KASAN's quarantine of
-#                freed objects alone may hold 1/32 of RAM)
+#                lane, then 6.1, 6.12 and debug); "debug" is the kernel that
+#                debug_kernel.sh builds from linux-source-6.12 with the
+#                driver in-tree
 #   --lint       run only the lint lane (lint.sh: checkpatch, sparse, W=1,
 #                kernel-doc)
 #   --no-lint    do not run the lint lane with --kernel all
@@ -185,10 +181,10 @@ parse_args() {
 		shift
 	done
 	case $KERNEL_SEL in
-	6.1|6.12|debug|all|full|lint) ;;
-	*) echo "vm_run: --kernel must be 6.1, 6.12, debug, all or full" >&2; exit 2 ;;
+	6.1|6.12|debug|all|lint) ;;
+	*) echo "vm_run: --kernel must be 6.1, 6.12, debug or all" >&2; exit 2 ;;
 	esac
-	{ [ "$KERNEL_SEL" = all ] || [ "$KERNEL_SEL" = full ]; } && [ "$DEMO" = 0 ] || LINT=0
+	[ "$KERNEL_SEL" = all ] && [ "$DEMO" = 0 ] || LINT=0
 	[ "$KERNEL_SEL" = lint ] && LINT=1
 	return 0
 }
@@ -229,12 +225,8 @@ find_kernel() {
 # whose release is only known once it is built).
 discover_kernels() {
 	local series kver
-	local want=(6.1 6.12)
-	case $KERNEL_SEL in
-	all) ;;
-	full) want=(6.1 6.12 debug) ;;
-	*) want=("$KERNEL_SEL") ;;
-	esac
+	local want=(6.1 6.12 debug)
+	[ "$KERNEL_SEL" = all ] || want=("$KERNEL_SEL")
 	[ "$KERNEL_SEL" = lint ] && want=()
 	KVERS=()
 	for series in "${want[@]}"; do
