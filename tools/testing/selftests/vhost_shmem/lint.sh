@@ -104,7 +104,10 @@ check_build() {
 
 	rm -rf "$modbuild"
 	set +e
-	out=$(make -C "$REPO" module KDIR="$kdir" MODBUILD="$modbuild" C=2 W=1 2>&1)
+	# Not the caller's make flags: a silent make (-s) would hide the
+	# CHECK lines that show sparse ran.
+	out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make -C "$REPO" module KDIR="$kdir" MODBUILD="$modbuild" C=2 W=1 2>&1)
 	rc=$?
 	set -e
 	while IFS= read -r line; do
