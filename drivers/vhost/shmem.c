@@ -97,15 +97,12 @@ struct vhost_shmem_mapping {
  *            overlap.  Protected by &vhost_shmem_ctx.lock.
  * @nr_mappings: number of entries in @mappings.  Protected by
  *               &vhost_shmem_ctx.lock.
- * @mapped_pages: sum of the lengths of @mappings, in pages.  Protected by
- *                &vhost_shmem_ctx.lock.
  */
 struct vhost_shmem_region {
 	u8 shmid;
 	pgoff_t npages;
 	struct maple_tree mappings;
 	unsigned int nr_mappings;
-	pgoff_t mapped_pages;
 };
 
 /**
@@ -229,7 +226,6 @@ static void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 		list_add_tail(&map->dispose, dispose);
 	mtree_destroy(&region->mappings);
 	region->nr_mappings = 0;
-	region->mapped_pages = 0;
 	vhost_shmem_zap(ctx, region, 0, region->npages);
 }
 
@@ -531,8 +527,8 @@ static int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
 {
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
+	u64 mapped = 0, resident = 0;
 	unsigned long index = 0;
-	u64 resident = 0;
 
 	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
 	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
@@ -544,12 +540,14 @@ static int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
 		up_read(&ctx->lock);
 		return -ENOENT;
 	}
-	mt_for_each(&region->mappings, map, index, ULONG_MAX)
+	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
+		mapped += map->npages;
 		resident += atomic_long_read(&map->nr_resident);
+	}
 	args->size = (u64)region->npages << PAGE_SHIFT;
 	args->mmap_offset = vhost_shmem_region_offset(region->shmid);
 	args->nr_mappings = region->nr_mappings;
-	args->mapped_bytes = (u64)region->mapped_pages << PAGE_SHIFT;
+	args->mapped_bytes = mapped << PAGE_SHIFT;
 	args->resident_bytes = resident << PAGE_SHIFT;
 	up_read(&ctx->lock);
 	return 0;
@@ -652,7 +650,6 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 		goto err_unlock;
 	get_file(file);
 	region->nr_mappings++;
-	region->mapped_pages += npages;
 	up_write(&ctx->lock);
 	return 0;
 
@@ -695,7 +692,6 @@ static int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
 		return ret;
 	}
 	region->nr_mappings--;
-	region->mapped_pages -= npages;
 	vhost_shmem_zap(ctx, region, first, npages);
 	up_write(&ctx->lock);
 
