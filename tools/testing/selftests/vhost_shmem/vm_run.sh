@@ -130,6 +130,7 @@ DEBUG_DIR=$CACHE/debug-build
 
 # Packages the rig needs (meta packages: no ABI suffixes here).
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
+	  pkg-config libnl-genl-3-dev
 	  libc6-dev linux-image-amd64 linux-headers-amd64
 	  linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12)
 
