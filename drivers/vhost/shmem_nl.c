@@ -53,7 +53,7 @@ static const struct genl_multicast_group vhost_shmem_nl_mcgrps[] = {
 	},
 };
 
-static const struct nla_policy vhost_shmem_nl_get_policy[] = {
+static const struct nla_policy vhost_shmem_nl_get_policy[VHOST_SHMEM_A_MAX + 1] = {
 	[VHOST_SHMEM_A_CTX_ID] = { .type = NLA_U32 },
 	[VHOST_SHMEM_A_CTX_PID] = { .type = NLA_U32 },
 	[VHOST_SHMEM_A_DUMP_FLAGS] =
