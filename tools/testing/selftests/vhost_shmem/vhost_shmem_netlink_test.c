@@ -566,8 +566,8 @@ TEST_F(nl, malformed_requests)
 	/* A u32 attribute that is one byte long. */
 	pos = 0;
 	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &u8, sizeof(u8));
-	ASSERT_GT(0, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
-					 NLM_F_DUMP, buf, pos));
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
+					       NLM_F_DUMP, buf, pos));
 	/* A flag the kernel does not know. */
 	pos = 0;
 	put_attr(buf, &pos, VHOST_SHMEM_A_DUMP_FLAGS, &bad_flags,
@@ -587,8 +587,8 @@ TEST_F(nl, malformed_requests)
 	pos = 0;
 	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_PID, &u32, sizeof(u32));
 	((struct nlattr *)buf)->nla_len = 40;
-	ASSERT_GT(0, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
-					 NLM_F_DUMP, buf, pos));
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
+					       NLM_F_DUMP, buf, pos));
 
 	/* A well-formed request still works. */
 	pos = 0;
