@@ -160,19 +160,17 @@ static void print_stats_human(const struct vshm_nl_msg *m)
 	uint64_t failures = 0;
 	int a, first = 1;
 
+	for (a = VHOST_SHMEM_A_STAT_FAIL_INVAL; a < VHOST_SHMEM_A_STAT_FAIL_FAULT; a++)
+		failures += m->stats[a];
 	printf("  ops: %" PRIu64 " maps, %" PRIu64 " unmaps, %" PRIu64
 	       " resets, %" PRIu64 " regions created, %" PRIu64
-	       " destroyed, %" PRIu64 " faults\n",
+	       " destroyed; %" PRIu64 " failed",
 	       m->stats[VHOST_SHMEM_A_STAT_MAPS],
 	       m->stats[VHOST_SHMEM_A_STAT_UNMAPS],
 	       m->stats[VHOST_SHMEM_A_STAT_RESETS],
 	       m->stats[VHOST_SHMEM_A_STAT_REGION_CREATES],
-	       m->stats[VHOST_SHMEM_A_STAT_REGION_DESTROYS],
-	       m->stats[VHOST_SHMEM_A_STAT_FAULTS]);
-	for (a = VHOST_SHMEM_A_STAT_FAIL_INVAL; a <= VHOST_SHMEM_A_STAT_MAX; a++)
-		failures += m->stats[a];
-	printf("  failures: %" PRIu64, failures);
-	for (a = VHOST_SHMEM_A_STAT_FAIL_INVAL; a <= VHOST_SHMEM_A_STAT_MAX; a++) {
+	       m->stats[VHOST_SHMEM_A_STAT_REGION_DESTROYS], failures);
+	for (a = VHOST_SHMEM_A_STAT_FAIL_INVAL; a < VHOST_SHMEM_A_STAT_FAIL_FAULT; a++) {
 		if (!m->stats[a])
 			continue;
 		printf("%s%s %" PRIu64, first ? " (" : ", ",
@@ -180,6 +178,10 @@ static void print_stats_human(const struct vshm_nl_msg *m)
 		first = 0;
 	}
 	printf("%s\n", first ? "" : ")");
+	printf("  faults: %" PRIu64 " served, %" PRIu64
+	       " failed (nothing mapped, or the page could not be read)\n",
+	       m->stats[VHOST_SHMEM_A_STAT_FAULTS],
+	       m->stats[VHOST_SHMEM_A_STAT_FAIL_FAULT]);
 }
 
 static void show_human(const struct dump *d)
