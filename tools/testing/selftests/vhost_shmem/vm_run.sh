@@ -15,7 +15,9 @@
 #                kernel-doc)
 #   --no-lint    do not run the lint lane with --kernel all
 #   --demo       build tools/vhost_shmem and run vshm-demo in the guest
-#                instead of the selftests (never lints)
+#                instead of the selftests (never lints); vshmctl is in the
+#                guest's PATH and the demo runs "vshmctl show" after each
+#                step
 #
 # This is what `make check` and `make demo` at the top of the repository run.
 #
@@ -83,7 +85,7 @@
 #                     executable file in it is run, and the selftest build is
 #                     skipped
 #   VSHM_DEMO         prebuilt static demo program, for --demo; the tools build
-#                     is skipped
+#                     is skipped (a vshmctl next to it is used too)
 #   VSHM_MODULE       .ko to load instead of building vhost_shmem.ko; the
 #                     string {kver} in it is replaced by the kernel release,
 #                     e.g. VSHM_MODULE=/tmp/mods/{kver}/hello.ko
@@ -146,6 +148,8 @@ KERNEL_BAD='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular lockin
 KERNEL_SEL=all
 LINT=1
 DEMO=0
+# Programs the demo calls (vshmctl), installed in the guest's /usr/bin.
+DEMO_TOOLS=()
 
 # Results, accumulated over the lanes.
 TOTAL_PASS=0
@@ -307,6 +311,8 @@ build_guest_programs() {
 		fi
 		[ -x "$f" ] || die "demo program $f missing"
 		GUEST_PROGS=("$f")
+		DEMO_TOOLS=()
+		[ -x "${f%/*}/vshmctl" ] && DEMO_TOOLS=("${f%/*}/vshmctl")
 	else
 		if [ -n "${VSHM_TEST_DIR:-}" ]; then
 			dir=$VSHM_TEST_DIR
@@ -331,7 +337,7 @@ build_guest_programs() {
 	fi
 
 	# The initramfs has no C library: insist on static binaries.
-	for f in "${GUEST_PROGS[@]}"; do
+	for f in "${GUEST_PROGS[@]}" "${DEMO_TOOLS[@]}"; do
 		if LC_ALL=C readelf -l "$f" 2>/dev/null | grep -q 'Requesting program interpreter'; then
 			die "$f is dynamically linked; the guest needs static binaries (-static)"
 		fi
@@ -534,6 +540,9 @@ make_initramfs() {
 		cp "$prog" "$dir/tests/" || return 1
 		echo "${prog##*/}" >> "$dir/tests/order"
 	done
+	for prog in "${DEMO_TOOLS[@]}"; do
+		cp "$prog" "$dir/usr/bin/" || return 1
+	done
 
 	w=$(guest_env "$kver") || return 1
 	if [ -n "$w" ]; then
@@ -549,6 +558,9 @@ make_initramfs() {
 		echo '#!/bin/busybox sh'
 		echo "TEST_TIMEOUT=$TEST_TIMEOUT"
 		for w in "${genv[@]}"; do echo "export $w"; done
+		if [ ${#DEMO_TOOLS[@]} -gt 0 ]; then
+			echo 'export VSHM_DEMO_SHOW="vshmctl show"'
+		fi
 		echo "RMMOD=$rmmod"
 		echo "MODULE_NAME=$(modinfo -F name "$module" 2>/dev/null || echo vhost_shmem)"
 		write_init
