@@ -275,10 +275,12 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 
 	down_read(&ctx->lock);
 	map = vhost_shmem_lookup(ctx, vmf->pgoff);
-	if (map && map->writable)
+	if (map && map->writable) {
 		zap_vma_ptes(vmf->vma, vmf->address & PAGE_MASK, PAGE_SIZE);
-	else
+	} else {
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAIL_FAULT);
 		ret = VM_FAULT_SIGBUS;
+	}
 	up_read(&ctx->lock);
 	return ret;
 }
@@ -341,6 +343,7 @@ static struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	init_rwsem(&ctx->lock);
+	refcount_set(&ctx->refs, 1);
 
 	ret = simple_pin_fs(&vhost_shmem_fs_type, &vhost_shmem_mnt,
 			    &vhost_shmem_mnt_count);
@@ -379,6 +382,9 @@ static void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 
 	/* Out of the dumps' sight before anything is torn down. */
 	vhost_shmem_nl_ctx_unregister(ctx);
+	down_write(&ctx->lock);
+	ctx->dead = true;
+	up_write(&ctx->lock);
 
 	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++) {
 		down_write(&ctx->lock);
@@ -391,10 +397,19 @@ static void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 		INIT_LIST_HEAD(&dispose);
 		kfree(region);
 	}
-	put_pid(ctx->owner);
 	iput(ctx->inode);
 	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
-	kfree(ctx);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL, NULL, NULL);
+	vhost_shmem_ctx_put(ctx);
+}
+
+/* Drops a reference to @ctx; the last one frees it, after an RCU grace period. */
+void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx)
+{
+	if (!refcount_dec_and_test(&ctx->refs))
+		return;
+	put_pid(ctx->owner);
+	kfree_rcu(ctx, rcu);
 }
 
 /*
@@ -829,7 +844,6 @@ static int vhost_shmem_count(struct vhost_shmem_ctx *ctx, int stat, int ret)
 	case -EOPNOTSUPP:
 	case -EACCES:
 	case -EPERM:
-	case -EBUSY:
 		stat = VHOST_SHMEM_A_STAT_FAIL_FILE;
 		break;
 	case -ENOMEM:

@@ -10,6 +10,8 @@
 #include <linux/list.h>
 #include <linux/maple_tree.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/types.h>
@@ -73,11 +75,17 @@ struct vhost_shmem_region {
  *        Readers are the fault handlers, which run under the faulting mm's
  *        mmap_lock (or VMA lock), and netlink dumps; writers are the
  *        ioctls.  Lock order: mmap_lock -> @lock -> i_mmap_rwsem of
- *        @inode (taken inside unmap_mapping_range()), and the netlink
- *        registry's lock -> @lock.  Never held across
+ *        @inode (taken inside unmap_mapping_range()).  Never held across
  *        copy_{from,to}_user().
  * @inode: private anonymous inode; every window of the context is a VMA of
  *         its address_space.
+ * @refs: the open file's reference, and one per netlink dump describing
+ *        the context.
+ * @rcu: frees the context once dumps that found it without a reference
+ *       are done looking.
+ * @dead: the file was released; dumps skip the context.  Protected by
+ *        @lock.
+ * @gen: bumped by every change a dump could show.  Protected by @lock.
  * @id: the context's netlink id, constant once registered.
  * @owner: thread group that opened the context; holds a reference.
  * @comm: command name of @owner when it opened the context.
@@ -90,6 +98,10 @@ struct vhost_shmem_region {
 struct vhost_shmem_ctx {
 	struct rw_semaphore lock;
 	struct inode *inode;
+	refcount_t refs;
+	struct rcu_head rcu;
+	bool dead;
+	u32 gen;
 	u32 id;
 	struct pid *owner;
 	char comm[TASK_COMM_LEN];
@@ -109,6 +121,7 @@ static inline u64 vhost_shmem_stat_read(struct vhost_shmem_ctx *ctx, int attr)
 	return atomic64_read(&ctx->stats[attr - VHOST_SHMEM_STAT_FIRST]);
 }
 
+void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx);
 void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 			      struct vhost_shmem_region *region,
 			      u64 *mapped, u64 *resident);

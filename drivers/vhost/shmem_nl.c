@@ -3,18 +3,18 @@
  * vhost-shmem generic netlink family: dumps of what every context maps and a
  * multicast group of events as it changes.
  *
- * Every context is registered here under an id while it exists.  A dump
- * walks the registry under vhost_shmem_nl_lock, which keeps the contexts it
- * visits alive, and reads a context under its lock for reading for one
- * message buffer at a time, so that map and unmap wait for at most one
- * buffer's worth of attributes.  The dump resumes from a cursor (context id,
- * shmid, page index) that stays meaningful whatever changes between two
- * buffers; every change bumps vhost_shmem_nl_gen, which the dump reports
- * through NLM_F_DUMP_INTR.
+ * Every context is registered here under an id while its file is open.  A
+ * dump finds a context under RCU, takes a reference, and reads it under its
+ * lock for reading for one message buffer at a time, so that map and unmap
+ * wait for at most one buffer's worth of attributes and nothing waits for
+ * a dump stuck behind a slow fault.  The dump resumes from a cursor (context
+ * id, shmid, page index) that stays meaningful whatever changes between two
+ * buffers; a change of the context being described (its generation) or its
+ * release is reported through NLM_F_DUMP_INTR.
  *
- * Visibility: a process sees the contexts it opened; with CAP_SYS_ADMIN it
- * sees every context.  Events show every context, so joining their group
- * needs CAP_SYS_ADMIN.
+ * Visibility, decided once when the dump starts: a process sees the
+ * contexts it opened; with CAP_SYS_ADMIN it sees every context.  Events
+ * show every context, so joining their group needs CAP_SYS_ADMIN.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -22,25 +22,27 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
-#include <linux/mutex.h>
 #include <linux/pid_namespace.h>
-#include <linux/timekeeping.h>
 #include <net/genetlink.h>
 
 #include "shmem.h"
 #include "shmem_compat.h"
 
 /*
- * Registered contexts by id.  vhost_shmem_nl_lock is held to remove one and
- * by dumps while they use one, so that a context a dump found stays alive
- * until the dump lets go of the lock.
+ * Registered contexts by id.  Lookups run under RCU and must take a
+ * reference (&vhost_shmem_ctx.refs) before they leave it.
  */
 static DEFINE_XARRAY_ALLOC1(vhost_shmem_nl_ctxs);
-static DEFINE_MUTEX(vhost_shmem_nl_lock);
 static u32 vhost_shmem_nl_next_id;
 
-/* Bumped by every change a dump could show. */
-static atomic_t vhost_shmem_nl_gen;
+/* An upper bound of the size of an event's attributes. */
+#define VHOST_SHMEM_NL_EVENT_SIZE \
+	(4 * nla_total_size(sizeof(u32)) + nla_total_size(TASK_COMM_LEN) + \
+	 10 * nla_total_size_64bit(sizeof(u64)))
+
+/* cb->seq of a dump: whether the context being described changed. */
+#define VHOST_SHMEM_NL_SEQ_OK		1
+#define VHOST_SHMEM_NL_SEQ_INTR		2
 
 enum vhost_shmem_nl_mcgrp {
 	VHOST_SHMEM_NLGRP_EVENTS,
@@ -54,36 +56,47 @@ static const struct genl_multicast_group vhost_shmem_nl_mcgrps[] = {
 };
 
 static const struct nla_policy vhost_shmem_nl_get_policy[VHOST_SHMEM_A_MAX + 1] = {
-	[VHOST_SHMEM_A_CTX_ID] = { .type = NLA_U32 },
-	[VHOST_SHMEM_A_CTX_PID] = { .type = NLA_U32 },
+	[VHOST_SHMEM_A_CTX_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[VHOST_SHMEM_A_CTX_PID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[VHOST_SHMEM_A_DUMP_FLAGS] =
 		NLA_POLICY_MASK(NLA_U32, VHOST_SHMEM_DUMP_F_NO_MAPPINGS),
 };
 
 /**
- * struct vhost_shmem_nl_cursor - where a dump resumes, in cb->ctx
- * @ctx_id: the context being described, or the first one to look at.
- * @shmid: the region of @ctx_id being described, or the first to look at.
+ * struct vhost_shmem_nl_cursor - a dump's request and where it resumes, in
+ *				   cb->ctx
+ * @self: the requester's thread group; holds a reference.
+ * @want_pid: process asked for, if @has_pid (NULL: no such process); holds
+ *	      a reference.
+ * @ns: pid namespace of the requester, in which pids are reported; holds a
+ *	reference.
  * @index: first page index of @shmid whose mapping is still to describe.
+ * @ctx_id: the context being described, or the first one to look at.
+ * @want_id: context id asked for, 0 for any.
+ * @gen: &vhost_shmem_ctx.gen of @ctx_id when its message was written.
+ * @shmid: the region of @ctx_id being described, or the first to look at.
  * @ctx_done: the message of @ctx_id was written.
  * @region_done: the message of region @shmid was written.
  * @no_mappings: %VHOST_SHMEM_DUMP_F_NO_MAPPINGS was asked for.
- * @has_id: only context @want_id is described.
  * @has_pid: only contexts of process @want_pid are described.
- * @want_id: context id asked for.
- * @want_pid: process asked for, in the caller's pid namespace.
+ * @admin: the requester has CAP_SYS_ADMIN: every context is visible.
+ * @intr: a context changed or went away while it was being described.
  */
 struct vhost_shmem_nl_cursor {
-	u32 ctx_id;
-	u16 shmid;
+	struct pid *self;
+	struct pid *want_pid;
+	struct pid_namespace *ns;
 	unsigned long index;
-	bool ctx_done;
-	bool region_done;
-	bool no_mappings;
-	bool has_id;
-	bool has_pid;
+	u32 ctx_id;
 	u32 want_id;
-	u32 want_pid;
+	u32 gen;
+	u16 shmid;
+	u8 ctx_done:1;
+	u8 region_done:1;
+	u8 no_mappings:1;
+	u8 has_pid:1;
+	u8 admin:1;
+	u8 intr:1;
 };
 
 static struct genl_family vhost_shmem_nl_family;
@@ -136,7 +149,7 @@ static int vhost_shmem_nl_put_region(struct sk_buff *skb,
 
 	lockdep_assert_held(&ctx->lock);
 
-	if (nla_put_u8(skb, VHOST_SHMEM_A_REGION_SHMID, region->shmid))
+	if (nla_put_u32(skb, VHOST_SHMEM_A_REGION_SHMID, region->shmid))
 		return -EMSGSIZE;
 	if (!full)
 		return 0;
@@ -198,9 +211,9 @@ static int vhost_shmem_nl_put_mapping(struct sk_buff *skb,
  *
  * Called with @ctx->lock held for writing, so that the events of a context
  * are sent in the order of its changes; or, for %VHOST_SHMEM_CMD_CTX_NEW and
- * %VHOST_SHMEM_CMD_CTX_DEL, while no other thread can reach @ctx.  A
- * listener that misses an event for lack of memory gets -ENOBUFS on its
- * socket.
+ * %VHOST_SHMEM_CMD_CTX_DEL, before any change or after the last, when only
+ * the constant fields of @ctx are read.  A listener that misses an event
+ * for lack of memory gets -ENOBUFS on its socket.
  */
 void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
 			  struct vhost_shmem_region *region,
@@ -211,12 +224,15 @@ void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
 	struct sk_buff *skb;
 	void *hdr;
 
-	atomic_inc(&vhost_shmem_nl_gen);
+	if (cmd != VHOST_SHMEM_CMD_CTX_NEW && cmd != VHOST_SHMEM_CMD_CTX_DEL) {
+		lockdep_assert_held_write(&ctx->lock);
+		ctx->gen++;
+	}
 	if (!genl_has_listeners(&vhost_shmem_nl_family, &init_net,
 				VHOST_SHMEM_NLGRP_EVENTS))
 		return;
 
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	skb = genlmsg_new(VHOST_SHMEM_NL_EVENT_SIZE, GFP_KERNEL);
 	if (!skb)
 		goto err_lost;
 	hdr = genlmsg_put(skb, 0, 0, &vhost_shmem_nl_family, 0, cmd);
@@ -266,17 +282,14 @@ int vhost_shmem_nl_ctx_register(struct vhost_shmem_ctx *ctx)
 }
 
 /**
- * vhost_shmem_nl_ctx_unregister() - hide a context before it is freed
+ * vhost_shmem_nl_ctx_unregister() - hide a context whose file is released
  * @ctx: the context.
  *
- * Waits for the dump that may be describing @ctx.
+ * Dumps that already hold a reference see &vhost_shmem_ctx.dead instead.
  */
 void vhost_shmem_nl_ctx_unregister(struct vhost_shmem_ctx *ctx)
 {
-	mutex_lock(&vhost_shmem_nl_lock);
 	xa_erase(&vhost_shmem_nl_ctxs, ctx->id);
-	mutex_unlock(&vhost_shmem_nl_lock);
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL, NULL, NULL);
 }
 
 static struct vhost_shmem_nl_cursor *
@@ -286,25 +299,84 @@ vhost_shmem_nl_cursor(struct netlink_callback *cb)
 	return (struct vhost_shmem_nl_cursor *)cb->ctx;
 }
 
+/*
+ * Runs in the requester's context: who it is and what it may see are
+ * decided here, not by whoever reads the later parts of the dump.
+ */
 static int vhost_shmem_nl_get_start(struct netlink_callback *cb)
 {
 	struct vhost_shmem_nl_cursor *cur = vhost_shmem_nl_cursor(cb);
 	struct nlattr **attrs = vhost_shmem_dump_attrs(cb);
 
 	memset(cur, 0, sizeof(*cur));
+	cur->self = get_pid(task_tgid(current));
+	cur->ns = get_pid_ns(task_active_pid_ns(current));
+	cur->admin = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	if (attrs[VHOST_SHMEM_A_CTX_ID]) {
-		cur->has_id = true;
 		cur->want_id = nla_get_u32(attrs[VHOST_SHMEM_A_CTX_ID]);
 		cur->ctx_id = cur->want_id;
 	}
 	if (attrs[VHOST_SHMEM_A_CTX_PID]) {
 		cur->has_pid = true;
-		cur->want_pid = nla_get_u32(attrs[VHOST_SHMEM_A_CTX_PID]);
+		cur->want_pid =
+			find_get_pid(nla_get_u32(attrs[VHOST_SHMEM_A_CTX_PID]));
 	}
 	if (attrs[VHOST_SHMEM_A_DUMP_FLAGS])
-		cur->no_mappings = nla_get_u32(attrs[VHOST_SHMEM_A_DUMP_FLAGS]) &
-				   VHOST_SHMEM_DUMP_F_NO_MAPPINGS;
+		cur->no_mappings = !!(nla_get_u32(attrs[VHOST_SHMEM_A_DUMP_FLAGS]) &
+				      VHOST_SHMEM_DUMP_F_NO_MAPPINGS);
 	return 0;
+}
+
+static int vhost_shmem_nl_get_done(struct netlink_callback *cb)
+{
+	struct vhost_shmem_nl_cursor *cur = vhost_shmem_nl_cursor(cb);
+
+	put_pid(cur->self);
+	put_pid(cur->want_pid);
+	put_pid_ns(cur->ns);
+	return 0;
+}
+
+/* What the dump reports from now on: the view may mix states. */
+static void vhost_shmem_nl_interrupted(struct netlink_callback *cb)
+{
+	vhost_shmem_nl_cursor(cb)->intr = true;
+	cb->seq = VHOST_SHMEM_NL_SEQ_INTR;
+}
+
+/* Moves the cursor to the start of context @id. */
+static void vhost_shmem_nl_cursor_move(struct vhost_shmem_nl_cursor *cur,
+				       u32 id)
+{
+	cur->ctx_id = id;
+	cur->ctx_done = false;
+	cur->shmid = 0;
+	cur->region_done = false;
+	cur->index = 0;
+}
+
+/* Returns the first registered context from *@id on, with a reference. */
+static struct vhost_shmem_ctx *vhost_shmem_nl_ctx_get(unsigned long *id)
+{
+	struct vhost_shmem_ctx *ctx;
+
+	rcu_read_lock();
+	for (;;) {
+		ctx = xa_find(&vhost_shmem_nl_ctxs, id, ULONG_MAX, XA_PRESENT);
+		if (!ctx || refcount_inc_not_zero(&ctx->refs))
+			break;
+		(*id)++;
+	}
+	rcu_read_unlock();
+	return ctx;
+}
+
+static bool vhost_shmem_nl_visible(struct vhost_shmem_nl_cursor *cur,
+				   struct vhost_shmem_ctx *ctx)
+{
+	if (!cur->admin && ctx->owner != cur->self)
+		return false;
+	return !cur->has_pid || ctx->owner == cur->want_pid;
 }
 
 /* Starts a dump reply message of command @cmd for context @ctx. */
@@ -346,7 +418,7 @@ static int vhost_shmem_nl_dump_mappings(struct sk_buff *skb,
 					     VHOST_SHMEM_CMD_MAPPING_NEW);
 		if (!hdr)
 			return -EMSGSIZE;
-		if (nla_put_u8(skb, VHOST_SHMEM_A_REGION_SHMID, region->shmid) ||
+		if (nla_put_u32(skb, VHOST_SHMEM_A_REGION_SHMID, region->shmid) ||
 		    vhost_shmem_nl_put_mapping(skb, map, true)) {
 			genlmsg_cancel(skb, hdr);
 			return -EMSGSIZE;
@@ -359,7 +431,7 @@ static int vhost_shmem_nl_dump_mappings(struct sk_buff *skb,
 /* Writes the messages of @ctx from the cursor on, until @skb is full. */
 static int vhost_shmem_nl_dump_ctx(struct sk_buff *skb,
 				   struct netlink_callback *cb,
-				   struct vhost_shmem_ctx *ctx, u32 pid)
+				   struct vhost_shmem_ctx *ctx)
 {
 	struct vhost_shmem_nl_cursor *cur = vhost_shmem_nl_cursor(cb);
 	struct vhost_shmem_region *region;
@@ -372,14 +444,22 @@ static int vhost_shmem_nl_dump_ctx(struct sk_buff *skb,
 					     VHOST_SHMEM_CMD_CTX_NEW);
 		if (!hdr)
 			return -EMSGSIZE;
-		if (vhost_shmem_nl_put_ctx(skb, ctx, pid) ||
+		if (vhost_shmem_nl_put_ctx(skb, ctx,
+					   pid_nr_ns(ctx->owner, cur->ns)) ||
 		    vhost_shmem_nl_put_ctx_state(skb, ctx))
 			goto err_cancel;
 		genlmsg_end(skb, hdr);
 		cur->ctx_done = true;
+		cur->gen = ctx->gen;
+	} else if (cur->gen != ctx->gen) {
+		/* Changed between two parts: the cursor still holds. */
+		vhost_shmem_nl_interrupted(cb);
+		cur->gen = ctx->gen;
 	}
 
-	for (; cur->shmid < VHOST_SHMEM_NR_SHMIDS; cur->shmid++) {
+	/* Each region starts with its header and its first mapping. */
+	for (; cur->shmid < VHOST_SHMEM_NR_SHMIDS;
+	     cur->shmid++, cur->region_done = false, cur->index = 0) {
 		region = ctx->regions[cur->shmid];
 		if (!region)
 			continue;
@@ -397,8 +477,6 @@ static int vhost_shmem_nl_dump_ctx(struct sk_buff *skb,
 		if (!cur->no_mappings &&
 		    vhost_shmem_nl_dump_mappings(skb, cb, ctx, region))
 			return -EMSGSIZE;
-		cur->region_done = false;
-		cur->index = 0;
 	}
 	return 0;
 
@@ -411,44 +489,42 @@ static int vhost_shmem_nl_get_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
 	struct vhost_shmem_nl_cursor *cur = vhost_shmem_nl_cursor(cb);
-	struct pid_namespace *ns = task_active_pid_ns(current);
-	bool admin = netlink_capable(cb->skb, CAP_SYS_ADMIN);
-	struct pid *self = task_tgid(current);
 	struct vhost_shmem_ctx *ctx;
-	unsigned long id;
+	unsigned long id = cur->ctx_id;
 	int ret = 0;
-	u32 pid;
 
-	/* Odd, so that the first buffer's value is never the "unset" 0. */
-	cb->seq = (atomic_read(&vhost_shmem_nl_gen) << 1) | 1;
+	cb->seq = cur->intr ? VHOST_SHMEM_NL_SEQ_INTR : VHOST_SHMEM_NL_SEQ_OK;
 
-	mutex_lock(&vhost_shmem_nl_lock);
-	xa_for_each_start(&vhost_shmem_nl_ctxs, id, ctx, cur->ctx_id) {
-		if (cur->has_id && id != cur->want_id)
-			break;
-		pid = pid_nr_ns(ctx->owner, ns);
-		if ((!admin && ctx->owner != self) ||
-		    (cur->has_pid && pid != cur->want_pid))
+	for (; (ctx = vhost_shmem_nl_ctx_get(&id)); id++) {
+		if ((cur->want_id && id != cur->want_id) ||
+		    !vhost_shmem_nl_visible(cur, ctx)) {
+			vhost_shmem_ctx_put(ctx);
+			if (cur->want_id)
+				break;
 			continue;
+		}
 		if (id != cur->ctx_id) {
-			cur->ctx_id = id;
-			cur->shmid = 0;
-			cur->index = 0;
-			cur->ctx_done = false;
-			cur->region_done = false;
+			/* The context being described went away. */
+			if (cur->ctx_done)
+				vhost_shmem_nl_interrupted(cb);
+			vhost_shmem_nl_cursor_move(cur, id);
 		}
 
-		down_read(&ctx->lock);
-		ret = vhost_shmem_nl_dump_ctx(skb, cb, ctx, pid);
-		up_read(&ctx->lock);
+		ret = down_read_killable(&ctx->lock);
+		if (!ret) {
+			if (ctx->dead) {
+				if (cur->ctx_done)
+					vhost_shmem_nl_interrupted(cb);
+			} else {
+				ret = vhost_shmem_nl_dump_ctx(skb, cb, ctx);
+			}
+			up_read(&ctx->lock);
+		}
+		vhost_shmem_ctx_put(ctx);
 		if (ret)
 			break;
-		/* Done with this one: resume after it. */
-		cur->ctx_id = id + 1;
-		cur->ctx_done = false;
-		cur->shmid = 0;
+		vhost_shmem_nl_cursor_move(cur, id + 1);
 	}
-	mutex_unlock(&vhost_shmem_nl_lock);
 
 	/* A full buffer ends this part of the dump; the next resumes. */
 	if (ret == -EMSGSIZE && skb->len)
@@ -461,6 +537,7 @@ static const struct genl_ops vhost_shmem_nl_ops[] = {
 		.cmd = VHOST_SHMEM_CMD_GET,
 		.start = vhost_shmem_nl_get_start,
 		.dumpit = vhost_shmem_nl_get_dumpit,
+		.done = vhost_shmem_nl_get_done,
 		.policy = vhost_shmem_nl_get_policy,
 		.maxattr = VHOST_SHMEM_A_MAX,
 	},

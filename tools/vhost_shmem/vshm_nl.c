@@ -19,13 +19,17 @@ struct vshm_nl {
 	int family;
 };
 
-/* What the callbacks of one exchange with the kernel share. */
+/*
+ * What the callbacks of one exchange with the kernel share.  After an
+ * error or a stop, the rest of the answer is read and dropped, so that the
+ * next exchange on the socket starts clean.
+ */
 struct vshm_nl_xfer {
 	vshm_nl_cb cb;
 	void *arg;
 	bool done;
 	bool intr;
-	int err;	/* the kernel's NLMSG_ERROR, or a parse error */
+	int err;	/* the kernel's error, or a parse error */
 	int stop;	/* what @cb returned to stop */
 };
 
@@ -36,7 +40,7 @@ static struct nla_policy vshm_nl_policy[VHOST_SHMEM_A_MAX + 1] = {
 	[VHOST_SHMEM_A_CTX_CREATED] = { .type = NLA_U64 },
 	[VHOST_SHMEM_A_CTX_NR_REGIONS] = { .type = NLA_U32 },
 	[VHOST_SHMEM_A_CTX_STATS] = { .type = NLA_NESTED },
-	[VHOST_SHMEM_A_REGION_SHMID] = { .type = NLA_U8 },
+	[VHOST_SHMEM_A_REGION_SHMID] = { .type = NLA_U32 },
 	[VHOST_SHMEM_A_REGION_SIZE] = { .type = NLA_U64 },
 	[VHOST_SHMEM_A_REGION_NR_MAPPINGS] = { .type = NLA_U32 },
 	[VHOST_SHMEM_A_REGION_MAPPED] = { .type = NLA_U64 },
@@ -78,18 +82,16 @@ static const char * const vshm_nl_stat_names[] = {
 	[VHOST_SHMEM_A_STAT_FAIL_FAULT] = "fail_fault",
 };
 
-const char *vshm_nl_cmd_name(uint8_t cmd)
+const char *vshm_nl_cmd_name(__u8 cmd)
 {
-	if (cmd < sizeof(vshm_nl_cmd_names) / sizeof(vshm_nl_cmd_names[0]) &&
-	    vshm_nl_cmd_names[cmd])
+	if (cmd < ARRAY_SIZE(vshm_nl_cmd_names) && vshm_nl_cmd_names[cmd])
 		return vshm_nl_cmd_names[cmd];
 	return "unknown";
 }
 
 const char *vshm_nl_stat_name(int attr)
 {
-	if (attr >= 0 &&
-	    attr < (int)(sizeof(vshm_nl_stat_names) / sizeof(vshm_nl_stat_names[0])) &&
+	if (attr >= 0 && attr < (int)ARRAY_SIZE(vshm_nl_stat_names) &&
 	    vshm_nl_stat_names[attr])
 		return vshm_nl_stat_names[attr];
 	return "unknown";
@@ -124,6 +126,18 @@ static int vshm_nl_errno(int nlerr)
 	}
 }
 
+static void get_u32(struct nlattr **tb, int attr, __u32 *v)
+{
+	if (tb[attr])
+		*v = nla_get_u32(tb[attr]);
+}
+
+static void get_u64(struct nlattr **tb, int attr, __u64 *v)
+{
+	if (tb[attr])
+		*v = nla_get_u64(tb[attr]);
+}
+
 static int vshm_nl_parse(struct nl_msg *msg, struct vshm_nl_msg *m)
 {
 	struct nlattr *tb[VHOST_SHMEM_A_MAX + 1];
@@ -142,27 +156,22 @@ static int vshm_nl_parse(struct nl_msg *msg, struct vshm_nl_msg *m)
 		if (tb[a])
 			m->present |= 1ULL << a;
 
-#define U32(attr, field) if (tb[attr]) m->field = nla_get_u32(tb[attr])
-#define U64(attr, field) if (tb[attr]) m->field = nla_get_u64(tb[attr])
-	U32(VHOST_SHMEM_A_CTX_ID, ctx_id);
-	U32(VHOST_SHMEM_A_CTX_PID, pid);
-	U64(VHOST_SHMEM_A_CTX_CREATED, created);
-	U32(VHOST_SHMEM_A_CTX_NR_REGIONS, nr_regions);
-	U64(VHOST_SHMEM_A_REGION_SIZE, size);
-	U32(VHOST_SHMEM_A_REGION_NR_MAPPINGS, nr_mappings);
-	U64(VHOST_SHMEM_A_REGION_MAPPED, mapped);
-	U64(VHOST_SHMEM_A_REGION_RESIDENT, resident);
-	U64(VHOST_SHMEM_A_MAPPING_SHM_OFFSET, shm_offset);
-	U64(VHOST_SHMEM_A_MAPPING_LEN, len);
-	U64(VHOST_SHMEM_A_MAPPING_FLAGS, flags);
-	U64(VHOST_SHMEM_A_MAPPING_FD_OFFSET, fd_offset);
-	U64(VHOST_SHMEM_A_MAPPING_DEV, dev);
-	U64(VHOST_SHMEM_A_MAPPING_INO, ino);
-	U64(VHOST_SHMEM_A_MAPPING_RESIDENT, resident);
-#undef U32
-#undef U64
-	if (tb[VHOST_SHMEM_A_REGION_SHMID])
-		m->shmid = nla_get_u8(tb[VHOST_SHMEM_A_REGION_SHMID]);
+	get_u32(tb, VHOST_SHMEM_A_CTX_ID, &m->ctx_id);
+	get_u32(tb, VHOST_SHMEM_A_CTX_PID, &m->pid);
+	get_u64(tb, VHOST_SHMEM_A_CTX_CREATED, &m->created);
+	get_u32(tb, VHOST_SHMEM_A_CTX_NR_REGIONS, &m->nr_regions);
+	get_u32(tb, VHOST_SHMEM_A_REGION_SHMID, &m->shmid);
+	get_u64(tb, VHOST_SHMEM_A_REGION_SIZE, &m->size);
+	get_u32(tb, VHOST_SHMEM_A_REGION_NR_MAPPINGS, &m->nr_mappings);
+	get_u64(tb, VHOST_SHMEM_A_REGION_MAPPED, &m->mapped);
+	get_u64(tb, VHOST_SHMEM_A_REGION_RESIDENT, &m->resident);
+	get_u64(tb, VHOST_SHMEM_A_MAPPING_SHM_OFFSET, &m->shm_offset);
+	get_u64(tb, VHOST_SHMEM_A_MAPPING_LEN, &m->len);
+	get_u64(tb, VHOST_SHMEM_A_MAPPING_FLAGS, &m->flags);
+	get_u64(tb, VHOST_SHMEM_A_MAPPING_FD_OFFSET, &m->fd_offset);
+	get_u64(tb, VHOST_SHMEM_A_MAPPING_DEV, &m->dev);
+	get_u64(tb, VHOST_SHMEM_A_MAPPING_INO, &m->ino);
+	get_u64(tb, VHOST_SHMEM_A_MAPPING_RESIDENT, &m->resident);
 	if (tb[VHOST_SHMEM_A_CTX_COMM])
 		nla_strlcpy(m->comm, tb[VHOST_SHMEM_A_CTX_COMM], sizeof(m->comm));
 	if (tb[VHOST_SHMEM_A_CTX_STATS]) {
@@ -173,7 +182,7 @@ static int vshm_nl_parse(struct nl_msg *msg, struct vshm_nl_msg *m)
 		     a <= VHOST_SHMEM_A_STAT_MAX; a++) {
 			if (!st[a])
 				continue;
-			if (nla_len(st[a]) != sizeof(uint64_t))
+			if (nla_len(st[a]) != sizeof(__u64))
 				return -EBADMSG;
 			m->stats[a] = nla_get_u64(st[a]);
 			m->stats_present |= 1ULL << a;
@@ -188,24 +197,32 @@ static int vshm_nl_valid(struct nl_msg *msg, void *arg)
 	struct vshm_nl_msg m;
 	int ret;
 
+	if (x->err || x->stop)
+		return NL_OK;
 	ret = vshm_nl_parse(msg, &m);
 	if (ret) {
 		x->err = ret;
-		return NL_STOP;
+		return NL_OK;
 	}
 	x->intr |= m.dump_intr;
-	if (x->cb) {
+	if (x->cb)
 		x->stop = x->cb(&m, x->arg);
-		if (x->stop)
-			return NL_STOP;
-	}
 	return NL_OK;
 }
 
+/* NLMSG_DONE, or an ACK; a dump that failed midway says why in DONE. */
 static int vshm_nl_finish(struct nl_msg *msg, void *arg)
 {
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct vshm_nl_xfer *x = arg;
+	int err;
 
+	if (nlh->nlmsg_type == NLMSG_DONE &&
+	    nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+		memcpy(&err, nlmsg_data(nlh), sizeof(err));
+		if (err < 0 && !x->err)
+			x->err = err;
+	}
 	x->done = true;
 	return NL_STOP;
 }
@@ -215,7 +232,8 @@ static int vshm_nl_error(struct sockaddr_nl *nla, struct nlmsgerr *err,
 {
 	struct vshm_nl_xfer *x = arg;
 
-	x->err = err->error;
+	if (!x->err)
+		x->err = err->error;
 	x->done = true;
 	return NL_STOP;
 }
@@ -312,9 +330,9 @@ static int vshm_nl_exchange(struct vshm_nl *nl, struct nl_msg *msg,
 		ret = vshm_nl_errno(ret);
 		goto out;
 	}
-	while (!x->done && !x->err && !x->stop) {
+	while (!x->done) {
 		ret = nl_recvmsgs(nl->sk, cb);
-		if (ret < 0 && !x->err && !x->stop) {
+		if (ret < 0 && !x->done) {
 			ret = vshm_nl_errno(ret);
 			goto out;
 		}
@@ -360,7 +378,7 @@ out:
 	return ret;
 }
 
-int vshm_nl_raw_request(struct vshm_nl *nl, uint8_t cmd, uint16_t nlflags,
+int vshm_nl_raw_request(struct vshm_nl *nl, __u8 cmd, __u16 nlflags,
 			const void *attrs, size_t len)
 {
 	struct vshm_nl_xfer x = {};

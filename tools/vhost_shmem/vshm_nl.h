@@ -10,8 +10,13 @@
 #define VSHM_NL_H
 
 #include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
+#include <linux/types.h>
 #include <linux/vhost_shmem.h>
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 struct vshm_nl;
 
@@ -27,27 +32,27 @@ struct vshm_nl;
  * The other members are the attributes of the same name.
  */
 struct vshm_nl_msg {
-	uint8_t cmd;
+	__u8 cmd;
 	bool dump_intr;
-	uint64_t present;
-	uint64_t stats_present;
-	uint32_t ctx_id;
-	uint32_t pid;
+	__u64 present;
+	__u64 stats_present;
+	__u32 ctx_id;
+	__u32 pid;
 	char comm[32];
-	uint64_t created;
-	uint32_t nr_regions;
-	uint64_t stats[VHOST_SHMEM_A_STAT_MAX + 1];
-	uint8_t shmid;
-	uint64_t size;
-	uint32_t nr_mappings;
-	uint64_t mapped;
-	uint64_t resident;
-	uint64_t shm_offset;
-	uint64_t len;
-	uint64_t flags;
-	uint64_t fd_offset;
-	uint64_t dev;
-	uint64_t ino;
+	__u64 created;
+	__u32 nr_regions;
+	__u64 stats[VHOST_SHMEM_A_STAT_MAX + 1];
+	__u32 shmid;
+	__u64 size;
+	__u32 nr_mappings;
+	__u64 mapped;
+	__u64 resident;
+	__u64 shm_offset;
+	__u64 len;
+	__u64 flags;
+	__u64 fd_offset;
+	__u64 dev;
+	__u64 ino;
 };
 
 /* Return non-zero to stop: vshm_nl_dump()/vshm_nl_listen() return it. */
@@ -60,8 +65,8 @@ typedef int (*vshm_nl_cb)(const struct vshm_nl_msg *msg, void *arg);
  * @no_mappings: leave the mappings out.
  */
 struct vshm_nl_filter {
-	uint32_t ctx_id;
-	uint32_t pid;
+	__u32 ctx_id;
+	__u32 pid;
 	bool no_mappings;
 };
 
@@ -72,7 +77,11 @@ struct vshm_nl_filter {
 int vshm_nl_open(struct vshm_nl **nlp);
 void vshm_nl_close(struct vshm_nl *nl);
 
-/* Dumps the contexts @filter selects (NULL: every one the caller may see). */
+/*
+ * Dumps the contexts @filter selects (NULL: every one the caller may see).
+ * -EINTR when the dump raced with changes (NLM_F_DUMP_INTR): @cb saw every
+ * message anyway.  Use a handle that has not joined the events group.
+ */
 int vshm_nl_dump(struct vshm_nl *nl, const struct vshm_nl_filter *filter,
 		 vshm_nl_cb cb, void *arg);
 
@@ -87,17 +96,18 @@ int vshm_nl_subscribe(struct vshm_nl *nl);
 int vshm_nl_listen(struct vshm_nl *nl, int timeout_ms, vshm_nl_cb cb,
 		   void *arg);
 
-/* Sends a raw request of @len bytes and returns the kernel's answer (0 or a
+/*
+ * Sends a raw request of @len bytes and returns the kernel's answer (0 or a
  * negative errno from its NLMSG_ERROR), for tests of malformed requests.
  */
-int vshm_nl_raw_request(struct vshm_nl *nl, uint8_t cmd, uint16_t nlflags,
+int vshm_nl_raw_request(struct vshm_nl *nl, __u8 cmd, __u16 nlflags,
 			const void *attrs, size_t len);
 
 /* The family's id, for callers that build their own messages. */
 int vshm_nl_family(struct vshm_nl *nl);
 
 /* Name of event or reply command @cmd ("map", "unmap", ...). */
-const char *vshm_nl_cmd_name(uint8_t cmd);
+const char *vshm_nl_cmd_name(__u8 cmd);
 
 /* Name of counter VHOST_SHMEM_A_STAT_* @attr ("maps", "fail_inval", ...). */
 const char *vshm_nl_stat_name(int attr);

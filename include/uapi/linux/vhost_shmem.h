@@ -412,9 +412,9 @@ struct vhost_shmem_relay {
  *	%VHOST_SHMEM_CMD_MAPPING_NEW message per mapping of that region, in
  *	increasing order of context id, shmid and offset.  Optional request
  *	attributes: %VHOST_SHMEM_A_CTX_ID and %VHOST_SHMEM_A_CTX_PID select
- *	contexts, %VHOST_SHMEM_A_DUMP_FLAGS.  A dump that ran while contexts
- *	changed has %NLM_F_DUMP_INTR set on the messages written after the
- *	change; repeat it for a consistent view.
+ *	contexts, %VHOST_SHMEM_A_DUMP_FLAGS.  When a context changed or was
+ *	released while it was being described, a message written after that
+ *	has %NLM_F_DUMP_INTR set; repeat the dump for a consistent view.
  * @VHOST_SHMEM_CMD_CTX_NEW: a context: dump reply, or event when a
  *	process opened /dev/vhost-shmem.
  * @VHOST_SHMEM_CMD_CTX_DEL: event: a context was released, and everything
@@ -454,11 +454,12 @@ enum vhost_shmem_cmd {
  * @VHOST_SHMEM_A_PAD: padding for 64-bit attributes.
  * @VHOST_SHMEM_A_CTX_ID: u32, the context's id: unique among the contexts
  *	that exist, not reused until the id space wraps.  In every message.
- *	In a %VHOST_SHMEM_CMD_GET request: describe only this context.
+ *	In a %VHOST_SHMEM_CMD_GET request (not 0): describe only this context.
  * @VHOST_SHMEM_A_CTX_PID: u32, the process that opened the context, in the
  *	pid namespace of the process that reads the dump (0 when it has no pid
  *	there); in events, in the initial pid namespace.  In a
- *	%VHOST_SHMEM_CMD_GET request: describe only contexts of this process.
+ *	%VHOST_SHMEM_CMD_GET request (not 0, in the requester's pid
+ *	namespace): describe only contexts of this process.
  * @VHOST_SHMEM_A_CTX_COMM: string, the command name of the process that
  *	opened the context, at the time it did.
  * @VHOST_SHMEM_A_CTX_CREATED: u64, when the context was opened, in
@@ -466,7 +467,7 @@ enum vhost_shmem_cmd {
  * @VHOST_SHMEM_A_CTX_NR_REGIONS: u32, regions of the context.
  * @VHOST_SHMEM_A_CTX_STATS: nest of &enum vhost_shmem_stat_attr, the
  *	context's counters since it was opened.
- * @VHOST_SHMEM_A_REGION_SHMID: u8, the region's shmid.
+ * @VHOST_SHMEM_A_REGION_SHMID: u32, the region's shmid (0-255).
  * @VHOST_SHMEM_A_REGION_SIZE: u64, the region's size in bytes.
  * @VHOST_SHMEM_A_REGION_NR_MAPPINGS: u32, mappings in the region.
  * @VHOST_SHMEM_A_REGION_MAPPED: u64, bytes mapped in the region.
@@ -478,9 +479,11 @@ enum vhost_shmem_cmd {
  * @VHOST_SHMEM_A_MAPPING_FLAGS: u64, %VHOST_SHMEM_MAP_F_RW or 0.
  * @VHOST_SHMEM_A_MAPPING_FD_OFFSET: u64, offset in the file of the
  *	mapping's first byte.
- * @VHOST_SHMEM_A_MAPPING_DEV: u64, the device of the mapped file, encoded
- *	as st_dev of stat(2).
- * @VHOST_SHMEM_A_MAPPING_INO: u64, the inode number of the mapped file.
+ * @VHOST_SHMEM_A_MAPPING_DEV: u64, the device number of the mapped file's
+ *	superblock, encoded as st_dev of stat(2).  This is st_dev except on
+ *	filesystems that report their own (btrfs subvolumes, overlayfs).
+ * @VHOST_SHMEM_A_MAPPING_INO: u64, the inode number of the mapped file, as
+ *	the kernel knows it (st_ino except on overlayfs).
  * @VHOST_SHMEM_A_MAPPING_RESIDENT: u64, bytes of the mapping's pages that
  *	are inserted into windows and held.
  * @VHOST_SHMEM_A_DUMP_FLAGS: u32, %VHOST_SHMEM_CMD_GET request only:
@@ -525,23 +528,27 @@ enum vhost_shmem_attr {
  * @VHOST_SHMEM_A_STAT_UNMAPS: mappings removed by %VHOST_SHMEM_UNMAP or
  *	%VHOST_SHMEM_RELAY.
  * @VHOST_SHMEM_A_STAT_RESETS: %VHOST_SHMEM_RESET calls.
- * @VHOST_SHMEM_A_STAT_FAULTS: page faults on windows that inserted a page,
- *	the guest's through KVM included.
+ * @VHOST_SHMEM_A_STAT_FAULTS: page faults on windows that were served: a
+ *	page table entry for the page is present when the fault returns.  The
+ *	guest's, through KVM, are included.
  * @VHOST_SHMEM_A_STAT_FAIL_INVAL: operations refused with %EINVAL.
  * @VHOST_SHMEM_A_STAT_FAIL_NOENT: operations refused with %ENOENT.
  * @VHOST_SHMEM_A_STAT_FAIL_EXIST: operations refused with %EEXIST.
  * @VHOST_SHMEM_A_STAT_FAIL_NOSPC: operations refused with %ENOSPC.
  * @VHOST_SHMEM_A_STAT_FAIL_FILE: MAPs refused because of their file:
- *	%EBADF, %ENODEV, %EOPNOTSUPP, %EACCES, %EPERM, %EBUSY.
+ *	%EBADF, %ENODEV, %EOPNOTSUPP, %EACCES, %EPERM.
  * @VHOST_SHMEM_A_STAT_FAIL_NOMEM: operations that failed with %ENOMEM.
  * @VHOST_SHMEM_A_STAT_FAIL_OTHER: operations that failed otherwise.
  * @VHOST_SHMEM_A_STAT_FAIL_FAULT: page faults on windows that failed: an
- *	access where nothing is mapped, or a page that could not be read.
+ *	access where nothing is mapped, a write to a read-only mapping, a page
+ *	that could not be read, or no memory for the page table.
  * @__VHOST_SHMEM_A_STAT_MAX: number of attributes.
  *
- * Operations are the region, map, unmap and reset requests a context
- * executed, whether by ioctl or through the relay; a request whose argument
- * could not be copied (%EFAULT) or was not understood is not counted.
+ * Operations are the region create and destroy, map, unmap and reset
+ * requests that reached the context, whether by ioctl or through the relay.
+ * Requests turned away before (an argument that could not be copied, an
+ * unknown ioctl, a relay call with bad flags or a message it does not
+ * execute) and queries (%VHOST_SHMEM_REGION_INFO) are not counted.
  */
 enum vhost_shmem_stat_attr {
 	VHOST_SHMEM_A_STAT_UNSPEC,
