@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,19 +43,17 @@ static const char usage_text[] =
 "Without CAP_SYS_ADMIN, show lists only the contexts of the calling\n"
 "process.  Exit status: 0 success, 1 failure, 2 usage error.\n";
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig __attribute__((unused)))
+/* Only there to interrupt poll(): the monitor then ends. */
+static void on_signal(int sig)
 {
-	interrupted = 1;
 }
 
 static int fail(const char *what, int err)
 {
 	if (err == -ENOENT)
-		fprintf(stderr,
-			"vshmctl: %s: the vhost_shmem netlink family is not registered; is the module loaded? (modprobe vhost_shmem)\n",
-			what);
+		fprintf(stderr, "vshmctl: %s: %s; %s\n", what,
+			"the vhost_shmem netlink family is not registered",
+			"is the module loaded? (modprobe vhost_shmem)");
 	else if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "vshmctl: %s: %s (this needs CAP_SYS_ADMIN)\n",
 			what, strerror(-err));
@@ -89,30 +86,30 @@ static int have_sys_admin(void)
 }
 
 /* Formats @bytes for a person: "4 KiB", "1.5 MiB", "0 B". */
-static const char *human(char *buf, size_t n, uint64_t bytes)
+static const char *human(char *buf, size_t n, __u64 bytes)
 {
 	static const char * const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = bytes;
 	unsigned int u = 0;
 
-	while (v >= 1024 && u < sizeof(units) / sizeof(units[0]) - 1) {
+	while (v >= 1024 && u < ARRAY_SIZE(units) - 1) {
 		v /= 1024;
 		u++;
 	}
-	if (v == (uint64_t)v)
-		snprintf(buf, n, "%" PRIu64 " %s", (uint64_t)v, units[u]);
+	if (v == (__u64)v)
+		snprintf(buf, n, "%llu %s", (__u64)v, units[u]);
 	else
 		snprintf(buf, n, "%.1f %s", v, units[u]);
 	return buf;
 }
 
-static const char *timestamp(char *buf, size_t n, uint64_t ns)
+static const char *timestamp(char *buf, size_t n, __u64 ns)
 {
 	time_t t = ns / 1000000000ULL;
 	struct tm tm;
 
 	if (!localtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(buf, n, "%" PRIu64, ns);
+		snprintf(buf, n, "%llu", ns);
 	return buf;
 }
 
@@ -157,31 +154,30 @@ static int collect(const struct vshm_nl_msg *m, void *arg)
 
 static void print_stats_human(const struct vshm_nl_msg *m)
 {
-	uint64_t failures = 0;
+	__u64 failures = 0;
 	int a, first = 1;
 
 	for (a = VHOST_SHMEM_A_STAT_FAIL_INVAL; a < VHOST_SHMEM_A_STAT_FAIL_FAULT; a++)
 		failures += m->stats[a];
-	printf("  ops: %" PRIu64 " maps, %" PRIu64 " unmaps, %" PRIu64
-	       " resets, %" PRIu64 " regions created, %" PRIu64
-	       " destroyed; %" PRIu64 " failed",
+	printf("  ops: %llu maps, %llu unmaps, %llu resets, ",
 	       m->stats[VHOST_SHMEM_A_STAT_MAPS],
 	       m->stats[VHOST_SHMEM_A_STAT_UNMAPS],
-	       m->stats[VHOST_SHMEM_A_STAT_RESETS],
+	       m->stats[VHOST_SHMEM_A_STAT_RESETS]);
+	printf("%llu regions created, %llu destroyed; %llu failed",
 	       m->stats[VHOST_SHMEM_A_STAT_REGION_CREATES],
 	       m->stats[VHOST_SHMEM_A_STAT_REGION_DESTROYS], failures);
 	for (a = VHOST_SHMEM_A_STAT_FAIL_INVAL; a < VHOST_SHMEM_A_STAT_FAIL_FAULT; a++) {
 		if (!m->stats[a])
 			continue;
-		printf("%s%s %" PRIu64, first ? " (" : ", ",
+		printf("%s%s %llu", first ? " (" : ", ",
 		       vshm_nl_stat_name(a) + strlen("fail_"), m->stats[a]);
 		first = 0;
 	}
 	printf("%s\n", first ? "" : ")");
-	printf("  faults: %" PRIu64 " served, %" PRIu64
-	       " failed (nothing mapped, or the page could not be read)\n",
+	printf("  faults: %llu served, %llu failed %s\n",
 	       m->stats[VHOST_SHMEM_A_STAT_FAULTS],
-	       m->stats[VHOST_SHMEM_A_STAT_FAIL_FAULT]);
+	       m->stats[VHOST_SHMEM_A_STAT_FAIL_FAULT],
+	       "(nothing mapped, or the page could not be read)");
 }
 
 static void show_human(const struct dump *d)
@@ -195,14 +191,14 @@ static void show_human(const struct dump *d)
 		m = &d->msgs[i];
 		switch (m->cmd) {
 		case VHOST_SHMEM_CMD_CTX_NEW:
-			printf("%scontext %" PRIu32 "  pid %" PRIu32 " (%s)  created %s  regions %" PRIu32 "\n",
+			printf("%scontext %u  pid %u (%s)  created %s  regions %u\n",
 			       i ? "\n" : "", m->ctx_id, m->pid, m->comm,
 			       timestamp(b1, sizeof(b1), m->created),
 			       m->nr_regions);
 			print_stats_human(m);
 			break;
 		case VHOST_SHMEM_CMD_REGION_NEW:
-			printf("  region %u  size %s  mappings %" PRIu32 "  mapped %s  resident %s\n",
+			printf("  region %u  size %s  mappings %u  mapped %s  resident %s\n",
 			       m->shmid, human(b1, sizeof(b1), m->size),
 			       m->nr_mappings, human(b2, sizeof(b2), m->mapped),
 			       human(b3, sizeof(b3), m->resident));
@@ -215,9 +211,9 @@ static void show_human(const struct dump *d)
 				       "FILE (DEV INODE)", "FILE OFFSET",
 				       "RESIDENT");
 			header = 1;
-			snprintf(b3, sizeof(b3), "%u:%u %" PRIu64,
+			snprintf(b3, sizeof(b3), "%u:%u %llu",
 				 major(m->dev), minor(m->dev), m->ino);
-			printf("    0x%-12" PRIx64 " %-10s %-4s %-22s 0x%-12" PRIx64 " %s\n",
+			printf("    0x%-12llx %-10s %-4s %-22s 0x%-12llx %s\n",
 			       m->shm_offset, human(b1, sizeof(b1), m->len),
 			       m->flags & VHOST_SHMEM_MAP_F_RW ? "rw" : "ro",
 			       b3, m->fd_offset,
@@ -226,8 +222,8 @@ static void show_human(const struct dump *d)
 		}
 	}
 	if (!d->n)
-		printf("no vhost-shmem contexts%s\n",
-		       have_sys_admin() ? "" : " of this process (CAP_SYS_ADMIN shows every process's)");
+		printf("no vhost-shmem contexts%s\n", have_sys_admin() ? "" :
+		       " of this process (CAP_SYS_ADMIN shows every process's)");
 }
 
 static void json_stats(const struct vshm_nl_msg *m)
@@ -238,7 +234,7 @@ static void json_stats(const struct vshm_nl_msg *m)
 	for (a = VHOST_SHMEM_A_STAT_REGION_CREATES; a <= VHOST_SHMEM_A_STAT_MAX; a++) {
 		if (!(m->stats_present & (1ULL << a)))
 			continue;
-		printf("%s\"%s\":%" PRIu64, first ? "" : ",",
+		printf("%s\"%s\":%llu", first ? "" : ",",
 		       vshm_nl_stat_name(a), m->stats[a]);
 		first = 0;
 	}
@@ -247,24 +243,24 @@ static void json_stats(const struct vshm_nl_msg *m)
 
 static void json_ctx(const struct vshm_nl_msg *m)
 {
-	printf("\"id\":%" PRIu32 ",\"pid\":%" PRIu32 ",\"comm\":", m->ctx_id,
+	printf("\"id\":%u,\"pid\":%u,\"comm\":", m->ctx_id,
 	       m->pid);
 	json_string(m->comm);
-	printf(",\"created_ns\":%" PRIu64, m->created);
+	printf(",\"created_ns\":%llu", m->created);
 }
 
 static void json_mapping(const struct vshm_nl_msg *m, int full)
 {
-	printf("\"shmid\":%u,\"shm_offset\":%" PRIu64 ",\"len\":%" PRIu64,
+	printf("\"shmid\":%u,\"shm_offset\":%llu,\"len\":%llu",
 	       m->shmid, m->shm_offset, m->len);
 	if (!full)
 		return;
-	printf(",\"rw\":%s,\"flags\":%" PRIu64 ",\"fd_offset\":%" PRIu64
-	       ",\"dev\":%" PRIu64 ",\"dev_major\":%u,\"dev_minor\":%u,\"ino\":%" PRIu64
-	       ",\"resident\":%" PRIu64,
+	printf(",\"rw\":%s,\"flags\":%llu,\"fd_offset\":%llu",
 	       m->flags & VHOST_SHMEM_MAP_F_RW ? "true" : "false", m->flags,
-	       m->fd_offset, m->dev, major(m->dev), minor(m->dev), m->ino,
-	       m->resident);
+	       m->fd_offset);
+	printf(",\"dev\":%llu,\"dev_major\":%u,\"dev_minor\":%u",
+	       m->dev, major(m->dev), minor(m->dev));
+	printf(",\"ino\":%llu,\"resident\":%llu", m->ino, m->resident);
 }
 
 /*
@@ -288,7 +284,7 @@ static void show_json(const struct dump *d, int summary, int consistent)
 				printf("]},");
 			printf("{");
 			json_ctx(m);
-			printf(",\"nr_regions\":%" PRIu32 ",", m->nr_regions);
+			printf(",\"nr_regions\":%u,", m->nr_regions);
 			json_stats(m);
 			printf(",\"regions\":[");
 			in_ctx = 1;
@@ -298,11 +294,11 @@ static void show_json(const struct dump *d, int summary, int consistent)
 		case VHOST_SHMEM_CMD_REGION_NEW:
 			if (in_region)
 				printf("]}");
-			printf("%s{\"shmid\":%u,\"size\":%" PRIu64
-			       ",\"nr_mappings\":%" PRIu32 ",\"mapped\":%" PRIu64
-			       ",\"resident\":%" PRIu64,
-			       nregions++ ? "," : "", m->shmid, m->size,
-			       m->nr_mappings, m->mapped, m->resident);
+			printf("%s{\"shmid\":%u,\"size\":%llu,",
+			       nregions++ ? "," : "", m->shmid, m->size);
+			printf("\"nr_mappings\":%u,\"mapped\":%llu,",
+			       m->nr_mappings, m->mapped);
+			printf("\"resident\":%llu", m->resident);
 			printf(summary ? "" : ",\"mappings\":[");
 			in_region = !summary;
 			if (summary)
@@ -353,7 +349,7 @@ static int cmd_show(int argc, char **argv)
 			errno = 0;
 			v = strtoul(optarg, &end, 0);
 
-			if (errno || *end || !*optarg || !v || v > UINT32_MAX) {
+			if (errno || *end || !*optarg || !v || v > 0xffffffffUL) {
 				fprintf(stderr, "vshmctl: bad %s: %s\n",
 					c == 'p' ? "pid" : "context id", optarg);
 				return 2;
@@ -383,8 +379,9 @@ static int cmd_show(int argc, char **argv)
 	}
 	vshm_nl_close(nl);
 	if (ret == -EINTR)
-		fprintf(stderr, "vshmctl: contexts kept changing during %d dumps; this view may mix states\n",
-			DUMP_TRIES);
+		fprintf(stderr, "vshmctl: %s during %d dumps; %s\n",
+			"contexts kept changing", DUMP_TRIES,
+			"this view may mix states");
 	else if (ret)
 		return fail("dump", ret);
 
@@ -410,8 +407,8 @@ static int print_event(const struct vshm_nl_msg *m, void *arg)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (mon->json) {
-		printf("{\"time_ns\":%" PRIu64 ",\"event\":\"%s\",\"ctx\":%" PRIu32,
-		       (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec,
+		printf("{\"time_ns\":%llu,\"event\":\"%s\",\"ctx\":%u",
+		       (__u64)ts.tv_sec * 1000000000 + (__u64)ts.tv_nsec,
 		       vshm_nl_cmd_name(m->cmd), m->ctx_id);
 		if (m->cmd == VHOST_SHMEM_CMD_CTX_NEW) {
 			printf(",");
@@ -421,7 +418,7 @@ static int print_event(const struct vshm_nl_msg *m, void *arg)
 		    !VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_LEN))
 			printf(",\"shmid\":%u", m->shmid);
 		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_REGION_SIZE))
-			printf(",\"size\":%" PRIu64, m->size);
+			printf(",\"size\":%llu", m->size);
 		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_LEN)) {
 			printf(",");
 			json_mapping(m, VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_INO));
@@ -430,19 +427,19 @@ static int print_event(const struct vshm_nl_msg *m, void *arg)
 	} else {
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(b1, sizeof(b1), "%H:%M:%S", &tm);
-		printf("%s.%06ld %-10s ctx %" PRIu32, b1, ts.tv_nsec / 1000,
+		printf("%s.%06ld %-10s ctx %u", b1, ts.tv_nsec / 1000,
 		       vshm_nl_cmd_name(m->cmd), m->ctx_id);
 		if (m->cmd == VHOST_SHMEM_CMD_CTX_NEW)
-			printf(" pid %" PRIu32 " (%s)", m->pid, m->comm);
+			printf(" pid %u (%s)", m->pid, m->comm);
 		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_REGION_SHMID))
 			printf(" shmid %u", m->shmid);
 		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_REGION_SIZE))
 			printf(" size %s", human(b2, sizeof(b2), m->size));
 		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_LEN))
-			printf(" offset 0x%" PRIx64 " len %s", m->shm_offset,
+			printf(" offset 0x%llx len %s", m->shm_offset,
 			       human(b2, sizeof(b2), m->len));
 		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_INO))
-			printf(" %s file %u:%u %" PRIu64 " at 0x%" PRIx64,
+			printf(" %s file %u:%u %llu at 0x%llx",
 			       m->flags & VHOST_SHMEM_MAP_F_RW ? "rw" : "ro",
 			       major(m->dev), minor(m->dev), m->ino,
 			       m->fd_offset);
@@ -510,7 +507,7 @@ static int cmd_monitor(int argc, char **argv)
 		break;
 	}
 	vshm_nl_close(nl);
-	if (ret == -EINTR && interrupted)
+	if (ret == -EINTR)
 		return 0;
 	if (ret < 0)
 		return fail("events", ret);

@@ -127,6 +127,7 @@ TEST_F(nl, dump_matches_created)
 	uint64_t before, after, off0;
 	struct stat st_rw, st_ro;
 	char comm[16] = {};
+	uint32_t val;
 	int rw, ro;
 	void *win;
 
@@ -158,7 +159,8 @@ TEST_F(nl, dump_matches_created)
 	/* One resident page: read through the window. */
 	win = mmap(NULL, 256 * PAGE, PROT_READ, MAP_SHARED, self->dev, off0);
 	ASSERT_NE(MAP_FAILED, win);
-	ASSERT_EQ(pattern(1, 4 * PAGE), *(volatile uint32_t *)(win + 8 * PAGE));
+	ASSERT_EQ(0, probe_read(win, 8 * PAGE, &val));
+	ASSERT_EQ(pattern(1, 4 * PAGE), val);
 
 	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
 	ASSERT_EQ(6, self->d.n);
@@ -388,8 +390,8 @@ TEST_F(nl, unprivileged_sees_only_own)
 		_exit(0);
 	}
 	close(pipefd[1]);
-	ASSERT_EQ(sizeof(child_ctx), read(pipefd[0], &child_ctx,
-					   sizeof(child_ctx)));
+	ASSERT_EQ(sizeof(child_ctx),
+		  read(pipefd[0], &child_ctx, sizeof(child_ctx)));
 	close(pipefd[0]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
@@ -532,6 +534,183 @@ TEST_F(nl, dump_resumes_under_changes)
 	TH_LOG("%lu of 5 dumps interrupted, %lu churn rounds", seen_intr,
 	       c.rounds);
 	close(c.fd);
+}
+
+/* Changes made from inside a dump's callback, between two of its buffers. */
+struct midway {
+	struct msgs d;
+	int dev;		/* the dumped context */
+	int other;		/* another context of this process */
+	int fd;
+	bool done;
+	int ret;
+};
+
+/* Destroys region 0 of the dumped context at its first mapping. */
+static int destroy_midway(const struct vshm_nl_msg *m, void *arg)
+{
+	struct midway *mw = arg;
+
+	if (!mw->done && m->cmd == VHOST_SHMEM_CMD_MAPPING_NEW) {
+		mw->done = true;
+		mw->ret = vshm_region_destroy(mw->dev, 0);
+	}
+	return collect(m, &mw->d);
+}
+
+/*
+ * The region being described goes away between two buffers: the dump goes
+ * on with the next region, header and all its mappings included, and says
+ * it was interrupted.
+ */
+TEST_F(nl, dump_survives_region_destroyed_midway)
+{
+	struct vshm_nl_filter f = { .pid = getpid() };
+	struct midway mw = { .dev = self->dev };
+	size_t i, headers = 0, maps1 = 0;
+	uint64_t next = 0;
+
+	mw.fd = memfd_pattern(7, PAGE, 0);
+	ASSERT_LE(0, mw.fd);
+	ASSERT_EQ(0, vshm_region_create(self->dev, 0, 2ULL * LARGE_N * PAGE,
+					NULL));
+	ASSERT_EQ(0, vshm_region_create(self->dev, 1, 256 * PAGE, NULL));
+	for (i = 0; i < LARGE_N; i++)
+		ASSERT_EQ(0, vshm_map(self->dev, 0, mw.fd, 0, 2ULL * i * PAGE,
+				      PAGE, 0));
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(0, vshm_map(self->dev, 1, mw.fd, 0, 2ULL * i * PAGE,
+				      PAGE, 0));
+
+	ASSERT_EQ(-EINTR, vshm_nl_dump(self->nl, &f, destroy_midway, &mw));
+	ASSERT_EQ(0, mw.ret);
+	for (i = 0; i < mw.d.n; i++) {
+		if (mw.d.m[i].cmd == VHOST_SHMEM_CMD_REGION_NEW &&
+		    mw.d.m[i].shmid == 1)
+			headers++;
+		if (mw.d.m[i].cmd != VHOST_SHMEM_CMD_MAPPING_NEW ||
+		    mw.d.m[i].shmid != 1)
+			continue;
+		/* Region 1's mappings come after its header, all of them. */
+		ASSERT_EQ(1, headers);
+		ASSERT_EQ(next, mw.d.m[i].shm_offset);
+		next += 2 * PAGE;
+		maps1++;
+	}
+	ASSERT_EQ(1, headers);
+	ASSERT_EQ(100, maps1);
+	/* Region 0 was cut short: far fewer than its mappings were seen. */
+	ASSERT_GT(LARGE_N + 2 + 100, mw.d.n);
+	free(mw.d.m);
+	close(mw.fd);
+}
+
+/* Maps and unmaps in another context at every 1000th message. */
+static int churn_other(const struct vshm_nl_msg *m, void *arg)
+{
+	struct midway *mw = arg;
+
+	if (mw->d.n % 1000 == 0) {
+		mw->ret |= vshm_map(mw->other, 0, mw->fd, 0, 0, PAGE, 0);
+		mw->ret |= vshm_unmap(mw->other, 0, 0, PAGE);
+	}
+	return collect(m, &mw->d);
+}
+
+/* Changes to another context do not interrupt a dump of this one. */
+TEST_F(nl, other_contexts_do_not_interrupt)
+{
+	struct vshm_nl_filter f = { .pid = getpid() };
+	struct midway mw = { .dev = self->dev };
+	uint32_t mine = own_ctx_id(self->nl);
+	int i;
+
+	ASSERT_NE(0, mine);
+	f.ctx_id = mine;
+	f.pid = 0;
+	mw.fd = memfd_pattern(8, PAGE, 0);
+	ASSERT_LE(0, mw.fd);
+	mw.other = vshm_open();
+	ASSERT_LE(0, mw.other);
+	ASSERT_EQ(0, vshm_region_create(mw.other, 0, PAGE, NULL));
+	ASSERT_EQ(0, vshm_region_create(self->dev, 0, 2ULL * LARGE_N * PAGE,
+					NULL));
+	for (i = 0; i < LARGE_N; i++)
+		ASSERT_EQ(0, vshm_map(self->dev, 0, mw.fd, 0, 2ULL * i * PAGE,
+				      PAGE, 0));
+
+	ASSERT_EQ(0, vshm_nl_dump(self->nl, &f, churn_other, &mw));
+	ASSERT_EQ(0, mw.ret);
+	ASSERT_EQ(LARGE_N + 2, mw.d.n);
+	free(mw.d.m);
+	close(mw.other);
+	close(mw.fd);
+}
+
+static int wait_ctx_del(const struct vshm_nl_msg *m, void *arg)
+{
+	return m->cmd == VHOST_SHMEM_CMD_CTX_DEL && m->ctx_id == *(uint32_t *)arg;
+}
+
+/*
+ * When a context's release is announced, everything it mapped is let go:
+ * a listener may seal a file that was mapped read-write.
+ */
+TEST_F(nl, ctx_del_comes_after_teardown)
+{
+	uint32_t mine = own_ctx_id(self->nl);
+	struct vshm_nl *listener;
+	int fd;
+
+	ASSERT_NE(0, mine);
+	fd = memfd_pattern(9, 4 * PAGE, MFD_ALLOW_SEALING);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_region_create(self->dev, 0, 4 * PAGE, NULL));
+	ASSERT_EQ(0, vshm_map(self->dev, 0, fd, 0, 0, 4 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	/* Mapped read-write: the seal is refused. */
+	ASSERT_EQ(-1, fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(EBUSY, errno);
+
+	ASSERT_EQ(0, vshm_nl_open(&listener));
+	ASSERT_EQ(0, vshm_nl_subscribe(listener));
+	close(self->dev);
+	self->dev = -1;
+	ASSERT_EQ(1, vshm_nl_listen(listener, 10000, wait_ctx_del, &mine));
+	ASSERT_EQ(0, fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE));
+	vshm_nl_close(listener);
+	close(fd);
+}
+
+/* Faults are counted as served or failed, writes to read-only ones too. */
+TEST_F(nl, fault_counters)
+{
+	struct vshm_nl_filter f = { .pid = getpid(), .no_mappings = true };
+	uint64_t off;
+	uint32_t val;
+	void *win;
+	int fd;
+
+	fd = memfd_pattern(10, 2 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_region_create(self->dev, 0, 4 * PAGE, &off));
+	ASSERT_EQ(0, vshm_map(self->dev, 0, fd, 0, 0, 2 * PAGE, 0));
+	win = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->dev, off);
+	ASSERT_NE(MAP_FAILED, win);
+
+	ASSERT_EQ(0, probe_read(win, 0, &val));		/* served */
+	ASSERT_EQ(0, probe_read(win, PAGE, &val));		/* served */
+	ASSERT_EQ(SIGBUS, probe_read(win, 3 * PAGE, &val));	/* hole */
+	ASSERT_EQ(SIGBUS, probe_write(win, 0, 1));		/* read-only */
+
+	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
+	ASSERT_EQ(2, self->d.n);
+	ASSERT_EQ(2, self->d.m[0].stats[VHOST_SHMEM_A_STAT_FAULTS]);
+	ASSERT_EQ(2, self->d.m[0].stats[VHOST_SHMEM_A_STAT_FAIL_FAULT]);
+	ASSERT_EQ(2 * PAGE, self->d.m[1].resident);
+	munmap(win, 4 * PAGE);
+	close(fd);
 }
 
 /* Appends attribute @type with @len bytes of @data to @buf at *@pos. */
@@ -729,14 +908,21 @@ TEST_F(nl, vshmctl_show_json)
 /* vshmctl monitor -j prints one JSON object per event. */
 TEST_F(nl, vshmctl_monitor_json)
 {
-	char *argv[] = { "vshmctl", "monitor", "-j", "-n", "6", NULL };
 	uint32_t ctx = own_ctx_id(self->nl);
+	char *argv[6];
 	int pipefd[2], status, n = 0, rounds = 0;
 	char *out, *line, *save, prev[16] = "";
+	bool is_new;
 	struct json *ev;
 	pid_t pid;
 
 	ASSERT_NE(0, ctx);
+	argv[0] = "vshmctl";
+	argv[1] = "monitor";
+	argv[2] = "-j";
+	argv[3] = "-n";
+	argv[4] = "6";
+	argv[5] = NULL;
 	/*
 	 * The monitor joins the group some time after it starts: keep
 	 * changing the context until it has seen six events and exited.
@@ -777,11 +963,9 @@ TEST_F(nl, vshmctl_monitor_json)
 		ASSERT_EQ(9, json_u64(ev, "shmid", 0));
 		/* Creates and destroys alternate. */
 		ASSERT_STRNE(prev, name);
-		if (!strcmp(name, "region-new")) {
-			ASSERT_EQ(PAGE, json_u64(ev, "size", 0));
-		} else {
-			ASSERT_STREQ("region-del", name);
-		}
+		is_new = !strcmp(name, "region-new");
+		ASSERT_TRUE(is_new || !strcmp(name, "region-del"));
+		ASSERT_TRUE(!is_new || json_u64(ev, "size", 0) == PAGE);
 		snprintf(prev, sizeof(prev), "%s", name);
 		n++;
 		json_free(ev);
