@@ -547,6 +547,11 @@ static struct genl_family vhost_shmem_nl_family __ro_after_init = {
 	.name = VHOST_SHMEM_GENL_NAME,
 	.version = VHOST_SHMEM_GENL_VERSION,
 	.maxattr = VHOST_SHMEM_A_MAX,
+	/*
+	 * Dumps work from any network namespace, with the same visibility;
+	 * events are sent in the initial one only.
+	 */
+	.netnsok = true,
 	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = vhost_shmem_nl_ops,

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <sys/prctl.h>
@@ -397,6 +398,51 @@ TEST_F(nl, unprivileged_sees_only_own)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	ASSERT_NE(mine, child_ctx);
+}
+
+static int any_event(const struct vshm_nl_msg *m, void *arg)
+{
+	return 1;
+}
+
+/*
+ * From another network namespace a process still dumps its own contexts;
+ * events stay in the initial namespace.
+ */
+TEST_F(nl, other_netns_dumps_own_no_events)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vshm_nl_filter f = {};
+		struct vshm_nl *nl, *listener;
+		struct msgs d = {};
+		int dev;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(10);
+		dev = vshm_open();
+		if (dev < 0 || vshm_region_create(dev, 4, PAGE, NULL))
+			_exit(11);
+		if (vshm_nl_open(&nl) || vshm_nl_open(&listener))
+			_exit(12);
+		f.pid = getpid();
+		if (dump(nl, &f, &d) || d.n != 2 || d.m[1].shmid != 4)
+			_exit(13);
+		if (vshm_nl_subscribe(listener))
+			_exit(14);
+		if (vshm_region_destroy(dev, 4))
+			_exit(15);
+		if (vshm_nl_listen(listener, 300, any_event, NULL) != -ETIMEDOUT)
+			_exit(16);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
 /* A process with CAP_SYS_ADMIN sees the contexts of other processes. */
