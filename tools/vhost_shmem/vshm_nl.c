@@ -126,6 +126,24 @@ static int vshm_nl_errno(int nlerr)
 	}
 }
 
+int vshm_nl_collect(const struct vshm_nl_msg *msg, void *arg)
+{
+	struct vshm_nl_msgs *d = arg;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 256;
+		void *p = realloc(d->m, cap * sizeof(*d->m));
+
+		if (!p)
+			return -ENOMEM;
+		d->m = p;
+		d->cap = cap;
+	}
+	d->intr |= msg->dump_intr;
+	d->m[d->n++] = *msg;
+	return 0;
+}
+
 static void get_u32(struct nlattr **tb, int attr, __u32 *v)
 {
 	if (tb[attr])
@@ -315,6 +333,20 @@ int vshm_nl_family(struct vshm_nl *nl)
 	return nl->family;
 }
 
+/* A request of command @cmd to the family, or NULL. */
+static struct nl_msg *vshm_nl_request(struct vshm_nl *nl, __u8 cmd,
+				      int nlflags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+				nlflags, cmd, VHOST_SHMEM_GENL_VERSION)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
 /* Sends @msg and processes the answers until the exchange is over. */
 static int vshm_nl_exchange(struct vshm_nl *nl, struct nl_msg *msg,
 			    struct vshm_nl_xfer *x)
@@ -350,15 +382,9 @@ int vshm_nl_dump(struct vshm_nl *nl, const struct vshm_nl_filter *filter,
 	struct nl_msg *msg;
 	int ret;
 
-	msg = nlmsg_alloc();
+	msg = vshm_nl_request(nl, VHOST_SHMEM_CMD_GET, NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
-			 NLM_F_DUMP, VHOST_SHMEM_CMD_GET,
-			 VHOST_SHMEM_GENL_VERSION)) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	if (filter &&
 	    ((filter->ctx_id &&
 	      nla_put_u32(msg, VHOST_SHMEM_A_CTX_ID, filter->ctx_id)) ||
@@ -385,12 +411,10 @@ int vshm_nl_raw_request(struct vshm_nl *nl, __u8 cmd, __u16 nlflags,
 	struct nl_msg *msg;
 	int ret;
 
-	msg = nlmsg_alloc();
+	msg = vshm_nl_request(nl, cmd, nlflags | NLM_F_ACK);
 	if (!msg)
 		return -ENOMEM;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
-			 nlflags | NLM_F_ACK, cmd, VHOST_SHMEM_GENL_VERSION) ||
-	    (len && nlmsg_append(msg, (void *)attrs, len, 0) < 0)) {
+	if (len && nlmsg_append(msg, (void *)attrs, len, 0) < 0) {
 		ret = -ENOMEM;
 		goto out;
 	}

@@ -59,6 +59,22 @@ struct vshm_nl_msg {
 typedef int (*vshm_nl_cb)(const struct vshm_nl_msg *msg, void *arg);
 
 /**
+ * struct vshm_nl_msgs - messages kept in the order they came
+ * @m: the messages; free() it.
+ * @n: how many.
+ * @cap: room in @m.
+ * @intr: one of them had NLM_F_DUMP_INTR.
+ */
+struct vshm_nl_msgs {
+	struct vshm_nl_msg *m;
+	size_t n, cap;
+	bool intr;
+};
+
+/* A vshm_nl_cb that appends to the struct vshm_nl_msgs @arg; -ENOMEM. */
+int vshm_nl_collect(const struct vshm_nl_msg *msg, void *arg);
+
+/**
  * struct vshm_nl_filter - what a dump describes
  * @ctx_id: only this context, when not 0.
  * @pid: only contexts of this process, when not 0.

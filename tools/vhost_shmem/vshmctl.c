@@ -129,29 +129,6 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-/* The messages of a dump, in the order they came. */
-struct dump {
-	struct vshm_nl_msg *msgs;
-	size_t n, cap;
-};
-
-static int collect(const struct vshm_nl_msg *m, void *arg)
-{
-	struct dump *d = arg;
-
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 256;
-		void *p = realloc(d->msgs, cap * sizeof(*d->msgs));
-
-		if (!p)
-			return -ENOMEM;
-		d->msgs = p;
-		d->cap = cap;
-	}
-	d->msgs[d->n++] = *m;
-	return 0;
-}
-
 static void print_stats_human(const struct vshm_nl_msg *m)
 {
 	__u64 failures = 0;
@@ -180,7 +157,7 @@ static void print_stats_human(const struct vshm_nl_msg *m)
 	       "(nothing mapped, or the page could not be read)");
 }
 
-static void show_human(const struct dump *d)
+static void show_human(const struct vshm_nl_msgs *d)
 {
 	char b1[32], b2[32], b3[32], b4[32];
 	const struct vshm_nl_msg *m;
@@ -188,7 +165,7 @@ static void show_human(const struct dump *d)
 	size_t i;
 
 	for (i = 0; i < d->n; i++) {
-		m = &d->msgs[i];
+		m = &d->m[i];
 		switch (m->cmd) {
 		case VHOST_SHMEM_CMD_CTX_NEW:
 			printf("%scontext %u  pid %u (%s)  created %s  regions %u\n",
@@ -267,7 +244,7 @@ static void json_mapping(const struct vshm_nl_msg *m, int full)
  * {"contexts":[{ctx..., "regions":[{region..., "mappings":[{...}]}]}]}:
  * the dump is ordered, so nesting only needs to know what is open.
  */
-static void show_json(const struct dump *d, int summary, int consistent)
+static void show_json(const struct vshm_nl_msgs *d, int summary, int consistent)
 {
 	const struct vshm_nl_msg *m;
 	int in_ctx = 0, in_region = 0, nregions = 0, nmaps = 0;
@@ -275,7 +252,7 @@ static void show_json(const struct dump *d, int summary, int consistent)
 
 	printf("{\"contexts\":[");
 	for (i = 0; i < d->n; i++) {
-		m = &d->msgs[i];
+		m = &d->m[i];
 		switch (m->cmd) {
 		case VHOST_SHMEM_CMD_CTX_NEW:
 			if (in_region)
@@ -330,7 +307,7 @@ static int cmd_show(int argc, char **argv)
 		{}
 	};
 	struct vshm_nl_filter filter = {};
-	struct dump d = {};
+	struct vshm_nl_msgs d = {};
 	struct vshm_nl *nl;
 	int json = 0, c, ret, tries;
 	unsigned long v;
@@ -373,7 +350,7 @@ static int cmd_show(int argc, char **argv)
 		return fail("netlink", ret);
 	for (tries = 0; tries < DUMP_TRIES; tries++) {
 		d.n = 0;
-		ret = vshm_nl_dump(nl, &filter, collect, &d);
+		ret = vshm_nl_dump(nl, &filter, vshm_nl_collect, &d);
 		if (ret != -EINTR)
 			break;
 	}
@@ -389,7 +366,7 @@ static int cmd_show(int argc, char **argv)
 		show_json(&d, filter.no_mappings, ret != -EINTR);
 	else
 		show_human(&d);
-	free(d.msgs);
+	free(d.m);
 	return 0;
 }
 

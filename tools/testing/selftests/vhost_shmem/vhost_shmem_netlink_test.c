@@ -30,40 +30,16 @@ int vshmctl_main(int argc, char **argv);
 
 #define NOBODY		65534
 
-struct msgs {
-	struct vshm_nl_msg *m;
-	size_t n, cap;
-	bool intr;
-};
-
-static int collect(const struct vshm_nl_msg *m, void *arg)
-{
-	struct msgs *d = arg;
-
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 64;
-		void *p = realloc(d->m, cap * sizeof(*d->m));
-
-		if (!p)
-			return -ENOMEM;
-		d->m = p;
-		d->cap = cap;
-	}
-	d->intr |= m->dump_intr;
-	d->m[d->n++] = *m;
-	return 0;
-}
-
 /* Dumps into @d (emptied first); returns vshm_nl_dump()'s result. */
 static int dump(struct vshm_nl *nl, const struct vshm_nl_filter *f,
-		struct msgs *d)
+		struct vshm_nl_msgs *d)
 {
 	d->n = 0;
 	d->intr = false;
-	return vshm_nl_dump(nl, f, collect, d);
+	return vshm_nl_dump(nl, f, vshm_nl_collect, d);
 }
 
-static size_t count_cmd(const struct msgs *d, uint8_t cmd)
+static size_t count_cmd(const struct vshm_nl_msgs *d, uint8_t cmd)
 {
 	size_t i, n = 0;
 
@@ -84,7 +60,7 @@ static uint64_t now_ns(void)
 static uint32_t own_ctx_id(struct vshm_nl *nl)
 {
 	struct vshm_nl_filter f = { .pid = getpid(), .no_mappings = true };
-	struct msgs d = {};
+	struct vshm_nl_msgs d = {};
 	uint32_t id = 0;
 
 	if (!dump(nl, &f, &d) && count_cmd(&d, VHOST_SHMEM_CMD_CTX_NEW) == 1)
@@ -96,7 +72,7 @@ static uint32_t own_ctx_id(struct vshm_nl *nl)
 FIXTURE(nl) {
 	int dev;
 	struct vshm_nl *nl;
-	struct msgs d;
+	struct vshm_nl_msgs d;
 };
 
 FIXTURE_SETUP(nl)
@@ -257,7 +233,7 @@ TEST_F(nl, dump_matches_created)
 }
 
 struct events {
-	struct msgs d;
+	struct vshm_nl_msgs d;
 	uint32_t ctx_id;	/* keep only this context's events, once known */
 	size_t want;
 };
@@ -271,7 +247,7 @@ static int collect_event(const struct vshm_nl_msg *m, void *arg)
 		ev->ctx_id = m->ctx_id;
 	if (!ev->ctx_id || m->ctx_id != ev->ctx_id)
 		return 0;
-	if (collect(m, &ev->d))
+	if (vshm_nl_collect(m, &ev->d))
 		return -ENOMEM;
 	return ev->d.n == ev->want;
 }
@@ -357,7 +333,7 @@ TEST_F(nl, unprivileged_sees_only_own)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		struct vshm_nl_filter f = {};
-		struct msgs d = {};
+		struct vshm_nl_msgs d = {};
 		struct vshm_nl *nl;
 		int dev;
 
@@ -419,7 +395,7 @@ TEST_F(nl, other_netns_dumps_own_no_events)
 	if (!pid) {
 		struct vshm_nl_filter f = {};
 		struct vshm_nl *nl, *listener;
-		struct msgs d = {};
+		struct vshm_nl_msgs d = {};
 		int dev;
 
 		if (unshare(CLONE_NEWNET))
@@ -584,7 +560,7 @@ TEST_F(nl, dump_resumes_under_changes)
 
 /* Changes made from inside a dump's callback, between two of its buffers. */
 struct midway {
-	struct msgs d;
+	struct vshm_nl_msgs d;
 	int dev;		/* the dumped context */
 	int other;		/* another context of this process */
 	int fd;
@@ -601,7 +577,7 @@ static int destroy_midway(const struct vshm_nl_msg *m, void *arg)
 		mw->done = true;
 		mw->ret = vshm_region_destroy(mw->dev, 0);
 	}
-	return collect(m, &mw->d);
+	return vshm_nl_collect(m, &mw->d);
 }
 
 /*
@@ -660,7 +636,7 @@ static int churn_other(const struct vshm_nl_msg *m, void *arg)
 		mw->ret |= vshm_map(mw->other, 0, mw->fd, 0, 0, PAGE, 0);
 		mw->ret |= vshm_unmap(mw->other, 0, 0, PAGE);
 	}
-	return collect(m, &mw->d);
+	return vshm_nl_collect(m, &mw->d);
 }
 
 /* Changes to another context do not interrupt a dump of this one. */
