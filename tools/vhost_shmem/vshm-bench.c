@@ -11,13 +11,32 @@
  * Every method is measured in the same run, on the same machine; under
  * emulation only the ratios mean something.  Output is Markdown.
  *
- * VSHM_BENCH_ITERS scales the number of cycles (default 1000 for A and C,
- * a fifth of that for B); VSHM_BENCH_MAX_B caps the mappings B is asked to
- * hold (default 10000: each memory slot change is slow).
+ * Scenarios: 1 MAP+UNMAP cycles of 4 KiB, 64 KiB and 2 MiB; 2 the same
+ * cycle with more and more mappings present; 3 a vCPU's first touch and
+ * steady-state reads of a freshly mapped 64 MiB mapping; 4 a vCPU faulting
+ * in fresh memory while another thread runs a MAP/UNMAP storm; 5 A's
+ * kernel memory per mapping and per resident page.  Scenarios 3 and 4 run
+ * the guest of vshm_guest.c in flat 32-bit mode.
+ *
+ * Environment:
+ *   VSHM_BENCH_ITERS       scales the work (default 1000): the cycles of
+ *                          scenarios 1 and 2 for A and C (a fifth of that
+ *                          for B), a fifth of it samples per configuration
+ *                          in scenario 4, a 333th of it rounds in scenario
+ *                          3 (at least one of each)
+ *   VSHM_BENCH_MAX_B       the most mappings B is asked to hold (default
+ *                          10000: each memory slot change is slow)
+ *   VSHM_BENCH_STORM_RATE  cycles per second of scenario 4's paced storms
+ *                          (default 25: with a vCPU running, B does not
+ *                          sustain much more under emulation)
+ *   VSHM_BENCH_SCENARIOS   the scenarios to run, e.g. "34" (default: all)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,17 +45,40 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <linux/kvm.h>
 #include <linux/vhost_shmem.h>
 
 #include "libvshm.h"
+#include "vshm_guest.h"
 
 #define PAGE		4096ULL
 #define MIB		(1024ULL * 1024)
-#define SLOT_BASE	1
-#define GPA_BASE	0x100000000ULL
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define FILE_SIZE	(2 * MIB)
+
+/*
+ * Memory slots: 0 and 1 are vshm_guest's, SLOT_FRESH is scenario 4's guest
+ * RAM; a method's first slot is A's window or C's reservation, B's mappings
+ * take the slots after it.
+ */
+#define SLOT_FRESH	2
+#define SLOT_BASE	3
+/* Scenarios 1, 2 and 5 have no vCPU: the region is out of its reach. */
+#define GPA_BASE	0x100000000ULL
+
+/* Scenario 3: the 64 MiB mapping, below 4 GiB for the flat 32-bit guest. */
+#define TOUCH_SIZE	(64 * MIB)
+#define TOUCH_PAGES	((uint32_t)(TOUCH_SIZE / PAGE))
+#define TOUCH_GPA	0x40000000ULL
+#define STEADY_PASSES	3
+
+/* Scenario 4: the guest RAM faulted in again and again, and the storms. */
+#define FRESH_SIZE	(256 * 1024ULL)
+#define FRESH_GPA	0x10000000ULL
+#define STORM_GPA	0x80000000ULL
+#define STORM_STRIDE	0x10000000ULL
+#define STORM_CHUNKS	4
 
 enum method { A, B, C, NR_METHODS };
 static const char * const method_name[NR_METHODS] = {
@@ -46,6 +88,9 @@ static const char * const method_name[NR_METHODS] = {
 struct bench {
 	enum method m;
 	int kvm, vm, fd;
+	bool own_vm;		/* the VM is the bench's, not a vshm_guest's */
+	int slot;		/* A's or C's slot; B's go after it */
+	uint64_t gpa;		/* where the region (the window) starts */
 	struct libvshm v;
 	struct libvshm_region r;
 	char *resv;		/* C: the reservation the window lives in */
@@ -68,8 +113,7 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int set_slot(struct bench *b, int slot, uint64_t gpa, void *hva,
-		    uint64_t size)
+static int set_slot(int vm, int slot, uint64_t gpa, void *hva, uint64_t size)
 {
 	struct kvm_userspace_memory_region mr = {
 		.slot = slot,
@@ -78,7 +122,7 @@ static int set_slot(struct bench *b, int slot, uint64_t gpa, void *hva,
 		.userspace_addr = (uintptr_t)hva,
 	};
 
-	return ioctl(b->vm, KVM_SET_USER_MEMORY_REGION, &mr) ? -errno : 0;
+	return ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mr) ? -errno : 0;
 }
 
 /* Map @len bytes of the file at offset @off of the region, slot @idx. */
@@ -98,7 +142,7 @@ static int do_map(struct bench *b, uint64_t off, uint64_t len, int idx)
 		if (p == MAP_FAILED)
 			return -errno;
 		b->hva[idx] = p;
-		return set_slot(b, SLOT_BASE + 1 + idx, GPA_BASE + off, p, len);
+		return set_slot(b->vm, b->slot + 1 + idx, b->gpa + off, p, len);
 	default:
 		p = mmap(b->resv + off, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED, b->fd, 0);
@@ -117,7 +161,7 @@ static int do_unmap(struct bench *b, uint64_t off, uint64_t len, int idx)
 	case A:
 		return ioctl(b->v.fd, VHOST_SHMEM_UNMAP, &u) ? -errno : 0;
 	case B:
-		ret = set_slot(b, SLOT_BASE + 1 + idx, GPA_BASE + off, NULL, 0);
+		ret = set_slot(b->vm, b->slot + 1 + idx, b->gpa + off, NULL, 0);
 		munmap(b->hva[idx], len);
 		return ret;
 	default:
@@ -128,22 +172,33 @@ static int do_unmap(struct bench *b, uint64_t off, uint64_t len, int idx)
 	}
 }
 
-static void setup(struct bench *b, enum method m, uint64_t span, int present)
+/*
+ * Set method @m up for mappings in [@gpa, @gpa + @span) of the guest, with
+ * room for @present mappings besides the measured one, in the VM of @g, or
+ * in a VM of its own, without vCPU, if @g is NULL.  The memfd mapped is
+ * @file_size bytes long.
+ */
+static void setup(struct bench *b, enum method m, struct vshm_guest *g,
+		  int slot, uint64_t gpa, uint64_t span, int present,
+		  uint64_t file_size)
 {
 	int ret;
 
 	memset(b, 0, sizeof(*b));
 	b->m = m;
 	b->span = span;
-	b->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	b->slot = slot;
+	b->gpa = gpa;
+	b->own_vm = !g;
+	b->kvm = g ? g->kvm_fd : open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (b->kvm < 0)
 		die("/dev/kvm", errno);
-	b->vm = ioctl(b->kvm, KVM_CREATE_VM, 0);
+	b->vm = g ? g->vm_fd : ioctl(b->kvm, KVM_CREATE_VM, 0);
 	if (b->vm < 0)
 		die("KVM_CREATE_VM", errno);
 	b->max_slots = ioctl(b->kvm, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	b->fd = memfd_create("vshm-bench", MFD_CLOEXEC);
-	if (b->fd < 0 || ftruncate(b->fd, FILE_SIZE))
+	if (b->fd < 0 || ftruncate(b->fd, file_size))
 		die("memfd", errno);
 
 	if (m == A) {
@@ -151,8 +206,8 @@ static void setup(struct bench *b, enum method m, uint64_t span, int present)
 		if (!ret)
 			ret = libvshm_region_create(&b->v, 0, span, &b->r);
 		if (!ret)
-			ret = libvshm_kvm_add_memslot(&b->v, b->vm, SLOT_BASE,
-						      GPA_BASE, &b->r);
+			ret = libvshm_kvm_add_memslot(&b->v, b->vm, slot, gpa,
+						      &b->r);
 		if (ret)
 			die("vhost-shmem set-up", -ret);
 	} else if (m == B) {
@@ -164,21 +219,27 @@ static void setup(struct bench *b, enum method m, uint64_t span, int present)
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (b->resv == MAP_FAILED)
 			die("reservation", errno);
-		ret = set_slot(b, SLOT_BASE, GPA_BASE, b->resv, span);
+		ret = set_slot(b->vm, slot, gpa, b->resv, span);
 		if (ret)
 			die("KVM_SET_USER_MEMORY_REGION", -ret);
 	}
 }
 
+/* After every mapping is gone (B's slots with them). */
 static void teardown(struct bench *b)
 {
+	/* In a VM that outlives the bench, A's and C's slot must go. */
+	if (!b->own_vm && b->m != B && set_slot(b->vm, b->slot, b->gpa, NULL, 0))
+		die("deleting a memory slot", errno);
 	if (b->m == A) {
 		libvshm_region_destroy(&b->v, &b->r);
 		libvshm_close(&b->v);
 	}
-	/* B's slots and C's slot go with the VM. */
-	close(b->vm);
-	close(b->kvm);
+	/* Otherwise the slots go with the VM. */
+	if (b->own_vm) {
+		close(b->vm);
+		close(b->kvm);
+	}
 	close(b->fd);
 	if (b->m == B)
 		free(b->hva);
@@ -198,10 +259,30 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int iters_for(enum method m)
+/* Sorts the @n samples (ns) of @t; their total is @total ns. */
+static struct result summarize(uint64_t *t, int n, uint64_t total)
+{
+	struct result r;
+
+	qsort(t, n, sizeof(*t), cmp_u64);
+	r.median_us = t[n / 2] / 1000.0;
+	r.p99_us = t[(n * 99) / 100] / 1000.0;
+	r.per_sec = 1e9 * n / total;
+	r.ok = true;
+	return r;
+}
+
+static int bench_iters(void)
 {
 	const char *env = getenv("VSHM_BENCH_ITERS");
 	int n = env ? atoi(env) : 1000;
+
+	return n > 0 ? n : 1;
+}
+
+static int iters_for(enum method m)
+{
+	int n = bench_iters();
 
 	return m == B ? (n / 5 ? n / 5 : 1) : n;
 }
@@ -218,8 +299,8 @@ static struct result measure(enum method m, int present, uint64_t len)
 	struct result r = { 0 };
 	struct bench b;
 
-	setup(&b, m, span, present);
-	if (m == B && present + 2 > b.max_slots) {
+	setup(&b, m, NULL, SLOT_BASE, GPA_BASE, span, present, FILE_SIZE);
+	if (m == B && SLOT_BASE + present + 2 > b.max_slots) {
 		teardown(&b);
 		return r;
 	}
@@ -239,11 +320,7 @@ static struct result measure(enum method m, int present, uint64_t len)
 		t[i] = now_ns() - t0;
 		total += t[i];
 	}
-	qsort(t, iters, sizeof(*t), cmp_u64);
-	r.median_us = t[iters / 2] / 1000.0;
-	r.p99_us = t[(iters * 99) / 100] / 1000.0;
-	r.per_sec = 1e9 * iters / total;
-	r.ok = true;
+	r = summarize(t, iters, total);
 	free(t);
 
 	for (i = 0; i < present; i++)
@@ -325,6 +402,447 @@ static void scenario_scale(void)
 	printf("within KVM's slot limit; C up to 30000 (vm.max_map_count).\n");
 }
 
+static void guest_create(struct vshm_guest *g)
+{
+	int ret = vshm_guest_create(g);
+
+	if (!ret)
+		ret = vshm_guest_flat32(g);
+	if (ret)
+		die("KVM guest", -ret);
+}
+
+/*
+ * Run one pass of the guest over @pages pages from @gpa (see
+ * vshm_guest_touch()); returns how long KVM_RUN took, in ns.
+ */
+static uint64_t guest_pass(struct vshm_guest *g, uint64_t gpa,
+			   uint32_t pages, bool write, uint32_t *sum)
+{
+	uint64_t t0 = now_ns();
+	int ret = vshm_guest_touch(g, gpa, pages, write, sum);
+
+	if (ret < 0)
+		die("KVM_RUN", -ret);
+	if (ret > 0) {
+		fprintf(stderr, "vshm-bench: unexpected KVM exit %d\n", ret);
+		exit(1);
+	}
+	return now_ns() - t0;
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/* Best effort: with one CPU the threads share it anyway. */
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? n : 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* One row of scenario 3. */
+struct touch {
+	const char *name;
+	enum method m;
+	bool prefault;		/* A: the VMM faults the window in at MAP */
+	bool no_fault_around;	/* C: with fault_around_bytes = 4096 */
+	struct bench b;
+	double *map_us, *first, *steady;	/* ns per page but map_us */
+};
+
+#define FAULT_AROUND	"/sys/kernel/debug/fault_around_bytes"
+
+/* The kernel's fault-around size (debugfs), or -1 if it cannot be read. */
+static long get_fault_around(void)
+{
+	FILE *f = fopen(FAULT_AROUND, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int set_fault_around(long bytes)
+{
+	FILE *f = fopen(FAULT_AROUND, "w");
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%ld\n", bytes) < 0) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+static const uint32_t touch_sum = (uint32_t)((uint64_t)TOUCH_PAGES *
+					     (TOUCH_PAGES - 1) / 2);
+
+static void check_sum(const char *who, const char *name, uint32_t sum)
+{
+	if (sum == touch_sum)
+		return;
+	fprintf(stderr, "vshm-bench: %s: %s read sum %#x, not %#x\n", name, who,
+		sum, touch_sum);
+	exit(1);
+}
+
+/*
+ * One round of row @t in the VM of @g: map the 64 MiB memfd, have the
+ * guest read the first word of each page (first touch), then again
+ * STEADY_PASSES times (steady state), and unmap.  Page i of the file starts
+ * with i, so the sum the guest reports proves it read the file.
+ */
+static void touch_round(struct vshm_guest *g, struct touch *t, long fa,
+			int r)
+{
+	uint64_t gpa = t->b.gpa, t0, first;
+	uint32_t i, sum;
+	int k, ret;
+
+	if (t->no_fault_around) {
+		ret = set_fault_around(PAGE);
+		if (ret)
+			die("setting " FAULT_AROUND, -ret);
+	}
+	t0 = now_ns();
+	ret = do_map(&t->b, 0, TOUCH_SIZE, 0);
+	if (ret)
+		die(t->name, -ret);
+	if (t->prefault) {
+		for (i = 0, sum = 0; i < TOUCH_PAGES; i++)
+			sum += __atomic_load_n((uint32_t *)((char *)t->b.r.hva +
+							    i * PAGE),
+					       __ATOMIC_RELAXED);
+		check_sum("the VMM", t->name, sum);
+	}
+	t->map_us[r] = (now_ns() - t0) / 1000.0;
+	first = guest_pass(g, gpa, TOUCH_PAGES, false, &sum);
+	check_sum("the guest", t->name, sum);
+	t->first[r] = (double)first / TOUCH_PAGES;
+	for (k = 0; k < STEADY_PASSES; k++) {
+		uint64_t ns = guest_pass(g, gpa, TOUCH_PAGES, false, &sum);
+
+		check_sum("the guest", t->name, sum);
+		t->steady[r * STEADY_PASSES + k] = (double)ns / TOUCH_PAGES;
+	}
+	ret = do_unmap(&t->b, 0, TOUCH_SIZE, 0);
+	if (ret)
+		die(t->name, -ret);
+	if (t->no_fault_around) {
+		ret = set_fault_around(fa);
+		if (ret)
+			die("restoring " FAULT_AROUND, -ret);
+	}
+}
+
+static void print_touch(const struct touch *t, int rounds)
+{
+	printf("| %s | %.0f | %.0f | %.1f |\n", t->name,
+	       median(t->map_us, rounds), median(t->first, rounds),
+	       median(t->steady, rounds * STEADY_PASSES));
+}
+
+/*
+ * Scenario 3, and two rows that explain it: A with the window faulted in
+ * by the VMM before the guest runs (what populating at MAP time would
+ * give), and C without fault-around (the host's page fault then maps one
+ * page, as A's does).  Each row has its own 64 MiB of guest physical
+ * space and its own memfd, filled before the first MAP; the rows take
+ * turns, round after round.
+ */
+static void scenario_touch(void)
+{
+	int rounds = bench_iters() / 333 ? bench_iters() / 333 : 1;
+	long fa = get_fault_around();
+	struct touch t[] = {
+		{ .name = "A vhost-shmem", .m = A },
+		{ .name = "B slot per mapping", .m = B },
+		{ .name = "C MAP_FIXED window", .m = C },
+		{ .name = "A, the VMM faults the window in at MAP", .m = A,
+		  .prefault = true },
+		{ .name = "C, fault-around off", .m = C,
+		  .no_fault_around = true },
+	};
+	struct vshm_guest g;
+	uint32_t i;
+	int k, r, nr;
+	char *p;
+
+	/* Without a writable fault_around_bytes, no row without it. */
+	if (fa > 0 && set_fault_around(fa))
+		fa = -1;
+	nr = ARRAY_SIZE(t) - (fa > 0 ? 0 : 1);
+	guest_create(&g);
+	for (k = 0; k < nr; k++) {
+		setup(&t[k].b, t[k].m, &g, SLOT_BASE + 2 * k,
+		      TOUCH_GPA + k * TOUCH_SIZE, TOUCH_SIZE, 1, TOUCH_SIZE);
+		p = mmap(NULL, TOUCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 t[k].b.fd, 0);
+		if (p == MAP_FAILED)
+			die("mmap of the memfd", errno);
+		for (i = 0; i < TOUCH_PAGES; i++)
+			*(uint32_t *)(p + i * PAGE) = i;
+		munmap(p, TOUCH_SIZE);
+		t[k].map_us = calloc(rounds, sizeof(double));
+		t[k].first = calloc(rounds, sizeof(double));
+		t[k].steady = calloc(rounds * STEADY_PASSES, sizeof(double));
+		if (!t[k].map_us || !t[k].first || !t[k].steady)
+			die("calloc", ENOMEM);
+	}
+	for (r = 0; r < rounds; r++)
+		for (k = 0; k < nr; k++)
+			touch_round(&g, &t[k], fa, r);
+
+	printf("\n### Scenario 3: a vCPU reads every page of a freshly mapped %llu MiB memfd\n\n",
+	       (unsigned long long)(TOUCH_SIZE / MIB));
+	printf("| method | MAP us | first touch ns/page | steady ns/page |\n");
+	printf("|---|---|---|---|\n");
+	for (k = 0; k < nr; k++)
+		print_touch(&t[k], rounds);
+	/* Sorted by print_touch(): the medians are in the middle. */
+	printf("\nFirst touch: A/C %.2fx, A/B %.2fx; steady state: A/C %.2fx, A/B %.2fx.\n",
+	       t[0].first[rounds / 2] / t[2].first[rounds / 2],
+	       t[0].first[rounds / 2] / t[1].first[rounds / 2],
+	       t[0].steady[rounds * STEADY_PASSES / 2] /
+	       t[2].steady[rounds * STEADY_PASSES / 2],
+	       t[0].steady[rounds * STEADY_PASSES / 2] /
+	       t[1].steady[rounds * STEADY_PASSES / 2]);
+	printf("First touch, A faulted in at MAP / C: %.2fx",
+	       t[3].first[rounds / 2] / t[2].first[rounds / 2]);
+	if (nr > 4)
+		printf("; A / C without fault-around (by default %ld bytes): %.2fx",
+		       fa, t[0].first[rounds / 2] / t[4].first[rounds / 2]);
+	else
+		printf("; no row without fault-around: %s is not writable",
+		       FAULT_AROUND);
+	printf(".\n\nMedians of %d round(s) (steady: %d passes each);\n",
+	       rounds, STEADY_PASSES);
+	printf("the file's pages are in the page cache before MAP, the guest has paging off.\n");
+
+	for (k = 0; k < nr; k++) {
+		teardown(&t[k].b);
+		free(t[k].map_us);
+		free(t[k].first);
+		free(t[k].steady);
+	}
+	vshm_guest_destroy(&g);
+}
+
+/* What the other thread does in scenario 4. */
+enum load {
+	LOAD_NONE,	/* nothing: the reference */
+	LOAD_SPIN,	/* spin in userspace: what a busy CPU costs */
+	LOAD_STORM,	/* MAP+UNMAP cycles back to back */
+	LOAD_PACED,	/* MAP+UNMAP cycles at a fixed rate */
+};
+
+struct storm {
+	char name[48];
+	enum load load;
+	struct bench *b;	/* LOAD_STORM, LOAD_PACED */
+	uint64_t period_ns;	/* LOAD_PACED */
+	pthread_t thread;
+	int stop;		/* atomic */
+	int err;
+	uint64_t cycles, ns;	/* done, and in how long */
+	uint64_t *t, total;	/* the vCPU's iterations */
+	int n;
+};
+
+static void sleep_until(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL,
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+static void *storm_fn(void *arg)
+{
+	struct storm *s = arg;
+	uint64_t next = now_ns();
+	int ret = 0;
+
+	if (ncpus() > 1)
+		pin_to_cpu(1);
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
+		if (s->load == LOAD_SPIN)
+			continue;
+		ret = do_map(s->b, 0, PAGE, 0);
+		if (!ret)
+			ret = do_unmap(s->b, 0, PAGE, 0);
+		if (ret)
+			break;
+		s->cycles++;
+		if (s->load == LOAD_PACED) {
+			/* Behind: do not catch up in a burst. */
+			next += s->period_ns;
+			if (next < now_ns())
+				next = now_ns();
+			sleep_until(next);
+		}
+	}
+	s->err = -ret;
+	return NULL;
+}
+
+/* One chunk of @n iterations of the vCPU with @s running beside it. */
+static void storm_chunk(struct vshm_guest *g, void *ram, struct storm *s,
+			int n)
+{
+	uint64_t t0 = now_ns();
+	int i, ret;
+
+	if (s->load != LOAD_NONE) {
+		s->stop = 0;
+		ret = pthread_create(&s->thread, NULL, storm_fn, s);
+		if (ret)
+			die("pthread_create", ret);
+	}
+	for (i = 0; i < n; i++) {
+		if (madvise(ram, FRESH_SIZE, MADV_DONTNEED))
+			die("madvise", errno);
+		s->t[s->n] = guest_pass(g, FRESH_GPA, FRESH_SIZE / PAGE, true,
+					NULL);
+		s->total += s->t[s->n++];
+	}
+	if (s->load == LOAD_NONE)
+		return;
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	pthread_join(s->thread, NULL);
+	s->ns += now_ns() - t0;
+	if (s->err)
+		die(s->name, s->err);
+}
+
+/*
+ * Scenario 4: the vCPU writes the first word of each page of FRESH_SIZE of
+ * anonymous guest RAM, which is dropped (MADV_DONTNEED) before each
+ * iteration, so that every touch faults a new page in: the host's page
+ * fault, under the VMM's mmap_lock for read, and KVM's stage-2 fault.
+ * Meanwhile a thread on another CPU runs 4 KiB MAP+UNMAP cycles of method
+ * A, B or C on its own area of the same VM, back to back or paced, or
+ * spins, or does nothing (the reference).  The configurations take turns
+ * in STORM_CHUNKS chunks, so that a change of the host's load over the run
+ * does not fall on one of them.
+ */
+static void scenario_storm(void)
+{
+	const char *env = getenv("VSHM_BENCH_STORM_RATE");
+	int rate = env && atoi(env) > 0 ? atoi(env) : 25;
+	int samples = bench_iters() / 5 ? bench_iters() / 5 : 1;
+	int chunk = (samples + STORM_CHUNKS - 1) / STORM_CHUNKS;
+	struct storm st[2 + 2 * NR_METHODS], *s;
+	struct result res[ARRAY_SIZE(st)];
+	struct bench b[NR_METHODS];
+	const int nr = ARRAY_SIZE(st);
+	struct vshm_guest g;
+	int c, m, k, ret;
+	void *ram;
+
+	samples = chunk * STORM_CHUNKS;
+	guest_create(&g);
+	if (ncpus() > 1)
+		pin_to_cpu(0);
+	ram = mmap(NULL, FRESH_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED)
+		die("guest RAM", errno);
+	ret = set_slot(g.vm_fd, SLOT_FRESH, FRESH_GPA, ram, FRESH_SIZE);
+	if (ret)
+		die("KVM_SET_USER_MEMORY_REGION", -ret);
+
+	memset(st, 0, sizeof(st));
+	st[0].load = LOAD_NONE;
+	snprintf(st[0].name, sizeof(st[0].name), "no storm");
+	st[1].load = LOAD_SPIN;
+	snprintf(st[1].name, sizeof(st[1].name), "no storm, CPU 1 busy");
+	for (m = A; m < NR_METHODS; m++) {
+		setup(&b[m], m, &g, SLOT_BASE + 2 * m,
+		      STORM_GPA + m * STORM_STRIDE, 2 * MIB, 1, FILE_SIZE);
+		s = &st[2 + m];
+		s->load = LOAD_STORM;
+		s->b = &b[m];
+		snprintf(s->name, sizeof(s->name), "%s", method_name[m]);
+		s = &st[2 + NR_METHODS + m];
+		s->load = LOAD_PACED;
+		s->b = &b[m];
+		s->period_ns = 1000000000ULL / rate;
+		snprintf(s->name, sizeof(s->name), "%s, %d/s", method_name[m],
+			 rate);
+	}
+	for (k = 0; k < nr; k++) {
+		st[k].t = calloc(samples, sizeof(*st[k].t));
+		if (!st[k].t)
+			die("calloc", ENOMEM);
+	}
+
+	/* Once, for the code page and KVM's page tables. */
+	guest_pass(&g, FRESH_GPA, FRESH_SIZE / PAGE, true, NULL);
+	for (c = 0; c < STORM_CHUNKS; c++)
+		for (k = 0; k < nr; k++)
+			storm_chunk(&g, ram, &st[k], chunk);
+	for (k = 0; k < nr; k++) {
+		res[k] = summarize(st[k].t, samples, st[k].total);
+		free(st[k].t);
+	}
+	for (m = A; m < NR_METHODS; m++)
+		teardown(&b[m]);
+	vshm_guest_destroy(&g);
+	munmap(ram, FRESH_SIZE);
+
+	printf("\n### Scenario 4: a vCPU faulting in %llu KiB of fresh memory %s\n\n",
+	       (unsigned long long)(FRESH_SIZE / 1024),
+	       "per iteration, against a MAP/UNMAP storm");
+	printf("| other thread | vCPU p50 us | vCPU p99 us | p50 vs no storm |");
+	printf(" p99 vs no storm | p99 vs CPU 1 busy | storm cycles/s |\n");
+	printf("|---|---|---|---|---|---|---|\n");
+	for (k = 0; k < nr; k++) {
+		printf("| %s | %.0f | %.0f | %.2fx | %.2fx | %.2fx | ",
+		       st[k].name, res[k].median_us, res[k].p99_us,
+		       res[k].median_us / res[0].median_us,
+		       res[k].p99_us / res[0].p99_us,
+		       res[k].p99_us / res[1].p99_us);
+		if (st[k].load >= LOAD_STORM)
+			printf("%.0f |\n", 1e9 * st[k].cycles / st[k].ns);
+		else
+			printf("- |\n");
+	}
+	printf("\n%d iterations per row, in %d chunks taking turns; the vCPU on CPU 0,\n",
+	       samples, STORM_CHUNKS);
+	printf("the other thread on %s.  \"CPU 1 busy\": it spins in userspace.\n",
+	       ncpus() > 1 ? "CPU 1" : "the same CPU");
+}
+
 static long meminfo_kb(const char *key)
 {
 	char line[256];
@@ -353,7 +871,7 @@ static void scenario_memory(void)
 	struct bench b;
 	int i;
 
-	setup(&b, A, 2 * n * PAGE, 0);
+	setup(&b, A, NULL, SLOT_BASE, GPA_BASE, 2 * n * PAGE, 0, FILE_SIZE);
 	before = kernel_kb();
 	for (i = 0; i < n; i++)
 		if (do_map(&b, i * 2 * PAGE, PAGE, i))
@@ -376,19 +894,38 @@ static void scenario_memory(void)
 	(void)sink;
 }
 
+static bool want(char scenario)
+{
+	const char *env = getenv("VSHM_BENCH_SCENARIOS");
+
+	return !env || !*env || strchr(env, scenario);
+}
+
 int main(void)
 {
 	const char *p = "/sys/module/vhost_shmem/parameters/max_mappings";
 	FILE *f = fopen(p, "w");
+	struct utsname u;
 
 	/* A holds 100000 mappings in scenario 2. */
 	if (!f || fprintf(f, "200000\n") < 0 || fclose(f))
 		die(p, errno);
+	if (uname(&u))
+		die("uname", errno);
 	printf("## vshm-bench\n\n");
+	printf("Kernel %s, %d CPU(s), VSHM_BENCH_ITERS=%d.\n", u.release,
+	       ncpus(), bench_iters());
 	printf("Methods: A = vhost-shmem, B = one KVM memory slot per mapping,\n");
 	printf("C = MAP_FIXED into the reservation behind one slot.\n");
-	scenario_sizes(1000);
-	scenario_scale();
-	scenario_memory();
+	if (want('1'))
+		scenario_sizes(1000);
+	if (want('2'))
+		scenario_scale();
+	if (want('3'))
+		scenario_touch();
+	if (want('4'))
+		scenario_storm();
+	if (want('5'))
+		scenario_memory();
 	return 0;
 }
