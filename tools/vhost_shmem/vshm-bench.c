@@ -78,7 +78,7 @@
 #define FRESH_GPA	0x10000000ULL
 #define STORM_GPA	0x80000000ULL
 #define STORM_STRIDE	0x10000000ULL
-#define STORM_CHUNKS	4
+#define STORM_CHUNKS	20
 
 enum method { A, B, C, NR_METHODS };
 static const char * const method_name[NR_METHODS] = {
