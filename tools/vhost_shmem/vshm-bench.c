@@ -205,7 +205,8 @@ static void setup(struct bench *b, enum method m, struct vshm_guest *g,
 		ret = libvshm_open(&b->v, NULL);
 		if (!ret)
 			ret = libvshm_region_create(&b->v, 0, span, &b->r);
-		if (!ret)
+		/* slot < 0: no memory slot, no MMU notifier of KVM. */
+		if (!ret && slot >= 0)
 			ret = libvshm_kvm_add_memslot(&b->v, b->vm, slot, gpa,
 						      &b->r);
 		if (ret)
@@ -229,7 +230,8 @@ static void setup(struct bench *b, enum method m, struct vshm_guest *g,
 static void teardown(struct bench *b)
 {
 	/* In a VM that outlives the bench, A's and C's slot must go. */
-	if (!b->own_vm && b->m != B && set_slot(b->vm, b->slot, b->gpa, NULL, 0))
+	if (!b->own_vm && b->m != B && b->slot >= 0 &&
+	    set_slot(b->vm, b->slot, b->gpa, NULL, 0))
 		die("deleting a memory slot", errno);
 	if (b->m == A) {
 		libvshm_region_destroy(&b->v, &b->r);
@@ -291,7 +293,8 @@ static int iters_for(enum method m)
  * With @present mappings of one page already in the region, time MAP+UNMAP
  * cycles of @len bytes at a free, 2 MiB aligned offset past them.
  */
-static struct result measure(enum method m, int present, uint64_t len)
+static struct result measure_slot(enum method m, int present, uint64_t len,
+				  int slot)
 {
 	uint64_t hole = ((present * 2 * PAGE) + 2 * MIB - 1) & ~(2 * MIB - 1);
 	uint64_t span = hole + 2 * MIB, total = 0, *t;
@@ -299,7 +302,7 @@ static struct result measure(enum method m, int present, uint64_t len)
 	struct result r = { 0 };
 	struct bench b;
 
-	setup(&b, m, NULL, SLOT_BASE, GPA_BASE, span, present, FILE_SIZE);
+	setup(&b, m, NULL, slot, GPA_BASE, span, present, FILE_SIZE);
 	if (m == B && SLOT_BASE + present + 2 > b.max_slots) {
 		teardown(&b);
 		return r;
@@ -329,6 +332,42 @@ static struct result measure(enum method m, int present, uint64_t len)
 	return r;
 }
 
+static struct result measure(enum method m, int present, uint64_t len)
+{
+	return measure_slot(m, present, len, SLOT_BASE);
+}
+
+/* Two VHOST_SHMEM_GET_INFO ioctls: the cost of entering the module twice. */
+static struct result measure_ioctls(void)
+{
+	int iters = iters_for(A), i;
+	uint64_t total = 0, *t;
+	struct libvshm v;
+	struct result r;
+	int ret;
+
+	ret = libvshm_open(&v, NULL);
+	if (ret)
+		die("/dev/vhost-shmem", -ret);
+	t = calloc(iters, sizeof(*t));
+	if (!t)
+		die("calloc", ENOMEM);
+	for (i = 0; i < iters; i++) {
+		uint64_t t0 = now_ns();
+		struct vhost_shmem_info info = { 0 };
+
+		if (ioctl(v.fd, VHOST_SHMEM_GET_INFO, &info) ||
+		    ioctl(v.fd, VHOST_SHMEM_GET_INFO, &info))
+			die("VHOST_SHMEM_GET_INFO", errno);
+		t[i] = now_ns() - t0;
+		total += t[i];
+	}
+	r = summarize(t, iters, total);
+	free(t);
+	libvshm_close(&v);
+	return r;
+}
+
 static void print_ratio(const struct result *res)
 {
 	printf("\nRatio of medians: B/A %.1fx", res[B].ok ?
@@ -341,7 +380,7 @@ static void print_ratio(const struct result *res)
 static void scenario_sizes(int present)
 {
 	static const uint64_t sizes[] = { 4096, 64 * 1024, 2 * MIB };
-	struct result res[NR_METHODS];
+	struct result res[NR_METHODS], floor, no_slot;
 	unsigned int s;
 	int m;
 
@@ -362,6 +401,14 @@ static void scenario_sizes(int present)
 		}
 		print_ratio(res);
 	}
+
+	/* Where A's time goes: the syscalls, and KVM's MMU notifier. */
+	floor = measure_ioctls();
+	no_slot = measure_slot(A, present, PAGE, -1);
+	printf("\nFor scale, 4 KiB: A without a KVM memory slot on its window %.1f us,\n",
+	       no_slot.median_us);
+	printf("two VHOST_SHMEM_GET_INFO ioctls %.1f us (medians).\n",
+	       floor.median_us);
 }
 
 static void scenario_scale(void)
