@@ -290,51 +290,101 @@ static int iters_for(enum method m)
 }
 
 /*
- * With @present mappings of one page already in the region, time MAP+UNMAP
- * cycles of @len bytes at a free, 2 MiB aligned offset past them.
+ * One measurement of scenarios 1 and 2: with @present mappings of one page
+ * already in the region, MAP+UNMAP cycles of @len bytes at a free, 2 MiB
+ * aligned offset past them.  Cells are set up together and take turns,
+ * CYCLE_CHUNKS chunks each, so that a change of the host's load over the
+ * run spreads over all of them instead of falling on one.
  */
-static struct result measure_slot(enum method m, int present, uint64_t len,
-				  int slot)
+struct cell {
+	struct bench b;
+	enum method m;
+	int present;
+	uint64_t len, hole;
+	uint64_t *t, total;
+	int n, iters;
+	bool ok;
+};
+
+#define CYCLE_CHUNKS	20
+
+/* @slot < 0: A without a memory slot on its window. */
+static void cell_setup(struct cell *c, enum method m, int present,
+		       uint64_t len, int slot)
 {
 	uint64_t hole = ((present * 2 * PAGE) + 2 * MIB - 1) & ~(2 * MIB - 1);
-	uint64_t span = hole + 2 * MIB, total = 0, *t;
-	int iters = iters_for(m), i;
-	struct result r = { 0 };
-	struct bench b;
+	int i, ret;
 
-	setup(&b, m, NULL, slot, GPA_BASE, span, present, FILE_SIZE);
-	if (m == B && SLOT_BASE + present + 2 > b.max_slots) {
-		teardown(&b);
-		return r;
+	memset(c, 0, sizeof(*c));
+	c->m = m;
+	c->present = present;
+	c->len = len;
+	c->hole = hole;
+	setup(&c->b, m, NULL, slot, GPA_BASE, hole + 2 * MIB, present,
+	      FILE_SIZE);
+	if (m == B && SLOT_BASE + present + 2 > c->b.max_slots) {
+		teardown(&c->b);
+		return;
 	}
-	for (i = 0; i < present; i++)
-		if (do_map(&b, i * 2 * PAGE, PAGE, i))
-			die("populating", errno);
-
-	t = calloc(iters, sizeof(*t));
-	if (!t)
+	for (i = 0; i < present; i++) {
+		ret = do_map(&c->b, i * 2 * PAGE, PAGE, i);
+		if (ret)
+			die("populating", -ret);
+	}
+	c->iters = iters_for(m);
+	c->t = calloc(c->iters, sizeof(*c->t));
+	if (!c->t)
 		die("calloc", ENOMEM);
-	for (i = 0; i < iters; i++) {
+	c->ok = true;
+}
+
+/* The next chunk of cell @c's cycles. */
+static void cell_run(struct cell *c)
+{
+	int end = c->n + (c->iters + CYCLE_CHUNKS - 1) / CYCLE_CHUNKS;
+	int ret;
+
+	if (end > c->iters)
+		end = c->iters;
+	for (; c->n < end; c->n++) {
 		uint64_t t0 = now_ns();
 
-		if (do_map(&b, hole, len, present) ||
-		    do_unmap(&b, hole, len, present))
-			die(method_name[m], errno);
-		t[i] = now_ns() - t0;
-		total += t[i];
+		ret = do_map(&c->b, c->hole, c->len, c->present);
+		if (!ret)
+			ret = do_unmap(&c->b, c->hole, c->len, c->present);
+		if (ret)
+			die(method_name[c->m], -ret);
+		c->t[c->n] = now_ns() - t0;
+		c->total += c->t[c->n];
 	}
-	r = summarize(t, iters, total);
-	free(t);
+}
 
-	for (i = 0; i < present; i++)
-		do_unmap(&b, i * 2 * PAGE, PAGE, i);
-	teardown(&b);
+static struct result cell_finish(struct cell *c)
+{
+	struct result r = { 0 };
+	int i;
+
+	if (!c->ok)
+		return r;
+	r = summarize(c->t, c->iters, c->total);
+	free(c->t);
+	for (i = 0; i < c->present; i++)
+		do_unmap(&c->b, i * 2 * PAGE, PAGE, i);
+	teardown(&c->b);
 	return r;
 }
 
-static struct result measure(enum method m, int present, uint64_t len)
+/* Run the @nr cells, set up, in turns; their results go to @res. */
+static void run_cells(struct cell *cells, int nr, struct result *res)
 {
-	return measure_slot(m, present, len, SLOT_BASE);
+	int chunk, k;
+
+	for (chunk = 0; chunk < CYCLE_CHUNKS; chunk++)
+		for (k = 0; k < nr; k++)
+			if (cells[k].ok)
+				cell_run(&cells[k]);
+	for (k = 0; k < nr; k++)
+		res[k] = cell_finish(&cells[k]);
 }
 
 /* Two VHOST_SHMEM_GET_INFO ioctls: the cost of entering the module twice. */
@@ -380,18 +430,26 @@ static void print_ratio(const struct result *res)
 static void scenario_sizes(int present)
 {
 	static const uint64_t sizes[] = { 4096, 64 * 1024, 2 * MIB };
-	struct result res[NR_METHODS], floor, no_slot;
+	struct cell cells[NR_METHODS + 1];
+	struct result res[NR_METHODS + 1], floor;
 	unsigned int s;
-	int m;
+	int m, nr;
 
 	printf("\n### Scenario 1: MAP+UNMAP cycle, %d mappings present, %s\n\n",
 	       present, "no vCPU");
 	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		for (m = A; m < NR_METHODS; m++)
+			cell_setup(&cells[m], m, present, sizes[s], SLOT_BASE);
+		/* 4 KiB: also A without KVM's MMU notifier, for scale. */
+		nr = NR_METHODS;
+		if (!s)
+			cell_setup(&cells[nr++], A, present, sizes[s], -1);
+		run_cells(cells, nr, res);
+
 		printf("%s| size %llu KiB | median us | p99 us | cycles/s |\n",
 		       s ? "\n" : "", (unsigned long long)sizes[s] / 1024);
 		printf("|---|---|---|---|\n");
 		for (m = A; m < NR_METHODS; m++) {
-			res[m] = measure(m, present, sizes[s]);
 			if (!res[m].ok) {
 				printf("| %s | - | - | - |\n", method_name[m]);
 				continue;
@@ -400,23 +458,28 @@ static void scenario_sizes(int present)
 			       res[m].median_us, res[m].p99_us, res[m].per_sec);
 		}
 		print_ratio(res);
+		if (s)
+			continue;
+		/* Where A's time goes: the syscalls, and KVM's notifier. */
+		floor = measure_ioctls();
+		printf("\nFor scale: A without a KVM memory slot on its window %.1f us,\n",
+		       res[NR_METHODS].median_us);
+		printf("two VHOST_SHMEM_GET_INFO ioctls %.1f us (medians).\n",
+		       floor.median_us);
 	}
-
-	/* Where A's time goes: the syscalls, and KVM's MMU notifier. */
-	floor = measure_ioctls();
-	no_slot = measure_slot(A, present, PAGE, -1);
-	printf("\nFor scale, 4 KiB: A without a KVM memory slot on its window %.1f us,\n",
-	       no_slot.median_us);
-	printf("two VHOST_SHMEM_GET_INFO ioctls %.1f us (medians).\n",
-	       floor.median_us);
 }
 
+/*
+ * Every row runs A with one mapping present beside the others, so that
+ * "A vs 1 present" compares cycles measured in turns, in the same stretch.
+ */
 static void scenario_scale(void)
 {
 	static const int present[] = { 1, 1000, 10000, 30000, 100000 };
 	const char *env = getenv("VSHM_BENCH_MAX_B");
 	int max_b = env ? atoi(env) : 10000;
-	struct result first = { 0 };
+	struct cell cells[NR_METHODS + 1];
+	struct result res[NR_METHODS + 1];
 	unsigned int i;
 	int m;
 
@@ -425,16 +488,17 @@ static void scenario_scale(void)
 	printf(" A vs 1 present |\n");
 	printf("|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < ARRAY_SIZE(present); i++) {
-		struct result res[NR_METHODS] = { 0 };
-
 		for (m = A; m < NR_METHODS; m++) {
 			if ((m == B && present[i] > max_b) ||
 			    (m == C && present[i] > 30000))
-				continue;
-			res[m] = measure(m, present[i], PAGE);
+				memset(&cells[m], 0, sizeof(cells[m]));
+			else
+				cell_setup(&cells[m], m, present[i], PAGE,
+					   SLOT_BASE);
 		}
-		if (!i)
-			first = res[A];
+		cell_setup(&cells[NR_METHODS], A, 1, PAGE, SLOT_BASE);
+		run_cells(cells, NR_METHODS + 1, res);
+
 		printf("| %d | %.1f | ", present[i], res[A].median_us);
 		printf(res[B].ok ? "%.1f | " : "- | ", res[B].median_us);
 		printf(res[C].ok ? "%.1f | " : "- | ", res[C].median_us);
@@ -442,11 +506,13 @@ static void scenario_scale(void)
 		       res[B].median_us / res[A].median_us);
 		printf(res[C].ok ? "%.1fx | " : "- | ",
 		       res[C].median_us / res[A].median_us);
-		printf("%.2fx |\n", res[A].median_us / first.median_us);
+		printf("%.2fx |\n", res[A].median_us /
+		       res[NR_METHODS].median_us);
 	}
 	printf("\nB runs up to VSHM_BENCH_MAX_B=%d mappings: one memory slot each,\n",
 	       max_b);
 	printf("within KVM's slot limit; C up to 30000 (vm.max_map_count).\n");
+	printf("\"A vs 1 present\": against A with one mapping, run in turns with the row.\n");
 }
 
 static void guest_create(struct vshm_guest *g)
