@@ -46,6 +46,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <linux/kvm.h>
 #include <linux/vhost_shmem.h>
 
@@ -292,50 +293,55 @@ static int iters_for(enum method m)
 /*
  * One measurement of scenarios 1 and 2: with @present mappings of one page
  * already in the region, MAP+UNMAP cycles of @len bytes at a free, 2 MiB
- * aligned offset past them.  Cells are set up together and take turns,
- * CYCLE_CHUNKS chunks each, so that a change of the host's load over the
- * run spreads over all of them instead of falling on one.
+ * aligned offset past them.  The cells of a table run together and take
+ * turns, CYCLE_CHUNKS chunks each, so that a change of the host's load over
+ * the run spreads over all of them instead of falling on one.  Each cell
+ * runs in a process of its own, as each VMM would: KVM's MMU notifiers are
+ * per process, and in one process every VM's notifier would run on every
+ * method's invalidations.
  */
 struct cell {
-	struct bench b;
+	/* Set by the caller. */
 	enum method m;
 	int present;
-	uint64_t len, hole;
-	uint64_t *t, total;
+	uint64_t len;
+	int slot;		/* < 0: A without a memory slot on its window */
+	bool skip;
+	/* In the cell's process. */
+	struct bench b;
+	uint64_t hole, *t, total;
 	int n, iters;
+	/* In the parent. */
 	bool ok;
+	pid_t pid;
+	int cmd, done;		/* pipes to and from the cell's process */
 };
 
 #define CYCLE_CHUNKS	20
 
-/* @slot < 0: A without a memory slot on its window. */
-static void cell_setup(struct cell *c, enum method m, int present,
-		       uint64_t len, int slot)
+static bool cell_setup(struct cell *c)
 {
-	uint64_t hole = ((present * 2 * PAGE) + 2 * MIB - 1) & ~(2 * MIB - 1);
+	uint64_t hole = ((c->present * 2 * PAGE) + 2 * MIB - 1) &
+			~(2 * MIB - 1);
 	int i, ret;
 
-	memset(c, 0, sizeof(*c));
-	c->m = m;
-	c->present = present;
-	c->len = len;
 	c->hole = hole;
-	setup(&c->b, m, NULL, slot, GPA_BASE, hole + 2 * MIB, present,
-	      FILE_SIZE);
-	if (m == B && SLOT_BASE + present + 2 > c->b.max_slots) {
+	setup(&c->b, c->m, NULL, c->slot, GPA_BASE, hole + 2 * MIB,
+	      c->present, FILE_SIZE);
+	if (c->m == B && SLOT_BASE + c->present + 2 > c->b.max_slots) {
 		teardown(&c->b);
-		return;
+		return false;
 	}
-	for (i = 0; i < present; i++) {
+	for (i = 0; i < c->present; i++) {
 		ret = do_map(&c->b, i * 2 * PAGE, PAGE, i);
 		if (ret)
 			die("populating", -ret);
 	}
-	c->iters = iters_for(m);
+	c->iters = iters_for(c->m);
 	c->t = calloc(c->iters, sizeof(*c->t));
 	if (!c->t)
 		die("calloc", ENOMEM);
-	c->ok = true;
+	return true;
 }
 
 /* The next chunk of cell @c's cycles. */
@@ -361,12 +367,9 @@ static void cell_run(struct cell *c)
 
 static struct result cell_finish(struct cell *c)
 {
-	struct result r = { 0 };
+	struct result r = summarize(c->t, c->iters, c->total);
 	int i;
 
-	if (!c->ok)
-		return r;
-	r = summarize(c->t, c->iters, c->total);
 	free(c->t);
 	for (i = 0; i < c->present; i++)
 		do_unmap(&c->b, i * 2 * PAGE, PAGE, i);
@@ -374,17 +377,99 @@ static struct result cell_finish(struct cell *c)
 	return r;
 }
 
-/* Run the @nr cells, set up, in turns; their results go to @res. */
+/*
+ * The cell's process: set up, answer 'y' (or 'n': B past the slot limit),
+ * then run a chunk for each 'r' and answer 'd'; on 'q' send the result.
+ * Never returns.
+ */
+static void cell_process(struct cell *c)
+{
+	struct result r;
+	char cmd, ans = cell_setup(c) ? 'y' : 'n';
+
+	if (write(c->done, &ans, 1) != 1)
+		_exit(1);
+	while (ans == 'y' && read(c->cmd, &cmd, 1) == 1) {
+		if (cmd == 'q') {
+			r = cell_finish(c);
+			_exit(write(c->done, &r, sizeof(r)) != sizeof(r));
+		}
+		cell_run(c);
+		if (write(c->done, "d", 1) != 1)
+			_exit(1);
+	}
+	_exit(ans != 'n');
+}
+
+static void cell_start(struct cell *c)
+{
+	int to[2], from[2];
+	char ans;
+
+	c->ok = false;
+	if (c->skip)
+		return;
+	if (pipe(to) || pipe(from))
+		die("pipe", errno);
+	/* Nothing buffered may be written twice. */
+	fflush(stdout);
+	c->pid = fork();
+	if (c->pid < 0)
+		die("fork", errno);
+	if (!c->pid) {
+		close(to[1]);
+		close(from[0]);
+		c->cmd = to[0];
+		c->done = from[1];
+		cell_process(c);
+	}
+	close(to[0]);
+	close(from[1]);
+	c->cmd = to[1];
+	c->done = from[0];
+	if (read(c->done, &ans, 1) != 1)
+		die("setting a measurement up", EPIPE);
+	c->ok = ans == 'y';
+}
+
+/* Tell cell @c to do @cmd and wait until it has: its result for 'q'. */
+static struct result cell_do(struct cell *c, char cmd)
+{
+	struct result r = { 0 };
+	char ans;
+
+	if (write(c->cmd, &cmd, 1) != 1)
+		die("measuring", EPIPE);
+	if (cmd == 'q') {
+		if (read(c->done, &r, sizeof(r)) != sizeof(r))
+			die("measuring", EPIPE);
+	} else if (read(c->done, &ans, 1) != 1) {
+		die("measuring", EPIPE);
+	}
+	return r;
+}
+
+/* Run the @nr cells in turns; their results go to @res. */
 static void run_cells(struct cell *cells, int nr, struct result *res)
 {
 	int chunk, k;
 
+	for (k = 0; k < nr; k++)
+		cell_start(&cells[k]);
 	for (chunk = 0; chunk < CYCLE_CHUNKS; chunk++)
 		for (k = 0; k < nr; k++)
 			if (cells[k].ok)
-				cell_run(&cells[k]);
-	for (k = 0; k < nr; k++)
-		res[k] = cell_finish(&cells[k]);
+				cell_do(&cells[k], 'r');
+	for (k = 0; k < nr; k++) {
+		memset(&res[k], 0, sizeof(res[k]));
+		if (cells[k].ok)
+			res[k] = cell_do(&cells[k], 'q');
+		if (cells[k].skip)
+			continue;
+		close(cells[k].cmd);
+		close(cells[k].done);
+		waitpid(cells[k].pid, NULL, 0);
+	}
 }
 
 /* Two VHOST_SHMEM_GET_INFO ioctls: the cost of entering the module twice. */
@@ -439,11 +524,14 @@ static void scenario_sizes(int present)
 	       present, "no vCPU");
 	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		for (m = A; m < NR_METHODS; m++)
-			cell_setup(&cells[m], m, present, sizes[s], SLOT_BASE);
+			cells[m] = (struct cell){ .m = m, .present = present,
+						  .len = sizes[s],
+						  .slot = SLOT_BASE };
 		/* 4 KiB: also A without KVM's MMU notifier, for scale. */
 		nr = NR_METHODS;
 		if (!s)
-			cell_setup(&cells[nr++], A, present, sizes[s], -1);
+			cells[nr++] = (struct cell){ .m = A, .present = present,
+						     .len = sizes[s], .slot = -1 };
 		run_cells(cells, nr, res);
 
 		printf("%s| size %llu KiB | median us | p99 us | cycles/s |\n",
@@ -488,15 +576,16 @@ static void scenario_scale(void)
 	printf(" A vs 1 present |\n");
 	printf("|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < ARRAY_SIZE(present); i++) {
-		for (m = A; m < NR_METHODS; m++) {
-			if ((m == B && present[i] > max_b) ||
-			    (m == C && present[i] > 30000))
-				memset(&cells[m], 0, sizeof(cells[m]));
-			else
-				cell_setup(&cells[m], m, present[i], PAGE,
-					   SLOT_BASE);
-		}
-		cell_setup(&cells[NR_METHODS], A, 1, PAGE, SLOT_BASE);
+		for (m = A; m < NR_METHODS; m++)
+			cells[m] = (struct cell){
+				.m = m, .present = present[i], .len = PAGE,
+				.slot = SLOT_BASE,
+				.skip = (m == B && present[i] > max_b) ||
+					(m == C && present[i] > 30000),
+			};
+		cells[NR_METHODS] = (struct cell){ .m = A, .present = 1,
+						   .len = PAGE,
+						   .slot = SLOT_BASE };
 		run_cells(cells, NR_METHODS + 1, res);
 
 		printf("| %d | %.1f | ", present[i], res[A].median_us);
