@@ -33,12 +33,10 @@
 #include <linux/xarray.h>
 #include <linux/vhost_shmem.h>
 
+#include "shmem.h"
 #include "shmem_compat.h"
 
 #define VHOST_SHMEM_FS_MAGIC		0x5653484d	/* "VSHM" */
-
-/* shmid is 8 bits wide in the vhost-user protocol. */
-#define VHOST_SHMEM_NR_SHMIDS		(U8_MAX + 1)
 
 /*
  * Region @shmid owns the mmap offsets [@shmid << 40, (@shmid + 1) << 40) of
@@ -61,68 +59,6 @@ MODULE_PARM_DESC(max_mappings,
 /* The pseudo filesystem of the contexts' inodes, pinned while one exists. */
 static struct vfsmount *vhost_shmem_mnt;
 static int vhost_shmem_mnt_count;
-
-/**
- * struct vhost_shmem_mapping - a range of a file mapped into a region
- * @first: index of the first page in the region.
- * @npages: length in pages.
- * @file: the mapped file; the mapping holds a reference until it is freed.
- * @pgoff: index in @file of the page mapped at @first.
- * @writable: mapped read-write; @file's address_space is then held writable
- *            (mapping_map_writable()) so that F_SEAL_WRITE cannot be added.
- * @pages: page index in the mapping -> struct page inserted into windows.
- *         Filled by the fault handler; each entry holds one page reference,
- *         dropped only after every PTE that could reach the page is gone.
- * @nr_resident: number of entries in @pages.
- * @dispose: entry in a list of mappings being freed, private to the thread
- *           that removed them from their region.
- */
-struct vhost_shmem_mapping {
-	pgoff_t first;
-	pgoff_t npages;
-	struct file *file;
-	pgoff_t pgoff;
-	bool writable;
-	struct xarray pages;
-	atomic_long_t nr_resident;
-	struct list_head dispose;
-};
-
-/**
- * struct vhost_shmem_region - a VIRTIO shared memory region
- * @shmid: VIRTIO shared memory id.
- * @npages: size in pages.
- * @mappings: maple tree of page ranges [first, first + npages - 1] of the
- *            region to their &struct vhost_shmem_mapping.  Ranges never
- *            overlap.  Protected by &vhost_shmem_ctx.lock.
- * @nr_mappings: number of entries in @mappings.  Protected by
- *               &vhost_shmem_ctx.lock.
- */
-struct vhost_shmem_region {
-	u8 shmid;
-	pgoff_t npages;
-	struct maple_tree mappings;
-	unsigned int nr_mappings;
-};
-
-/**
- * struct vhost_shmem_ctx - one open file of /dev/vhost-shmem
- * @lock: protects @regions, @nr_regions and the mappings of every region.
- *        Readers are the fault handlers, which run under the faulting mm's
- *        mmap_lock (or VMA lock); writers are the ioctls.  Lock order:
- *        mmap_lock -> @lock -> i_mmap_rwsem of @inode (taken inside
- *        unmap_mapping_range()).  Never held across copy_{from,to}_user().
- * @inode: private anonymous inode; every window of the context is a VMA of
- *         its address_space.
- * @nr_regions: number of non-NULL entries in @regions.
- * @regions: regions indexed by shmid.
- */
-struct vhost_shmem_ctx {
-	struct rw_semaphore lock;
-	struct inode *inode;
-	unsigned int nr_regions;
-	struct vhost_shmem_region *regions[VHOST_SHMEM_NR_SHMIDS];
-};
 
 static u64 vhost_shmem_region_offset(u8 shmid)
 {
@@ -292,14 +228,14 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 	map = vhost_shmem_lookup(ctx, vmf->pgoff);
 	if (!map) {
 		ret = VM_FAULT_SIGBUS;
-		goto out_unlock;
+		goto out_count;
 	}
 
 	page = vhost_shmem_mapping_page(map, vhost_shmem_region_index(vmf->pgoff) -
 					map->first);
 	if (IS_ERR(page)) {
 		ret = vmf_error(PTR_ERR(page));
-		goto out_unlock;
+		goto out_count;
 	}
 
 	/*
@@ -314,7 +250,10 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 			       vma->vm_page_prot;
 	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page), prot);
 
-out_unlock:
+out_count:
+	vhost_shmem_stat_inc(ctx, ret == VM_FAULT_NOPAGE ?
+			     VHOST_SHMEM_A_STAT_FAULTS :
+			     VHOST_SHMEM_A_STAT_FAIL_FAULT);
 	up_read(&ctx->lock);
 	return ret;
 }
@@ -336,10 +275,12 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 
 	down_read(&ctx->lock);
 	map = vhost_shmem_lookup(ctx, vmf->pgoff);
-	if (map && map->writable)
+	if (map && map->writable) {
 		zap_vma_ptes(vmf->vma, vmf->address & PAGE_MASK, PAGE_SIZE);
-	else
+	} else {
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAIL_FAULT);
 		ret = VM_FAULT_SIGBUS;
+	}
 	up_read(&ctx->lock);
 	return ret;
 }
@@ -402,6 +343,7 @@ static struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	init_rwsem(&ctx->lock);
+	refcount_set(&ctx->refs, 1);
 
 	ret = simple_pin_fs(&vhost_shmem_fs_type, &vhost_shmem_mnt,
 			    &vhost_shmem_mnt_count);
@@ -413,8 +355,18 @@ static struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 		ret = PTR_ERR(ctx->inode);
 		goto err_release_fs;
 	}
+
+	ctx->owner = get_pid(task_tgid(current));
+	get_task_comm(ctx->comm, current);
+	ctx->created = ktime_get_real_ns();
+	ret = vhost_shmem_nl_ctx_register(ctx);
+	if (ret)
+		goto err_put_owner;
 	return ctx;
 
+err_put_owner:
+	put_pid(ctx->owner);
+	iput(ctx->inode);
 err_release_fs:
 	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
 err_free_ctx:
@@ -427,6 +379,12 @@ static void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 	struct vhost_shmem_region *region;
 	unsigned int shmid;
 	LIST_HEAD(dispose);
+
+	/* Out of the dumps' sight before anything is torn down. */
+	vhost_shmem_nl_ctx_unregister(ctx);
+	down_write(&ctx->lock);
+	ctx->dead = true;
+	up_write(&ctx->lock);
 
 	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++) {
 		down_write(&ctx->lock);
@@ -441,7 +399,17 @@ static void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 	}
 	iput(ctx->inode);
 	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
-	kfree(ctx);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL, NULL, NULL);
+	vhost_shmem_ctx_put(ctx);
+}
+
+/* Drops a reference to @ctx; the last one frees it, after an RCU grace period. */
+void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx)
+{
+	if (!refcount_dec_and_test(&ctx->refs))
+		return;
+	put_pid(ctx->owner);
+	kfree_rcu(ctx, rcu);
 }
 
 /*
@@ -486,6 +454,7 @@ static int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
 	}
 	ctx->regions[args->shmid] = region;
 	ctx->nr_regions++;
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_NEW, region, NULL);
 	up_write(&ctx->lock);
 
 	args->mmap_offset = vhost_shmem_region_offset(args->shmid);
@@ -515,6 +484,7 @@ vhost_shmem_ctx_region_destroy(struct vhost_shmem_ctx *ctx,
 		return -ENOENT;
 	}
 	vhost_shmem_region_remove(ctx, region, &dispose);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_DEL, region, NULL);
 	up_write(&ctx->lock);
 
 	vhost_shmem_dispose(&dispose);
@@ -522,13 +492,29 @@ vhost_shmem_ctx_region_destroy(struct vhost_shmem_ctx *ctx,
 	return 0;
 }
 
+/* Bytes mapped in @region, and bytes of its pages held by its mappings. */
+void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
+			      struct vhost_shmem_region *region,
+			      u64 *mapped, u64 *resident)
+{
+	struct vhost_shmem_mapping *map;
+	unsigned long index = 0;
+	u64 pages = 0, held = 0;
+
+	lockdep_assert_held(&ctx->lock);
+
+	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
+		pages += map->npages;
+		held += atomic_long_read(&map->nr_resident);
+	}
+	*mapped = pages << PAGE_SHIFT;
+	*resident = held << PAGE_SHIFT;
+}
+
 static int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
 				       struct vhost_shmem_region_info *args)
 {
 	struct vhost_shmem_region *region;
-	struct vhost_shmem_mapping *map;
-	u64 mapped = 0, resident = 0;
-	unsigned long index = 0;
 
 	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
 	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
@@ -540,15 +526,11 @@ static int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
 		up_read(&ctx->lock);
 		return -ENOENT;
 	}
-	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
-		mapped += map->npages;
-		resident += atomic_long_read(&map->nr_resident);
-	}
+	vhost_shmem_region_usage(ctx, region, &args->mapped_bytes,
+				 &args->resident_bytes);
 	args->size = (u64)region->npages << PAGE_SHIFT;
 	args->mmap_offset = vhost_shmem_region_offset(region->shmid);
 	args->nr_mappings = region->nr_mappings;
-	args->mapped_bytes = mapped << PAGE_SHIFT;
-	args->resident_bytes = resident << PAGE_SHIFT;
 	up_read(&ctx->lock);
 	return 0;
 }
@@ -650,6 +632,7 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 		goto err_unlock;
 	get_file(file);
 	region->nr_mappings++;
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_NEW, region, map);
 	up_write(&ctx->lock);
 	return 0;
 
@@ -693,6 +676,7 @@ static int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
 	}
 	region->nr_mappings--;
 	vhost_shmem_zap(ctx, region, first, npages);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL, region, map);
 	up_write(&ctx->lock);
 
 	vhost_shmem_mapping_free(map);
@@ -709,6 +693,7 @@ static void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
 		if (ctx->regions[shmid])
 			vhost_shmem_region_clear(ctx, ctx->regions[shmid],
 						 &dispose);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_RESET, NULL, NULL);
 	up_write(&ctx->lock);
 
 	vhost_shmem_dispose(&dispose);
@@ -833,6 +818,45 @@ static int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 	return 0;
 }
 
+/*
+ * Count the outcome @ret of an operation of @ctx: success in counter @stat,
+ * failure in the counter of its reason.  Returns @ret.
+ */
+static int vhost_shmem_count(struct vhost_shmem_ctx *ctx, int stat, int ret)
+{
+	switch (ret) {
+	case 0:
+		break;
+	case -EINVAL:
+		stat = VHOST_SHMEM_A_STAT_FAIL_INVAL;
+		break;
+	case -ENOENT:
+		stat = VHOST_SHMEM_A_STAT_FAIL_NOENT;
+		break;
+	case -EEXIST:
+		stat = VHOST_SHMEM_A_STAT_FAIL_EXIST;
+		break;
+	case -ENOSPC:
+		stat = VHOST_SHMEM_A_STAT_FAIL_NOSPC;
+		break;
+	case -EBADF:
+	case -ENODEV:
+	case -EOPNOTSUPP:
+	case -EACCES:
+	case -EPERM:
+		stat = VHOST_SHMEM_A_STAT_FAIL_FILE;
+		break;
+	case -ENOMEM:
+		stat = VHOST_SHMEM_A_STAT_FAIL_NOMEM;
+		break;
+	default:
+		stat = VHOST_SHMEM_A_STAT_FAIL_OTHER;
+		break;
+	}
+	vhost_shmem_stat_inc(ctx, stat);
+	return ret;
+}
+
 static long vhost_shmem_get_info(void __user *argp)
 {
 	struct vhost_shmem_info info;
@@ -862,14 +886,16 @@ static long vhost_shmem_region_create(struct vhost_shmem_ctx *ctx,
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (!vhost_shmem_region_create_valid(&args))
-		return -EINVAL;
+		return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES,
+					 -EINVAL);
 	/*
 	 * The offset depends on the shmid alone: write it out before the
 	 * region exists, so that a failing copy leaves nothing behind.
 	 */
 	if (put_user(vhost_shmem_region_offset(args.shmid), &uarg->mmap_offset))
 		return -EFAULT;
-	return vhost_shmem_ctx_region_create(ctx, &args);
+	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES,
+				 vhost_shmem_ctx_region_create(ctx, &args));
 }
 
 static long vhost_shmem_region_destroy(struct vhost_shmem_ctx *ctx,
@@ -879,7 +905,8 @@ static long vhost_shmem_region_destroy(struct vhost_shmem_ctx *ctx,
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	return vhost_shmem_ctx_region_destroy(ctx, &args);
+	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_DESTROYS,
+				 vhost_shmem_ctx_region_destroy(ctx, &args));
 }
 
 static long vhost_shmem_region_info(struct vhost_shmem_ctx *ctx,
@@ -905,11 +932,13 @@ static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	file = fget(args.fd);
-	if (!file)
-		return -EBADF;
-	ret = vhost_shmem_ctx_map(ctx, &args, file);
-	fput(file);
-	return ret;
+	if (file) {
+		ret = vhost_shmem_ctx_map(ctx, &args, file);
+		fput(file);
+	} else {
+		ret = -EBADF;
+	}
+	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_MAPS, ret);
 }
 
 static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
@@ -918,7 +947,8 @@ static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	return vhost_shmem_ctx_unmap(ctx, &args);
+	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_UNMAPS,
+				 vhost_shmem_ctx_unmap(ctx, &args));
 }
 
 static long vhost_shmem_relay(struct vhost_shmem_ctx *ctx, void __user *argp)
@@ -961,7 +991,10 @@ static long vhost_shmem_relay(struct vhost_shmem_ctx *ctx, void __user *argp)
 		return ret;
 
 	args.request = le32_to_cpu(((struct vhost_shmem_user_hdr *)buf)->request);
-	args.result = result;
+	args.result = vhost_shmem_count(ctx,
+					args.request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP ?
+					VHOST_SHMEM_A_STAT_MAPS :
+					VHOST_SHMEM_A_STAT_UNMAPS, result);
 	args.reply_len = reply_due ? sizeof(reply) : 0;
 	if (reply_due && copy_to_user(ureply, &reply, sizeof(reply)))
 		return -EFAULT;
@@ -989,7 +1022,7 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 		return vhost_shmem_unmap(ctx, argp);
 	case VHOST_SHMEM_RESET:
 		vhost_shmem_ctx_reset(ctx);
-		return 0;
+		return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_RESETS, 0);
 	case VHOST_SHMEM_RELAY:
 		return vhost_shmem_relay(ctx, argp);
 	default:
@@ -1033,12 +1066,25 @@ static struct miscdevice vhost_shmem_misc = {
 
 static int __init vhost_shmem_init(void)
 {
-	return misc_register(&vhost_shmem_misc);
+	int ret;
+
+	ret = vhost_shmem_nl_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&vhost_shmem_misc);
+	if (ret)
+		goto err_nl_exit;
+	return 0;
+
+err_nl_exit:
+	vhost_shmem_nl_exit();
+	return ret;
 }
 
 static void __exit vhost_shmem_exit(void)
 {
 	misc_deregister(&vhost_shmem_misc);
+	vhost_shmem_nl_exit();
 }
 
 module_init(vhost_shmem_init);

@@ -10,6 +10,7 @@
 
 #include <linux/mm.h>
 #include <linux/version.h>
+#include <net/genetlink.h>
 
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 /* vm_flags became read-only behind accessors in 6.3. */
@@ -22,6 +23,19 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 				  vm_flags_t flags)
 {
 	vma->vm_flags &= ~flags;
+}
+#endif
+
+/* The parsed request attributes of a generic netlink dump. */
+#if KERNEL_VERSION(6, 6, 0) > LINUX_VERSION_CODE
+static inline struct nlattr **vhost_shmem_dump_attrs(struct netlink_callback *cb)
+{
+	return genl_dumpit_info(cb)->attrs;
+}
+#else
+static inline struct nlattr **vhost_shmem_dump_attrs(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb)->attrs;
 }
 #endif
 

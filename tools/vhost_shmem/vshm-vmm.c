@@ -195,6 +195,26 @@ static unsigned int scan(struct vmm *vmm, const char *title)
 	return bad;
 }
 
+/*
+ * With VSHM_DEMO_SHOW set (make demo sets "vshmctl show"), run that command
+ * after each step, to print the kernel's view of the region next to the
+ * guest's.
+ */
+static void show_kernel_view(struct vmm *vmm)
+{
+	const char *cmd = getenv("VSHM_DEMO_SHOW");
+	int ret;
+
+	if (!cmd || !*cmd)
+		return;
+	fprintf(vmm->out, "vmm: the kernel's view (%s):\n", cmd);
+	fflush(vmm->out);
+	fflush(stdout);
+	ret = system(cmd);
+	if (ret)
+		fprintf(vmm->out, "vmm: \"%s\" failed (status %d)\n", cmd, ret);
+}
+
 static void handle_own(struct vmm *vmm, struct libvshm_msg *m)
 {
 	char title[129];
@@ -207,6 +227,7 @@ static void handle_own(struct vmm *vmm, struct libvshm_msg *m)
 		printable(title, m->buf + LIBVSHM_HDR_SIZE, n);
 		vmm->st->steps++;
 		bad = scan(vmm, title);
+		show_kernel_view(vmm);
 	} else {
 		fprintf(vmm->out, "vmm: ignoring back-end request %u\n",
 			m->request);

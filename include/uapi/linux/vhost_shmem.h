@@ -392,4 +392,184 @@ struct vhost_shmem_relay {
 #define VHOST_SHMEM_RELAY	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 7, \
 				      struct vhost_shmem_relay)
 
+/*
+ * Generic netlink family: what every context maps, and events as it
+ * changes.  Resolve the family id by name with the generic netlink
+ * controller (CTRL_CMD_GETFAMILY), as for any generic netlink family.
+ */
+#define VHOST_SHMEM_GENL_NAME		"vhost_shmem"
+#define VHOST_SHMEM_GENL_VERSION	1
+/* Multicast group of the events; joining it needs CAP_SYS_ADMIN. */
+#define VHOST_SHMEM_MCGRP_EVENTS	"events"
+
+/**
+ * enum vhost_shmem_cmd - generic netlink commands of the vhost_shmem family
+ * @VHOST_SHMEM_CMD_UNSPEC: unused.
+ * @VHOST_SHMEM_CMD_GET: request, dump only (%NLM_F_DUMP).  Describes every
+ *	context the caller may see: one %VHOST_SHMEM_CMD_CTX_NEW message per
+ *	context, followed by one %VHOST_SHMEM_CMD_REGION_NEW message per
+ *	region of that context, each followed by one
+ *	%VHOST_SHMEM_CMD_MAPPING_NEW message per mapping of that region, in
+ *	increasing order of context id, shmid and offset.  Optional request
+ *	attributes: %VHOST_SHMEM_A_CTX_ID and %VHOST_SHMEM_A_CTX_PID select
+ *	contexts, %VHOST_SHMEM_A_DUMP_FLAGS.  When a context changed or was
+ *	released while it was being described, a message written after that
+ *	has %NLM_F_DUMP_INTR set; repeat the dump for a consistent view.
+ * @VHOST_SHMEM_CMD_CTX_NEW: a context: dump reply, or event when a
+ *	process opened /dev/vhost-shmem.
+ * @VHOST_SHMEM_CMD_CTX_DEL: event: a context was released, and everything
+ *	it mapped with it.
+ * @VHOST_SHMEM_CMD_REGION_NEW: a region: dump reply, or event when it was
+ *	created.
+ * @VHOST_SHMEM_CMD_REGION_DEL: event: a region was destroyed with its
+ *	mappings.
+ * @VHOST_SHMEM_CMD_MAPPING_NEW: a mapping: dump reply, or event when it
+ *	was mapped.
+ * @VHOST_SHMEM_CMD_MAPPING_DEL: event: a mapping was unmapped.
+ * @VHOST_SHMEM_CMD_CTX_RESET: event: every mapping of a context was
+ *	removed by %VHOST_SHMEM_RESET.
+ * @__VHOST_SHMEM_CMD_MAX: number of commands.
+ */
+enum vhost_shmem_cmd {
+	VHOST_SHMEM_CMD_UNSPEC,
+	VHOST_SHMEM_CMD_GET,
+	VHOST_SHMEM_CMD_CTX_NEW,
+	VHOST_SHMEM_CMD_CTX_DEL,
+	VHOST_SHMEM_CMD_REGION_NEW,
+	VHOST_SHMEM_CMD_REGION_DEL,
+	VHOST_SHMEM_CMD_MAPPING_NEW,
+	VHOST_SHMEM_CMD_MAPPING_DEL,
+	VHOST_SHMEM_CMD_CTX_RESET,
+	__VHOST_SHMEM_CMD_MAX,
+};
+
+#define VHOST_SHMEM_CMD_MAX		(__VHOST_SHMEM_CMD_MAX - 1)
+
+/* %VHOST_SHMEM_A_DUMP_FLAGS: describe contexts and regions, not mappings. */
+#define VHOST_SHMEM_DUMP_F_NO_MAPPINGS	(1U << 0)
+
+/**
+ * enum vhost_shmem_attr - attributes of the vhost_shmem family
+ * @VHOST_SHMEM_A_UNSPEC: unused.
+ * @VHOST_SHMEM_A_PAD: padding for 64-bit attributes.
+ * @VHOST_SHMEM_A_CTX_ID: u32, the context's id: unique among the contexts
+ *	that exist, not reused until the id space wraps.  In every message.
+ *	In a %VHOST_SHMEM_CMD_GET request (not 0): describe only this context.
+ * @VHOST_SHMEM_A_CTX_PID: u32, the process that opened the context, in the
+ *	pid namespace of the process that reads the dump (0 when it has no pid
+ *	there); in events, in the initial pid namespace.  In a
+ *	%VHOST_SHMEM_CMD_GET request (not 0, in the requester's pid
+ *	namespace): describe only contexts of this process.
+ * @VHOST_SHMEM_A_CTX_COMM: string, the command name of the process that
+ *	opened the context, at the time it did.
+ * @VHOST_SHMEM_A_CTX_CREATED: u64, when the context was opened, in
+ *	nanoseconds of %CLOCK_REALTIME.
+ * @VHOST_SHMEM_A_CTX_NR_REGIONS: u32, regions of the context.
+ * @VHOST_SHMEM_A_CTX_STATS: nest of &enum vhost_shmem_stat_attr, the
+ *	context's counters since it was opened.
+ * @VHOST_SHMEM_A_REGION_SHMID: u32, the region's shmid (0-255).
+ * @VHOST_SHMEM_A_REGION_SIZE: u64, the region's size in bytes.
+ * @VHOST_SHMEM_A_REGION_NR_MAPPINGS: u32, mappings in the region.
+ * @VHOST_SHMEM_A_REGION_MAPPED: u64, bytes mapped in the region.
+ * @VHOST_SHMEM_A_REGION_RESIDENT: u64, bytes of file pages the region's
+ *	mappings have inserted into windows and hold.
+ * @VHOST_SHMEM_A_MAPPING_SHM_OFFSET: u64, offset of the mapping in its
+ *	region.
+ * @VHOST_SHMEM_A_MAPPING_LEN: u64, length of the mapping in bytes.
+ * @VHOST_SHMEM_A_MAPPING_FLAGS: u64, %VHOST_SHMEM_MAP_F_RW or 0.
+ * @VHOST_SHMEM_A_MAPPING_FD_OFFSET: u64, offset in the file of the
+ *	mapping's first byte.
+ * @VHOST_SHMEM_A_MAPPING_DEV: u64, the device number of the mapped file's
+ *	superblock, encoded as st_dev of stat(2).  This is st_dev except on
+ *	filesystems that report their own (btrfs subvolumes, overlayfs).
+ * @VHOST_SHMEM_A_MAPPING_INO: u64, the inode number of the mapped file, as
+ *	the kernel knows it (st_ino except on overlayfs).
+ * @VHOST_SHMEM_A_MAPPING_RESIDENT: u64, bytes of the mapping's pages that
+ *	are inserted into windows and held.
+ * @VHOST_SHMEM_A_DUMP_FLAGS: u32, %VHOST_SHMEM_CMD_GET request only:
+ *	VHOST_SHMEM_DUMP_F_* bits.
+ * @__VHOST_SHMEM_A_MAX: number of attributes.
+ */
+enum vhost_shmem_attr {
+	VHOST_SHMEM_A_UNSPEC,
+	VHOST_SHMEM_A_PAD,
+	VHOST_SHMEM_A_CTX_ID,
+	VHOST_SHMEM_A_CTX_PID,
+	VHOST_SHMEM_A_CTX_COMM,
+	VHOST_SHMEM_A_CTX_CREATED,
+	VHOST_SHMEM_A_CTX_NR_REGIONS,
+	VHOST_SHMEM_A_CTX_STATS,
+	VHOST_SHMEM_A_REGION_SHMID,
+	VHOST_SHMEM_A_REGION_SIZE,
+	VHOST_SHMEM_A_REGION_NR_MAPPINGS,
+	VHOST_SHMEM_A_REGION_MAPPED,
+	VHOST_SHMEM_A_REGION_RESIDENT,
+	VHOST_SHMEM_A_MAPPING_SHM_OFFSET,
+	VHOST_SHMEM_A_MAPPING_LEN,
+	VHOST_SHMEM_A_MAPPING_FLAGS,
+	VHOST_SHMEM_A_MAPPING_FD_OFFSET,
+	VHOST_SHMEM_A_MAPPING_DEV,
+	VHOST_SHMEM_A_MAPPING_INO,
+	VHOST_SHMEM_A_MAPPING_RESIDENT,
+	VHOST_SHMEM_A_DUMP_FLAGS,
+	__VHOST_SHMEM_A_MAX,
+};
+
+#define VHOST_SHMEM_A_MAX		(__VHOST_SHMEM_A_MAX - 1)
+
+/**
+ * enum vhost_shmem_stat_attr - counters of a context, all u64
+ * @VHOST_SHMEM_A_STAT_UNSPEC: unused.
+ * @VHOST_SHMEM_A_STAT_PAD: padding for 64-bit attributes.
+ * @VHOST_SHMEM_A_STAT_REGION_CREATES: regions created.
+ * @VHOST_SHMEM_A_STAT_REGION_DESTROYS: regions destroyed.
+ * @VHOST_SHMEM_A_STAT_MAPS: mappings made, by %VHOST_SHMEM_MAP or
+ *	%VHOST_SHMEM_RELAY.
+ * @VHOST_SHMEM_A_STAT_UNMAPS: mappings removed by %VHOST_SHMEM_UNMAP or
+ *	%VHOST_SHMEM_RELAY.
+ * @VHOST_SHMEM_A_STAT_RESETS: %VHOST_SHMEM_RESET calls.
+ * @VHOST_SHMEM_A_STAT_FAULTS: page faults on windows that were served: a
+ *	page table entry for the page is present when the fault returns.  The
+ *	guest's, through KVM, are included.
+ * @VHOST_SHMEM_A_STAT_FAIL_INVAL: operations refused with %EINVAL.
+ * @VHOST_SHMEM_A_STAT_FAIL_NOENT: operations refused with %ENOENT.
+ * @VHOST_SHMEM_A_STAT_FAIL_EXIST: operations refused with %EEXIST.
+ * @VHOST_SHMEM_A_STAT_FAIL_NOSPC: operations refused with %ENOSPC.
+ * @VHOST_SHMEM_A_STAT_FAIL_FILE: MAPs refused because of their file:
+ *	%EBADF, %ENODEV, %EOPNOTSUPP, %EACCES, %EPERM.
+ * @VHOST_SHMEM_A_STAT_FAIL_NOMEM: operations that failed with %ENOMEM.
+ * @VHOST_SHMEM_A_STAT_FAIL_OTHER: operations that failed otherwise.
+ * @VHOST_SHMEM_A_STAT_FAIL_FAULT: page faults on windows that failed: an
+ *	access where nothing is mapped, a write to a read-only mapping, a page
+ *	that could not be read, or no memory for the page table.
+ * @__VHOST_SHMEM_A_STAT_MAX: number of attributes.
+ *
+ * Operations are the region create and destroy, map, unmap and reset
+ * requests that reached the context, whether by ioctl or through the relay.
+ * Requests turned away before (an argument that could not be copied, an
+ * unknown ioctl, a relay call with bad flags or a message it does not
+ * execute) and queries (%VHOST_SHMEM_REGION_INFO) are not counted.
+ */
+enum vhost_shmem_stat_attr {
+	VHOST_SHMEM_A_STAT_UNSPEC,
+	VHOST_SHMEM_A_STAT_PAD,
+	VHOST_SHMEM_A_STAT_REGION_CREATES,
+	VHOST_SHMEM_A_STAT_REGION_DESTROYS,
+	VHOST_SHMEM_A_STAT_MAPS,
+	VHOST_SHMEM_A_STAT_UNMAPS,
+	VHOST_SHMEM_A_STAT_RESETS,
+	VHOST_SHMEM_A_STAT_FAULTS,
+	VHOST_SHMEM_A_STAT_FAIL_INVAL,
+	VHOST_SHMEM_A_STAT_FAIL_NOENT,
+	VHOST_SHMEM_A_STAT_FAIL_EXIST,
+	VHOST_SHMEM_A_STAT_FAIL_NOSPC,
+	VHOST_SHMEM_A_STAT_FAIL_FILE,
+	VHOST_SHMEM_A_STAT_FAIL_NOMEM,
+	VHOST_SHMEM_A_STAT_FAIL_OTHER,
+	VHOST_SHMEM_A_STAT_FAIL_FAULT,
+	__VHOST_SHMEM_A_STAT_MAX,
+};
+
+#define VHOST_SHMEM_A_STAT_MAX		(__VHOST_SHMEM_A_STAT_MAX - 1)
+
 #endif /* _UAPI_LINUX_VHOST_SHMEM_H */

@@ -16,7 +16,9 @@
 #                kernel-doc)
 #   --no-lint    do not run the lint lane with --kernel all
 #   --demo       build tools/vhost_shmem and run vshm-demo in the guest
-#                instead of the selftests (never lints)
+#                instead of the selftests (never lints); vshmctl is in the
+#                guest's PATH and the demo runs "vshmctl show" after each
+#                step
 #   --bench      build tools/vhost_shmem and run vshm-bench in the guest
 #                instead of the selftests, and print its tables (never
 #                lints; "all" is 6.1 and 6.12 only: timings under KASAN
@@ -89,7 +91,7 @@
 #                     executable file in it is run, and the selftest build is
 #                     skipped
 #   VSHM_DEMO         prebuilt static demo program, for --demo; the tools build
-#                     is skipped
+#                     is skipped (a vshmctl next to it is used too)
 #   VSHM_BENCH        prebuilt static benchmark program, for --bench; the
 #                     tools build is skipped
 #   VSHM_BENCH_ITERS, VSHM_BENCH_MAX_B, VSHM_BENCH_STORM_RATE,
@@ -145,6 +147,7 @@ DEBUG_DIR=$CACHE/debug-build
 
 # Packages the rig needs (meta packages: no ABI suffixes here).
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
+	  pkg-config libnl-genl-3-dev
 	  libc6-dev linux-image-amd64 linux-headers-amd64
 	  linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12)
 
@@ -161,6 +164,8 @@ KERNEL_SEL=all
 LINT=1
 # The tools program run instead of the selftests: vshm-demo, vshm-bench.
 TOOL=
+# Programs the demo calls (vshmctl), installed in the guest's /usr/bin.
+DEMO_TOOLS=()
 
 # Results, accumulated over the lanes.
 TOTAL_PASS=0
@@ -327,6 +332,10 @@ build_guest_programs() {
 		fi
 		[ -x "$f" ] || die "program $f missing"
 		GUEST_PROGS=("$f")
+		DEMO_TOOLS=()
+		if [ "$TOOL" = vshm-demo ] && [ -x "${f%/*}/vshmctl" ]; then
+			DEMO_TOOLS=("${f%/*}/vshmctl")
+		fi
 	else
 		if [ -n "${VSHM_TEST_DIR:-}" ]; then
 			dir=$VSHM_TEST_DIR
@@ -351,7 +360,7 @@ build_guest_programs() {
 	fi
 
 	# The initramfs has no C library: insist on static binaries.
-	for f in "${GUEST_PROGS[@]}"; do
+	for f in "${GUEST_PROGS[@]}" "${DEMO_TOOLS[@]}"; do
 		if LC_ALL=C readelf -l "$f" 2>/dev/null | grep -q 'Requesting program interpreter'; then
 			die "$f is dynamically linked; the guest needs static binaries (-static)"
 		fi
@@ -560,6 +569,9 @@ make_initramfs() {
 		cp "$prog" "$dir/tests/" || return 1
 		echo "${prog##*/}" >> "$dir/tests/order"
 	done
+	for prog in "${DEMO_TOOLS[@]}"; do
+		cp "$prog" "$dir/usr/bin/" || return 1
+	done
 
 	w=$(guest_env "$kver") || return 1
 	if [ -n "$w" ]; then
@@ -575,6 +587,9 @@ make_initramfs() {
 		echo '#!/bin/busybox sh'
 		echo "TEST_TIMEOUT=$TEST_TIMEOUT"
 		for w in "${genv[@]}"; do echo "export $w"; done
+		if [ ${#DEMO_TOOLS[@]} -gt 0 ]; then
+			echo 'export VSHM_DEMO_SHOW="vshmctl show"'
+		fi
 		echo "RMMOD=$rmmod"
 		echo "MODULE_NAME=$(modinfo -F name "$module" 2>/dev/null || echo vhost_shmem)"
 		write_init

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vhost-shmem internals shared by the device (shmem.c) and its generic
+ * netlink family (shmem_nl.c).
+ */
+#ifndef _VHOST_SHMEM_H
+#define _VHOST_SHMEM_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/maple_tree.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+#include <linux/vhost_shmem.h>
+
+/* shmid is 8 bits wide in the vhost-user protocol. */
+#define VHOST_SHMEM_NR_SHMIDS		(U8_MAX + 1)
+
+/* The counters of a context are the stat attributes after the padding. */
+#define VHOST_SHMEM_STAT_FIRST		VHOST_SHMEM_A_STAT_REGION_CREATES
+#define VHOST_SHMEM_NR_STATS		(__VHOST_SHMEM_A_STAT_MAX - \
+					 VHOST_SHMEM_STAT_FIRST)
+
+/**
+ * struct vhost_shmem_mapping - a range of a file mapped into a region
+ * @first: index of the first page in the region.
+ * @npages: length in pages.
+ * @file: the mapped file; the mapping holds a reference until it is freed.
+ * @pgoff: index in @file of the page mapped at @first.
+ * @writable: mapped read-write; @file's address_space is then held writable
+ *            (mapping_map_writable()) so that F_SEAL_WRITE cannot be added.
+ * @pages: page index in the mapping -> struct page inserted into windows.
+ *         Filled by the fault handler; each entry holds one page reference,
+ *         dropped only after every PTE that could reach the page is gone.
+ * @nr_resident: number of entries in @pages.
+ * @dispose: entry in a list of mappings being freed, private to the thread
+ *           that removed them from their region.
+ */
+struct vhost_shmem_mapping {
+	pgoff_t first;
+	pgoff_t npages;
+	struct file *file;
+	pgoff_t pgoff;
+	bool writable;
+	struct xarray pages;
+	atomic_long_t nr_resident;
+	struct list_head dispose;
+};
+
+/**
+ * struct vhost_shmem_region - a VIRTIO shared memory region
+ * @shmid: VIRTIO shared memory id.
+ * @npages: size in pages.
+ * @mappings: maple tree of page ranges [first, first + npages - 1] of the
+ *            region to their &struct vhost_shmem_mapping.  Ranges never
+ *            overlap.  Protected by &vhost_shmem_ctx.lock.
+ * @nr_mappings: number of entries in @mappings.  Protected by
+ *               &vhost_shmem_ctx.lock.
+ */
+struct vhost_shmem_region {
+	u8 shmid;
+	pgoff_t npages;
+	struct maple_tree mappings;
+	unsigned int nr_mappings;
+};
+
+/**
+ * struct vhost_shmem_ctx - one open file of /dev/vhost-shmem
+ * @lock: protects @regions, @nr_regions and the mappings of every region.
+ *        Readers are the fault handlers, which run under the faulting mm's
+ *        mmap_lock (or VMA lock), and netlink dumps; writers are the
+ *        ioctls.  Lock order: mmap_lock -> @lock -> i_mmap_rwsem of
+ *        @inode (taken inside unmap_mapping_range()).  Never held across
+ *        copy_{from,to}_user().
+ * @inode: private anonymous inode; every window of the context is a VMA of
+ *         its address_space.
+ * @refs: the open file's reference, and one per netlink dump describing
+ *        the context.
+ * @rcu: frees the context once dumps that found it without a reference
+ *       are done looking.
+ * @dead: the file was released; dumps skip the context.  Protected by
+ *        @lock.
+ * @gen: bumped by every change a dump could show.  Protected by @lock.
+ * @id: the context's netlink id, constant once registered.
+ * @owner: thread group that opened the context; holds a reference.
+ * @comm: command name of @owner when it opened the context.
+ * @created: when the context was opened, in ns of CLOCK_REALTIME.
+ * @stats: counters, indexed by VHOST_SHMEM_A_STAT_* -
+ *         %VHOST_SHMEM_STAT_FIRST; updated without @lock.
+ * @nr_regions: number of non-NULL entries in @regions.
+ * @regions: regions indexed by shmid.
+ */
+struct vhost_shmem_ctx {
+	struct rw_semaphore lock;
+	struct inode *inode;
+	refcount_t refs;
+	struct rcu_head rcu;
+	bool dead;
+	u32 gen;
+	u32 id;
+	struct pid *owner;
+	char comm[TASK_COMM_LEN];
+	u64 created;
+	atomic64_t stats[VHOST_SHMEM_NR_STATS];
+	unsigned int nr_regions;
+	struct vhost_shmem_region *regions[VHOST_SHMEM_NR_SHMIDS];
+};
+
+static inline void vhost_shmem_stat_inc(struct vhost_shmem_ctx *ctx, int attr)
+{
+	atomic64_inc(&ctx->stats[attr - VHOST_SHMEM_STAT_FIRST]);
+}
+
+static inline u64 vhost_shmem_stat_read(struct vhost_shmem_ctx *ctx, int attr)
+{
+	return atomic64_read(&ctx->stats[attr - VHOST_SHMEM_STAT_FIRST]);
+}
+
+void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx);
+void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
+			      struct vhost_shmem_region *region,
+			      u64 *mapped, u64 *resident);
+
+int vhost_shmem_nl_ctx_register(struct vhost_shmem_ctx *ctx);
+void vhost_shmem_nl_ctx_unregister(struct vhost_shmem_ctx *ctx);
+void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
+			  struct vhost_shmem_region *region,
+			  struct vhost_shmem_mapping *map);
+int vhost_shmem_nl_init(void);
+void vhost_shmem_nl_exit(void);
+
+#endif /* _VHOST_SHMEM_H */
