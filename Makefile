@@ -5,6 +5,7 @@
 #   make [KDIR=<kernel build dir>] [MODBUILD=<dir>]   build vhost_shmem.ko
 #   make check                                       lint, then selftests in VMs: 6.1, 6.12, debug kernel
 #   make demo                                        guest reads a file through a region
+#   make bench                                       vshm-bench in VMs on 6.1 and 6.12: Markdown tables
 #   make lint                                        checkpatch, sparse + W=1, kernel-doc
 #   make debug                                       build the debug kernel (KASAN, lockdep, kmemleak, KUnit)
 #   make check-debug                                 selftests and KUnit on the debug kernel only
@@ -18,7 +19,7 @@ MODBUILD ?= $(CURDIR)
 
 SELFTESTS := tools/testing/selftests/vhost_shmem
 
-.PHONY: all module selftests check check-debug demo lint debug clean
+.PHONY: all module selftests check check-debug demo bench lint debug clean
 
 all: module
 
@@ -43,6 +44,9 @@ check-debug:
 
 demo:
 	$(SELFTESTS)/vm_run.sh --demo $(VM_ARGS)
+
+bench:
+	$(SELFTESTS)/vm_run.sh --bench $(VM_ARGS)
 
 lint:
 	$(SELFTESTS)/lint.sh

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A minimal real-mode KVM guest; see vshm_guest.h.
+ * A minimal KVM guest, in real mode or flat 32-bit protected mode; see
+ * vshm_guest.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,8 @@
 #define READ_ENTRY	(CODE_GPA + 0x00)
 #define WRITE_ENTRY	(CODE_GPA + 0x10)
 #define SUM_ENTRY	(CODE_GPA + 0x20)
+#define TOUCH_READ_ENTRY	(CODE_GPA + 0x40)
+#define TOUCH_WRITE_ENTRY	(CODE_GPA + 0x50)
 
 /*
  * BX: offset in the window, CX: number of 32-bit words (non-zero).  The
@@ -43,6 +46,30 @@ static const __u8 read_routine[] = {
 static const __u8 write_routine[] = {
 	0x66, 0x89, 0x0f,		/* mov [bx], ecx */
 	0xf4,				/* hlt */
+};
+
+/*
+ * 32-bit code, for vshm_guest_touch().  ESI: guest physical address of the
+ * first page, ECX: number of pages (non-zero).  The loop instruction counts
+ * ECX down; its displacement -10 jumps back from the end of the loop to the
+ * access.
+ */
+static const __u8 touch_read_routine[] = {
+	0x31, 0xc0,			/*  0: xor eax, eax */
+	0x03, 0x06,			/*  2: add eax, [esi] */
+	0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* 4: add esi, 4096 */
+	0xe2, 0xf6,			/* 10: loop 2 */
+	0xe7, VSHM_GUEST_PORT,		/* 12: out VSHM_GUEST_PORT, eax */
+	0xf4,				/* 14: hlt */
+};
+
+/* Stores ECX, the number of pages left, in the first word of each page. */
+static const __u8 touch_write_routine[] = {
+	0x89, 0x0e,			/*  0: mov [esi], ecx */
+	0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* 2: add esi, 4096 */
+	0xe2, 0xf6,			/*  8: loop 0 */
+	0xe7, VSHM_GUEST_PORT,		/* 10: out VSHM_GUEST_PORT, eax */
+	0xf4,				/* 12: hlt */
 };
 
 static int set_slot(struct vshm_guest *g, __u32 slot, __u64 gpa,
@@ -118,6 +145,10 @@ int vshm_guest_create(struct vshm_guest *g)
 	       sizeof(write_routine));
 	memcpy((__u8 *)g->ram + SUM_ENTRY, sum_routine,
 	       sizeof(sum_routine));
+	memcpy((__u8 *)g->ram + TOUCH_READ_ENTRY, touch_read_routine,
+	       sizeof(touch_read_routine));
+	memcpy((__u8 *)g->ram + TOUCH_WRITE_ENTRY, touch_write_routine,
+	       sizeof(touch_write_routine));
 	ret = set_slot(g, SLOT_RAM, 0, g->ram, RAM_SIZE);
 	if (ret)
 		goto err;
@@ -166,29 +197,21 @@ static int run(struct vshm_guest *g)
 	return ret ? -errno : 0;
 }
 
-static int start(struct vshm_guest *g, __u64 rip, __u16 off,
-		 __u32 val)
+static int start(struct vshm_guest *g, struct kvm_regs *regs)
 {
-	struct kvm_regs regs = {
-		.rip = rip,
-		.rbx = off,
-		.rcx = val,
-		.rflags = 0x2,
-	};
-
-	if (ioctl(g->vcpu_fd, KVM_SET_REGS, &regs))
+	regs->rflags = 0x2;
+	if (ioctl(g->vcpu_fd, KVM_SET_REGS, regs))
 		return -errno;
 	return run(g);
 }
 
-/* Run the routine at @rip until it reports a 32-bit value and halts. */
-static int report32(struct vshm_guest *g, __u64 rip, __u16 off,
-		    __u32 cx, __u32 *val)
+/* Run a routine from @regs until it reports a 32-bit value and halts. */
+static int report32(struct vshm_guest *g, struct kvm_regs *regs, __u32 *val)
 {
 	struct kvm_run *r = g->run;
 	int ret;
 
-	ret = start(g, rip, off, cx);
+	ret = start(g, regs);
 	if (ret)
 		return ret;
 	if (r->exit_reason != KVM_EXIT_IO || r->io.port != VSHM_GUEST_PORT ||
@@ -205,26 +228,31 @@ static int report32(struct vshm_guest *g, __u64 rip, __u16 off,
 
 int vshm_guest_read32(struct vshm_guest *g, __u16 off, __u32 *val)
 {
-	return report32(g, READ_ENTRY, off, 0, val);
+	struct kvm_regs regs = { .rip = READ_ENTRY, .rbx = off };
+
+	return report32(g, &regs, val);
 }
 
 int vshm_guest_sum32(struct vshm_guest *g, __u16 off, __u16 count,
 		     __u32 *sum)
 {
+	struct kvm_regs regs = { .rip = SUM_ENTRY, .rbx = off, .rcx = count };
+
 	if (!count) {
 		*sum = 0;
 		return 0;
 	}
-	return report32(g, SUM_ENTRY, off, count, sum);
+	return report32(g, &regs, sum);
 }
 
 int vshm_guest_write32(struct vshm_guest *g, __u16 off, __u32 val)
 {
+	struct kvm_regs regs = { .rip = WRITE_ENTRY, .rbx = off, .rcx = val };
 	struct kvm_run *r = g->run;
 	int ret;
 	int exit_reason;
 
-	ret = start(g, WRITE_ENTRY, off, val);
+	ret = start(g, &regs);
 	if (ret)
 		return ret;
 	if (r->exit_reason == KVM_EXIT_HLT)
@@ -241,4 +269,46 @@ int vshm_guest_write32(struct vshm_guest *g, __u16 off, __u32 val)
 			return ret;
 	}
 	return exit_reason;
+}
+
+int vshm_guest_flat32(struct vshm_guest *g)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x08,
+		.type = 0xb, .present = 1, .s = 1, .db = 1, .g = 1,
+	};
+	struct kvm_segment data = code;
+	struct kvm_sregs sregs;
+
+	if (ioctl(g->vcpu_fd, KVM_GET_SREGS, &sregs))
+		return -errno;
+	/*
+	 * No descriptor table is needed: the guest never loads a segment
+	 * register, KVM takes the hidden parts as they are set here.
+	 */
+	data.selector = 0x10;
+	data.type = 0x3;
+	sregs.cs = code;
+	sregs.ds = data;
+	sregs.es = data;
+	sregs.fs = data;
+	sregs.gs = data;
+	sregs.ss = data;
+	sregs.cr0 |= 0x1;	/* PE; PG stays clear */
+	return ioctl(g->vcpu_fd, KVM_SET_SREGS, &sregs) ? -errno : 0;
+}
+
+int vshm_guest_touch(struct vshm_guest *g, __u64 gpa, __u32 pages,
+		     bool write, __u32 *sum)
+{
+	struct kvm_regs regs = {
+		.rip = write ? TOUCH_WRITE_ENTRY : TOUCH_READ_ENTRY,
+		.rsi = gpa,
+		.rcx = pages,
+	};
+	__u32 val;
+
+	if (!pages || gpa + (__u64)pages * 4096 > 0x100000000ULL)
+		return -EINVAL;
+	return report32(g, &regs, sum ? sum : &val);
 }

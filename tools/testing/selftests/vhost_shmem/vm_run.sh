@@ -5,7 +5,8 @@
 # supported kernel (Debian's 6.1 and 6.12 LTS kernels, and a 6.12 debug
 # kernel with KASAN, lockdep, kmemleak and KUnit), plus `make lint`.
 #
-# Usage: vm_run.sh [--kernel 6.1|6.12|debug|all] [--no-lint] [--demo] [--help]
+# Usage: vm_run.sh [--kernel 6.1|6.12|debug|all] [--no-lint] [--demo|--bench]
+#                  [--help]
 #
 #   --kernel K   run only the lane of kernel K (default: all = the lint
 #                lane, then 6.1, 6.12 and debug); "debug" is the kernel that
@@ -18,8 +19,13 @@
 #                instead of the selftests (never lints); vshmctl is in the
 #                guest's PATH and the demo runs "vshmctl show" after each
 #                step
+#   --bench      build tools/vhost_shmem and run vshm-bench in the guest
+#                instead of the selftests, and print its tables (never
+#                lints; "all" is 6.1 and 6.12 only: timings under KASAN
+#                and lockdep say nothing about the code)
 #
-# This is what `make check` and `make demo` at the top of the repository run.
+# This is what `make check`, `make demo` and `make bench` at the top of the
+# repository run.
 #
 # The host kernel cannot load modules, so each lane boots a QEMU VM under TCG
 # (no -enable-kvm: the host's /dev/kvm cannot boot a stock kernel).  `-cpu max`
@@ -47,7 +53,7 @@
 # log shows a splat (WARNING, BUG, Oops, lockdep, KASAN, ...), when
 # vhost_shmem.ko cannot be loaded, or unloaded after the tests, or when the
 # VM does not finish.
-# In --demo mode the demo passes when it exits 0.
+# In --demo and --bench mode the program passes when it exits 0.
 #
 # The debug lane also counts the KUnit cases of the vhost_shmem suites (KTAP
 # in the guest's dmesg: the suite is built into vhost_shmem.ko and runs when
@@ -86,6 +92,14 @@
 #                     skipped
 #   VSHM_DEMO         prebuilt static demo program, for --demo; the tools build
 #                     is skipped (a vshmctl next to it is used too)
+#   VSHM_BENCH        prebuilt static benchmark program, for --bench; the
+#                     tools build is skipped
+#   VSHM_BENCH_ITERS, VSHM_BENCH_MAX_B, VSHM_BENCH_STORM_RATE,
+#   VSHM_BENCH_SCENARIOS
+#                     passed to the guest's vshm-bench with --bench (see
+#                     the header of tools/vhost_shmem/vshm-bench.c); a whole
+#                     run took 1.5 (6.12) to 3.5 minutes (6.1, busier host)
+#                     per kernel here
 #   VSHM_MODULE       .ko to load instead of building vhost_shmem.ko; the
 #                     string {kver} in it is replaced by the kernel release,
 #                     e.g. VSHM_MODULE=/tmp/mods/{kver}/hello.ko
@@ -97,7 +111,8 @@
 #                     passed to debug_kernel.sh (see its header)
 #   VSHM_SKIP_DEPS=1  do not check or install Debian packages
 #   VSHM_SKIP_RMMOD=1 do not unload vhost_shmem after the tests (normally a
-#                     failed unload fails the lane; --demo never unloads)
+#                     failed unload fails the lane; --demo and --bench never
+#                     unload)
 #   VSHM_SMP, VSHM_MEM  guest CPUs (default 2) and MiB of memory (default 2048)
 #   VSHM_ACCEL        QEMU -accel value (default: tcg,thread=single; never
 #                     kvm: the host's /dev/kvm cannot boot these kernels)
@@ -147,7 +162,8 @@ KERNEL_BAD='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular lockin
 
 KERNEL_SEL=all
 LINT=1
-DEMO=0
+# The tools program run instead of the selftests: vshm-demo, vshm-bench.
+TOOL=
 # Programs the demo calls (vshmctl), installed in the guest's /usr/bin.
 DEMO_TOOLS=()
 
@@ -179,7 +195,8 @@ parse_args() {
 		--kernel=*) KERNEL_SEL=${1#--kernel=} ;;
 		--lint) KERNEL_SEL=lint ;;
 		--no-lint) LINT=0 ;;
-		--demo) DEMO=1 ;;
+		--demo) TOOL=vshm-demo ;;
+		--bench) TOOL=vshm-bench ;;
 		-h|--help) usage; exit 0 ;;
 		*) echo "vm_run: unknown argument: $1" >&2; usage >&2; exit 2 ;;
 		esac
@@ -189,7 +206,7 @@ parse_args() {
 	6.1|6.12|debug|all|lint) ;;
 	*) echo "vm_run: --kernel must be 6.1, 6.12, debug or all" >&2; exit 2 ;;
 	esac
-	[ "$KERNEL_SEL" = all ] && [ "$DEMO" = 0 ] || LINT=0
+	[ "$KERNEL_SEL" = all ] && [ -z "$TOOL" ] || LINT=0
 	[ "$KERNEL_SEL" = lint ] && LINT=1
 	return 0
 }
@@ -231,6 +248,7 @@ find_kernel() {
 discover_kernels() {
 	local series kver
 	local want=(6.1 6.12 debug)
+	[ "$TOOL" = vshm-bench ] && want=(6.1 6.12)
 	[ "$KERNEL_SEL" = all ] || want=("$KERNEL_SEL")
 	[ "$KERNEL_SEL" = lint ] && want=()
 	KVERS=()
@@ -299,20 +317,25 @@ build_module() {
 build_guest_programs() {
 	local dir f name
 
-	if [ "$DEMO" = 1 ]; then
-		if [ -n "${VSHM_DEMO:-}" ]; then
-			f=$VSHM_DEMO
+	if [ -n "$TOOL" ]; then
+		if [ "$TOOL" = vshm-demo ]; then
+			f=${VSHM_DEMO:-}
 		else
+			f=${VSHM_BENCH:-}
+		fi
+		if [ -z "$f" ]; then
 			rm -rf "$BUILD/tools"
 			log "building tools/vhost_shmem"
 			make -C "$REPO/tools/vhost_shmem" OUTPUT="$BUILD/tools" ||
 				die "building tools/vhost_shmem failed"
-			f=$BUILD/tools/vshm-demo
+			f=$BUILD/tools/$TOOL
 		fi
-		[ -x "$f" ] || die "demo program $f missing"
+		[ -x "$f" ] || die "program $f missing"
 		GUEST_PROGS=("$f")
 		DEMO_TOOLS=()
-		[ -x "${f%/*}/vshmctl" ] && DEMO_TOOLS=("${f%/*}/vshmctl")
+		if [ "$TOOL" = vshm-demo ] && [ -x "${f%/*}/vshmctl" ]; then
+			DEMO_TOOLS=("${f%/*}/vshmctl")
+		fi
 	else
 		if [ -n "${VSHM_TEST_DIR:-}" ]; then
 			dir=$VSHM_TEST_DIR
@@ -381,6 +404,12 @@ guest_env() {
 	local kver=$1 w
 	local env=()
 	[ -n "${VSHM_FUZZ_SEED:-}" ] && env+=("VSHM_FUZZ_SEED=$VSHM_FUZZ_SEED")
+	if [ "$TOOL" = vshm-bench ]; then
+		for w in VSHM_BENCH_ITERS VSHM_BENCH_MAX_B VSHM_BENCH_STORM_RATE \
+			 VSHM_BENCH_SCENARIOS; do
+			[ -n "${!w:-}" ] && env+=("$w=${!w}")
+		done
+	fi
 	if [ -n "${VSHM_FUZZ_ITERS:-}" ]; then
 		env+=("VSHM_FUZZ_ITERS=$VSHM_FUZZ_ITERS")
 	elif [ "$kver" = debug ]; then
@@ -550,8 +579,8 @@ make_initramfs() {
 		log "guest environment ($kver): ${genv[*]}" >&2
 	fi
 
-	# Unload the module after the tests (not after the demo).
-	if [ "${VSHM_SKIP_RMMOD:-0}" = 1 ] || [ "$DEMO" = 1 ]; then
+	# Unload the module after the tests (not after the demo or the bench).
+	if [ "${VSHM_SKIP_RMMOD:-0}" = 1 ] || [ -n "$TOOL" ]; then
 		rmmod=0
 	fi
 	{
@@ -634,7 +663,8 @@ boot_vm() {
 # previous result line of its level.  A suite that fails with no case result
 # (e.g. its init failed) counts as one failure.
 parse_log() {
-	awk -v bad="$KERNEL_BAD" -v demo="$DEMO" -v smp="$SMP" '
+	# demo: one tools program, judged by its exit status.
+	awk -v bad="$KERNEL_BAD" -v demo="${TOOL:+1}" -v smp="$SMP" '
 	function finish_prog(   f) {
 		f = 0
 		if (!(cur in ended))
@@ -815,7 +845,7 @@ run_lane() {
 		pass=$((pass + kunit[0]))
 		fail=$((fail + kunit[1]))
 		skip=$((skip + kunit[2]))
-	elif [ "$kunit_want" = 1 ] && [ "$DEMO" = 0 ]; then
+	elif [ "$kunit_want" = 1 ] && [ -z "$TOOL" ]; then
 		failures+=("CONFIG_VHOST_SHMEM_KUNIT_TEST=y but no KUnit result of vhost_shmem in dmesg")
 		lanefail=$((lanefail + 1))
 	fi
@@ -834,9 +864,9 @@ run_lane() {
 	fi
 	[ ${#kernel[@]} -gt 0 ] && lanefail=$((lanefail + 1))
 
-	if [ "$DEMO" = 1 ]; then
+	if [ -n "$TOOL" ]; then
 		echo
-		log "---- vshm-demo output ($kver) ----"
+		log "---- $TOOL output ($kver) ----"
 		sed -n '/^=== VSHM-TEST-BEGIN/,/^=== VSHM-TEST-END/p' "$log"
 		log "----"
 		skip=0
