@@ -177,6 +177,24 @@ static void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
 }
 
 /*
+ * Store @page, whose reference the caller gives, at @index of @map, and
+ * return it; or the page a concurrent fault stored first, dropping @page.
+ */
+static struct page *vhost_shmem_mapping_hold(struct vhost_shmem_mapping *map,
+					     pgoff_t index, struct page *page)
+{
+	struct page *old;
+
+	old = xa_cmpxchg(&map->pages, index, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (!old) {
+		atomic_long_inc(&map->nr_resident);
+		return page;
+	}
+	put_page(page);
+	return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+}
+
+/*
  * Return the page at @index of @map, reading it from the file on first use.
  * The reference taken then belongs to @map->pages.
  */
@@ -185,7 +203,7 @@ static struct page *vhost_shmem_mapping_page(struct vhost_shmem_mapping *map,
 {
 	struct address_space *mapping = map->file->f_mapping;
 	pgoff_t pgoff = map->pgoff + index;
-	struct page *page, *old;
+	struct page *page;
 
 	page = xa_load(&map->pages, index);
 	if (page)
@@ -204,15 +222,52 @@ static struct page *vhost_shmem_mapping_page(struct vhost_shmem_mapping *map,
 	}
 	if (IS_ERR(page))
 		return page;
+	return vhost_shmem_mapping_hold(map, index, page);
+}
 
-	/* A concurrent fault on the same page may have won the race. */
-	old = xa_cmpxchg(&map->pages, index, NULL, page, GFP_KERNEL_ACCOUNT);
-	if (!old) {
-		atomic_long_inc(&map->nr_resident);
+/*
+ * Return the page at @index of @map if the page cache already has it up to
+ * date, NULL otherwise: what fault-around may map without doing I/O.
+ */
+static struct page *
+vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
+				pgoff_t index)
+{
+	struct address_space *mapping = map->file->f_mapping;
+	pgoff_t pgoff = map->pgoff + index;
+	struct page *page;
+
+	page = xa_load(&map->pages, index);
+	if (page)
 		return page;
+
+	if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+		return NULL;
+	/* No swap or shadow entries: those are for the fault to handle. */
+	page = find_get_page(mapping, pgoff);
+	if (!page)
+		return NULL;
+	if (!PageUptodate(page) || PageHWPoison(page)) {
+		put_page(page);
+		return NULL;
 	}
-	put_page(page);
-	return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+	page = vhost_shmem_mapping_hold(map, index, page);
+	return IS_ERR(page) ? NULL : page;
+}
+
+/*
+ * vm_page_prot of a shared writable window is read-only because of
+ * ->pfn_mkwrite.  Read-write mappings get a writable PTE on the first
+ * fault, whatever its kind: KVM resolves a guest write to a present
+ * read-only PTE as a write to read-only memory, not as a fault.  Read-only
+ * mappings keep the read-only PTE; a write to it then ends in
+ * vhost_shmem_pfn_mkwrite().
+ */
+static pgprot_t vhost_shmem_prot(struct vm_area_struct *vma,
+				 struct vhost_shmem_mapping *map)
+{
+	return map->writable ? vm_get_page_prot(vma->vm_flags) :
+			       vma->vm_page_prot;
 }
 
 static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
@@ -221,7 +276,6 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
 	struct vhost_shmem_mapping *map;
 	struct page *page;
-	pgprot_t prot;
 	vm_fault_t ret;
 
 	down_read(&ctx->lock);
@@ -238,17 +292,8 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 		goto out_count;
 	}
 
-	/*
-	 * vm_page_prot of a shared writable window is read-only because of
-	 * ->pfn_mkwrite.  Read-write mappings get a writable PTE on the first
-	 * fault, whatever its kind: KVM resolves a guest write to a present
-	 * read-only PTE as a write to read-only memory, not as a fault.
-	 * Read-only mappings keep the read-only PTE; a write to it then ends
-	 * in vhost_shmem_pfn_mkwrite().
-	 */
-	prot = map->writable ? vm_get_page_prot(vma->vm_flags) :
-			       vma->vm_page_prot;
-	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page), prot);
+	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
+				  vhost_shmem_prot(vma, map));
 
 out_count:
 	vhost_shmem_stat_inc(ctx, ret == VM_FAULT_NOPAGE ?
@@ -285,8 +330,55 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * Fault-around for read faults: map the pages of [@start, @end] (window
+ * page offsets, inside the faulting VMA and page table) that are mapped in
+ * a region and already up to date in the page cache, as the page cache's
+ * own fault-around does for a file mapping.  Saves a fault per page when
+ * the VMM or the guest walks a mapping; KVM, whose guest faults become
+ * host faults of the window, gains the most.  Returns VM_FAULT_NOPAGE if
+ * the faulting page got mapped; otherwise ->fault runs.
+ */
+static vm_fault_t vhost_shmem_map_pages(struct vm_fault *vmf, pgoff_t start,
+					pgoff_t end)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
+	struct vhost_shmem_mapping *map = NULL;
+	vm_fault_t ret = 0;
+	struct page *page;
+	unsigned long addr;
+	pgoff_t pgoff, index;
+
+	down_read(&ctx->lock);
+	for (pgoff = start; pgoff <= end; pgoff++) {
+		index = vhost_shmem_region_index(pgoff);
+		/* The VMA, hence the range, lies inside one region. */
+		if (!map || index < map->first ||
+		    index - map->first >= map->npages)
+			map = vhost_shmem_lookup(ctx, pgoff);
+		if (!map)
+			continue;
+		page = vhost_shmem_mapping_cached_page(map, index - map->first);
+		if (!page)
+			continue;
+		addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+		if (vmf_insert_pfn_prot(vma, addr, page_to_pfn(page),
+					vhost_shmem_prot(vma, map)) !=
+		    VM_FAULT_NOPAGE)
+			break;
+		if (pgoff == vmf->pgoff)
+			ret = VM_FAULT_NOPAGE;
+	}
+	if (ret)
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAULTS);
+	up_read(&ctx->lock);
+	return ret;
+}
+
 static const struct vm_operations_struct vhost_shmem_vm_ops = {
 	.fault = vhost_shmem_fault,
+	.map_pages = vhost_shmem_map_pages,
 	.pfn_mkwrite = vhost_shmem_pfn_mkwrite,
 };
 
