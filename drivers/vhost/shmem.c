@@ -27,6 +27,7 @@
 #include <linux/pseudo_fs.h>
 #include <linux/rwsem.h>
 #include <linux/shmem_fs.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -270,6 +271,53 @@ static pgprot_t vhost_shmem_prot(struct vm_area_struct *vma,
 			       vma->vm_page_prot;
 }
 
+/*
+ * Fault-around, for read faults: also map the pages around @vmf's, in the
+ * naturally aligned VHOST_SHMEM_FAULT_AROUND bytes of the window that hold
+ * it, that are mapped in the region and already up to date in the page
+ * cache, as the page cache's own fault-around does for a file mapping.
+ * Saves a fault per page when the VMM or the guest walks a mapping; KVM,
+ * whose guest faults become host faults of the window, gains the most.
+ * (->map_pages cannot serve here: it runs under RCU, and inserting a PFN
+ * may sleep.)
+ */
+#define VHOST_SHMEM_FAULT_AROUND	SZ_64K
+
+static void vhost_shmem_fault_around(struct vm_fault *vmf,
+				     struct vhost_shmem_ctx *ctx)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long start, end, addr;
+	struct vhost_shmem_mapping *map = NULL;
+	pgoff_t pgoff, index;
+	struct page *page;
+
+	lockdep_assert_held(&ctx->lock);
+
+	start = max(ALIGN_DOWN(vmf->address, VHOST_SHMEM_FAULT_AROUND),
+		    vma->vm_start);
+	end = min(ALIGN_DOWN(vmf->address, VHOST_SHMEM_FAULT_AROUND) +
+		  VHOST_SHMEM_FAULT_AROUND, vma->vm_end);
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		if (addr == (vmf->address & PAGE_MASK))
+			continue;
+		pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+		index = vhost_shmem_region_index(pgoff);
+		/* The VMA, hence the range, lies inside one region. */
+		if (!map || index < map->first ||
+		    index - map->first >= map->npages)
+			map = vhost_shmem_lookup(ctx, pgoff);
+		if (!map)
+			continue;
+		page = vhost_shmem_mapping_cached_page(map, index - map->first);
+		if (page &&
+		    vmf_insert_pfn_prot(vma, addr, page_to_pfn(page),
+					vhost_shmem_prot(vma, map)) !=
+		    VM_FAULT_NOPAGE)
+			break;
+	}
+}
+
 static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -294,6 +342,8 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 
 	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
 				  vhost_shmem_prot(vma, map));
+	if (ret == VM_FAULT_NOPAGE && !(vmf->flags & FAULT_FLAG_WRITE))
+		vhost_shmem_fault_around(vmf, ctx);
 
 out_count:
 	vhost_shmem_stat_inc(ctx, ret == VM_FAULT_NOPAGE ?
@@ -330,55 +380,8 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 	return ret;
 }
 
-/*
- * Fault-around for read faults: map the pages of [@start, @end] (window
- * page offsets, inside the faulting VMA and page table) that are mapped in
- * a region and already up to date in the page cache, as the page cache's
- * own fault-around does for a file mapping.  Saves a fault per page when
- * the VMM or the guest walks a mapping; KVM, whose guest faults become
- * host faults of the window, gains the most.  Returns VM_FAULT_NOPAGE if
- * the faulting page got mapped; otherwise ->fault runs.
- */
-static vm_fault_t vhost_shmem_map_pages(struct vm_fault *vmf, pgoff_t start,
-					pgoff_t end)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
-	struct vhost_shmem_mapping *map = NULL;
-	vm_fault_t ret = 0;
-	struct page *page;
-	unsigned long addr;
-	pgoff_t pgoff, index;
-
-	down_read(&ctx->lock);
-	for (pgoff = start; pgoff <= end; pgoff++) {
-		index = vhost_shmem_region_index(pgoff);
-		/* The VMA, hence the range, lies inside one region. */
-		if (!map || index < map->first ||
-		    index - map->first >= map->npages)
-			map = vhost_shmem_lookup(ctx, pgoff);
-		if (!map)
-			continue;
-		page = vhost_shmem_mapping_cached_page(map, index - map->first);
-		if (!page)
-			continue;
-		addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
-		if (vmf_insert_pfn_prot(vma, addr, page_to_pfn(page),
-					vhost_shmem_prot(vma, map)) !=
-		    VM_FAULT_NOPAGE)
-			break;
-		if (pgoff == vmf->pgoff)
-			ret = VM_FAULT_NOPAGE;
-	}
-	if (ret)
-		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAULTS);
-	up_read(&ctx->lock);
-	return ret;
-}
-
 static const struct vm_operations_struct vhost_shmem_vm_ops = {
 	.fault = vhost_shmem_fault,
-	.map_pages = vhost_shmem_map_pages,
 	.pfn_mkwrite = vhost_shmem_pfn_mkwrite,
 };
 

@@ -191,9 +191,10 @@ TEST_F(files, unsupported_files_refused)
 
 /*
  * Truncation and hole punching do not reach the window: pages already
- * inserted (touched, or mapped ahead by fault-around) stay mapped with the bytes they had (the mapping holds them),
- * pages not yet touched fault with SIGBUS past the new end of the file or
- * read the file's new zeroes inside it.  Nothing is freed under a PTE.
+ * inserted (touched, or mapped ahead by fault-around) stay mapped with the
+ * bytes they had (the mapping holds them), pages not yet inserted fault
+ * with SIGBUS past the new end of the file or read the file's new zeroes
+ * inside it.  Nothing is freed under a PTE.
  */
 TEST_F(files, truncate_and_punch_under_mapping)
 {

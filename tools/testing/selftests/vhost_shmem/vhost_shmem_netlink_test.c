@@ -134,7 +134,8 @@ TEST_F(nl, dump_matches_created)
 	ASSERT_EQ(-ENOENT, vshm_unmap(self->dev, 0, 50 * PAGE, PAGE));
 
 	/* Read through the window: fault-around maps the mapping's 2 pages. */
-	win = mmap(NULL, 256 * PAGE, PROT_READ, MAP_SHARED, self->dev, off0);
+	win = mmap_aligned(256 * PAGE, PROT_READ, MAP_SHARED, self->dev, off0,
+			   16 * PAGE);
 	ASSERT_NE(MAP_FAILED, win);
 	ASSERT_EQ(0, probe_read(win, 8 * PAGE, &val));
 	ASSERT_EQ(pattern(1, 4 * PAGE), val);
@@ -717,8 +718,8 @@ TEST_F(nl, fault_counters)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vshm_region_create(self->dev, 0, 4 * PAGE, &off));
 	ASSERT_EQ(0, vshm_map(self->dev, 0, fd, 0, 0, 2 * PAGE, 0));
-	win = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   self->dev, off);
+	win = mmap_aligned(4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   self->dev, off, 16 * PAGE);
 	ASSERT_NE(MAP_FAILED, win);
 
 	/* Served, and fault-around maps page 1 too: no fault there. */

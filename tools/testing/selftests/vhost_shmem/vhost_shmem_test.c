@@ -29,8 +29,9 @@ FIXTURE_SETUP(vshm)
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE,
 					&self->mmap_offset));
-	self->win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->dev, self->mmap_offset);
+	self->win = mmap_aligned(REGION_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, self->dev, self->mmap_offset,
+				 REGION_SIZE);
 	ASSERT_NE(MAP_FAILED, self->win);
 }
 
@@ -145,8 +146,8 @@ TEST(region_lifecycle)
 }
 
 /*
- * A read fault also maps the neighbouring pages (the 64 KiB around it, by
- * default) that the page cache holds up to date, and only those: pages
+ * A read fault also maps the neighbouring pages (the aligned 64 KiB
+ * around it) that the page cache holds up to date, and only those: pages
  * never written stay unmapped until touched.
  */
 TEST_F(vshm, read_fault_maps_cached_neighbours)

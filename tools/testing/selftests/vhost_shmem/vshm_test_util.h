@@ -243,6 +243,34 @@ static inline int probe(uint32_t *addr, bool write, uint32_t *val)
 	return 0;
 }
 
+/*
+ * mmap() at an address aligned to @align (a power of two), so that the
+ * window's fault-around blocks (64 KiB of virtual addresses) line up with
+ * its offsets.
+ */
+static inline void *mmap_aligned(size_t len, int prot, int flags, int fd,
+				 off_t off, size_t align)
+{
+	char *resv, *p;
+	void *w;
+
+	resv = mmap(NULL, len + align, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (resv == MAP_FAILED)
+		return MAP_FAILED;
+	p = (char *)(((uintptr_t)resv + align - 1) & ~(uintptr_t)(align - 1));
+	w = mmap(p, len, prot, flags | MAP_FIXED, fd, off);
+	if (w == MAP_FAILED) {
+		munmap(resv, len + align);
+		return MAP_FAILED;
+	}
+	if (p > resv)
+		munmap(resv, p - resv);
+	if (resv + align > p)
+		munmap(p + len, resv + align - p);
+	return w;
+}
+
 static inline int probe_read(void *base, uint64_t off, uint32_t *val)
 {
 	return probe((uint32_t *)((char *)base + off), false, val);
