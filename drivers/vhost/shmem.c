@@ -371,7 +371,8 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 	down_read(&ctx->lock);
 	map = vhost_shmem_lookup(ctx, vmf->pgoff);
 	if (map && map->writable) {
-		zap_vma_ptes(vmf->vma, vmf->address & PAGE_MASK, PAGE_SIZE);
+		zap_special_vma_range(vmf->vma, vmf->address & PAGE_MASK,
+				      PAGE_SIZE);
 	} else {
 		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAIL_FAULT);
 		ret = VM_FAULT_SIGBUS;
@@ -394,7 +395,7 @@ static int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
 	int ret = 0;
 
 	/* Copy-on-write of a PFN mapping is not something the mm can do. */
-	if (is_cow_mapping(vma->vm_flags))
+	if (vma_is_cow_mapping(vma))
 		return -EINVAL;
 	/* The backing files were never checked for execution. */
 	if (vma->vm_flags & VM_EXEC)
@@ -646,7 +647,7 @@ static int vhost_shmem_check_file(struct file *file, bool writable, u64 end)
 	 * Pseudo filesystems (procfs, sysfs, ...) may have page cache that
 	 * does not hold their files' data; they say so with SB_I_NOEXEC.
 	 */
-	if (!S_ISREG(inode->i_mode) || !file->f_op->mmap || IS_DAX(inode) ||
+	if (!S_ISREG(inode->i_mode) || !can_mmap_file(file) || IS_DAX(inode) ||
 	    (inode->i_sb->s_iflags & SB_I_NOEXEC) ||
 	    !(shmem_mapping(mapping) || mapping->a_ops->read_folio))
 		return -ENODEV;

@@ -8,9 +8,19 @@
 #ifndef _VHOST_SHMEM_COMPAT_H
 #define _VHOST_SHMEM_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
+
+/*
+ * The driver is written against the newest kernel (7.3 is the newest lane);
+ * what follows backfills the older ones (6.1 and 6.12 are tested).  Where
+ * the exact release of a change is not one of the tested kernels, the
+ * comment says which release introduced it (7.2.13's headers were checked
+ * too).
+ */
 
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 /* vm_flags became read-only behind accessors in 6.3. */
@@ -24,6 +34,57 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 {
 	vma->vm_flags &= ~flags;
 }
+#endif
+
+#if KERNEL_VERSION(6, 17, 0) > LINUX_VERSION_CODE
+/*
+ * Whether mmap() of @file can succeed at all.  6.16 added ->mmap_prepare
+ * beside ->mmap; shmem and ext4 moved to it after 6.12, so a file check that
+ * looks at ->mmap alone refuses every memfd on current kernels.
+ */
+static inline bool can_mmap_file(struct file *file)
+{
+#if KERNEL_VERSION(6, 16, 0) <= LINUX_VERSION_CODE
+	if (file->f_op->mmap_prepare)
+		return true;
+#endif
+	return file->f_op->mmap;
+}
+#endif
+
+#if KERNEL_VERSION(7, 1, 0) > LINUX_VERSION_CODE
+/* 7.1 renamed zap_vma_ptes() to zap_special_vma_range(). */
+static inline void zap_special_vma_range(struct vm_area_struct *vma,
+					 unsigned long address,
+					 unsigned long size)
+{
+	zap_vma_ptes(vma, address, size);
+}
+#endif
+
+#if KERNEL_VERSION(7, 3, 0) > LINUX_VERSION_CODE
+/* 7.3 replaced is_cow_mapping(vm_flags) by vma_is_cow_mapping(vma). */
+static inline bool vma_is_cow_mapping(const struct vm_area_struct *vma)
+{
+	return is_cow_mapping(vma->vm_flags);
+}
+#endif
+
+#if KERNEL_VERSION(6, 13, 0) > LINUX_VERSION_CODE
+/* page_to_pgoff() became page_pgoff() in 6.13. */
+static inline pgoff_t page_pgoff(const struct folio *folio,
+				 const struct page *page)
+{
+	return folio->index + folio_page_idx(folio, page);
+}
+#endif
+
+/*
+ * shmem_file_setup() takes vma_flags_t on 7.x (EMPTY_VMA_FLAGS: none), an
+ * unsigned long of VM_* flags before.
+ */
+#ifndef EMPTY_VMA_FLAGS
+#define EMPTY_VMA_FLAGS 0
 #endif
 
 /* The parsed request attributes of a generic netlink dump. */

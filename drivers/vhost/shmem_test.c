@@ -78,7 +78,8 @@ static int vhost_shmem_test_init(struct kunit *test)
 		return PTR_ERR(t->ctx);
 
 	t->file = shmem_file_setup("vhost-shmem-kunit",
-				   T_FILE_PAGES * PAGE_SIZE, 0);
+				   T_FILE_PAGES * PAGE_SIZE,
+				   EMPTY_VMA_FLAGS);
 	if (IS_ERR(t->file)) {
 		ret = PTR_ERR(t->file);
 		goto err_free_ctx;
@@ -358,7 +359,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, IS_ERR(page));
 	again = vhost_shmem_mapping_page(map, 1);
 	KUNIT_EXPECT_PTR_EQ(test, page, again);
-	KUNIT_EXPECT_EQ(test, 3, page_to_pgoff(page));
+	KUNIT_EXPECT_EQ(test, 3, page_pgoff(page_folio(page), page));
 	KUNIT_EXPECT_EQ(test, 1, atomic_long_read(&map->nr_resident));
 	up_read(&t->ctx->lock);
 
