@@ -1,22 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug_kernel.sh - build the vhost-shmem debug kernel: Debian's
-# linux-source-6.12 with the driver carried in-tree (drivers/vhost/), KVM
-# built in, and the kernel's bug detectors on (KASAN, lockdep, kmemleak,
-# DEBUG_VM, DEBUG_LIST, DEBUG_OBJECTS, KUnit).  vm_run.sh --kernel debug
-# boots it.
+# debug_kernel.sh - build the vhost-shmem debug kernel: the newest kernel
+# Debian ships as source (linux-source-X.Y of sid or trixie-backports, picked
+# and fetched by lib.sh's vshm_linux_source through a private apt
+# configuration) with the driver carried in-tree (drivers/vhost/), KVM built
+# in, and the kernel's bug detectors on (KASAN, lockdep, kmemleak, DEBUG_VM,
+# DEBUG_LIST, DEBUG_OBJECTS, KUnit).  vm_run.sh --kernel debug boots it.
 #
 # Usage: debug_kernel.sh [--print-dir] [--help]
 #
 #   --print-dir  print the build directory (O=) and exit
 #
 # Trees, all under the cache ($VSHM_CACHE, default ~/.cache/vhost-shmem):
-#   linux-source-6.12/  the pristine extraction vm_run.sh also uses; never
-#                       written to
+#   apt/                the private apt configuration, lists and downloads
+#   linux-source-X.Y/   the pristine extraction vm_run.sh and lint.sh also
+#                       use; never written to
 #   debug-src/          a hard-link copy of it with the project overlaid
 #                       (every overlaid file is a new inode, so the pristine
-#                       tree is never modified through a link)
+#                       tree is never modified through a link); made anew,
+#                       with debug-build/, when the newest source changes
 #   debug-build/        the O= build directory: arch/x86/boot/bzImage and
 #                       drivers/vhost/vhost_shmem.ko
 #   ccache/             compiler cache, when ccache is installed
@@ -48,6 +51,8 @@
 #                          e.g. an injected bug; never commit those)
 #   VSHM_DEBUG_JOBS        make -j value (default: nproc)
 #   VSHM_DEBUG_NO_CCACHE=1 do not use ccache even if installed
+#   VSHM_LINUX_SOURCE      a linux-source-X.Y package to build instead of the
+#                          newest (e.g. linux-source-7.2)
 #   VSHM_SKIP_DEPS=1       do not check or install Debian packages
 
 set -euo pipefail
@@ -60,8 +65,8 @@ DBUILD=$CACHE/debug-build
 FRAGMENT=$SCRIPT_DIR/debug.config
 JOBS=${VSHM_DEBUG_JOBS:-$(nproc)}
 
-PACKAGES=(linux-source-6.12 gcc make flex bison bc libelf-dev libssl-dev
-	  xz-utils cpio ccache)
+PACKAGES=(gcc make flex bison bc libelf-dev libssl-dev xz-utils cpio ccache
+	  debian-archive-keyring)
 
 log() { echo "debug_kernel: $*"; }
 die() { echo "debug_kernel: ERROR: $*" >&2; exit 1; }
@@ -108,6 +113,11 @@ overlay() {
 	local drv=$REPO/drivers/vhost tmp f rel
 	local new=() old=()
 
+	# A tree of another source version goes, and its build with it.
+	if [ -d "$DSRC" ] && [ "$(cat "$DSRC/.vshm-version" 2>/dev/null)" != "$LINUX_SRC_VERSION" ]; then
+		log "source changed to ${LINUX_SRC##*/} $LINUX_SRC_VERSION: removing $DSRC and $DBUILD"
+		rm -rf "$DSRC" "$DBUILD"
+	fi
 	if [ ! -d "$DSRC" ]; then
 		log "making $DSRC (hard-link copy of the pristine tree)"
 		rm -rf "$DSRC.tmp"

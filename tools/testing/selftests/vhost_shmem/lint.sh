@@ -7,16 +7,20 @@
 #                the UAPI header and the C files of the selftests and tools;
 #                every error, warning and check fails, except those listed
 #                in ALLOW below (each with its reason)
-#   build-<kver> the module built against each Debian kernel (6.1, 6.12) with
-#                sparse on every file (C=2) and W=1; any warning in the
-#                project's files fails.  Warnings located in the distro
+#   build-<kver> the module built against each Debian kernel (6.1, 6.12), and
+#                against the newest kernel's debug build (debug_kernel.sh,
+#                built first when needed: KUnit file included), with sparse
+#                on every file (C=2) and W=1; any warning in the project's
+#                files fails.  Warnings located in the distro
 #                kernel's own headers are counted and shown but do not fail:
 #                they are not ours to fix.
 #   kernel-doc   scripts/kernel-doc -none -Wall over the driver and the UAPI
 #                header: any warning fails
 #
-# The tools come from Debian's linux-source-6.12 (extracted into the cache
-# like vm_run.sh does) and the sparse package (installed if missing).
+# The tools come from the newest linux-source Debian ships (lib.sh's
+# vshm_linux_source, as for the debug kernel) and the sparse package
+# (installed if missing; for the newest tree, sid's sparse when bookworm's
+# is too old: lib.sh's vshm_sparse_for).
 # Prints one line per check, "lint: ok <check>" or "lint: not ok <check>",
 # then the problems; exit status 0 only if every check passed.
 #
@@ -96,10 +100,15 @@ check_checkpatch() {
 	result checkpatch "$n" "$n problems, $nallowed allowed, ${#files[@]} files, $((SECONDS - t))s"
 }
 
-# Builds the module against headers dir $2 (series $1) with C=2 W=1.
+# Builds the module against kernel build dir $2 (series $1) with C=2 W=1,
+# with sparse command $3 (default: sparse).
 check_build() {
-	local series=$1 kdir=$2 kver out ours=0 theirs=0 line t=$SECONDS rc
-	kver=$(basename "$(dirname "$kdir")")
+	local series=$1 kdir=$2 check=${3:-sparse} kver out ours=0 theirs=0 line t=$SECONDS rc
+	if [ -f "$kdir/include/config/kernel.release" ]; then
+		kver=$(cat "$kdir/include/config/kernel.release")
+	else
+		kver=$(basename "$(dirname "$kdir")")
+	fi
 	local modbuild=$BUILD/lint-$kver
 
 	rm -rf "$modbuild"
@@ -107,7 +116,8 @@ check_build() {
 	# Not the caller's make flags: a silent make (-s) would hide the
 	# CHECK lines that show sparse ran.
 	out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-		make -C "$REPO" module KDIR="$kdir" MODBUILD="$modbuild" C=2 W=1 2>&1)
+		make -C "$REPO" module KDIR="$kdir" MODBUILD="$modbuild" C=2 W=1 \
+		CHECK="$check" 2>&1)
 	rc=$?
 	set -e
 	while IFS= read -r line; do
@@ -151,10 +161,12 @@ check_kernel_doc() {
 
 main() {
 	local series kdir start=$SECONDS
-	vshm_install_packages sparse make gcc linux-source-6.12 perl \
+	local dbuild newsparse
+	vshm_install_packages sparse make gcc perl debian-archive-keyring \
 		linux-headers-amd64 linux-headers-6.12-amd64
 	vshm_linux_source
 	command -v sparse >/dev/null || die "sparse not installed"
+	mkdir -p "$BUILD"
 
 	check_checkpatch
 	for series in 6.1 6.12; do
@@ -165,6 +177,18 @@ main() {
 		fi
 		check_build "$series" "$kdir"
 	done
+	# The newest kernel: its debug build is the one configured tree with
+	# a Module.symvers (incremental once built).
+	series=${LINUX_SRC##*/linux-source-}
+	if ! "$SCRIPT_DIR/debug_kernel.sh" > "$BUILD/lint-debug-kernel.log" 2>&1; then
+		tail -n 20 "$BUILD/lint-debug-kernel.log" | sed 's/^/  /'
+		result "sparse+W=1-$series" 1 "debug kernel build failed (log: ${BUILD#"$REPO"/}/lint-debug-kernel.log)"
+	elif ! newsparse=$(vshm_sparse_for "$LINUX_SRC"); then
+		result "sparse+W=1-$series" 1 "no sparse can check $LINUX_SRC"
+	else
+		dbuild=$("$SCRIPT_DIR/debug_kernel.sh" --print-dir)
+		check_build "$series" "$dbuild" "$newsparse"
+	fi
 	check_kernel_doc
 	log "$FAILED check(s) failed, took $((SECONDS - start))s"
 	[ "$FAILED" -eq 0 ]

@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vm_run.sh - build vhost-shmem and run its selftests in QEMU VMs, one per
-# supported kernel (Debian's 6.1 and 6.12 LTS kernels, and a 6.12 debug
-# kernel with KASAN, lockdep, kmemleak and KUnit), plus `make lint`.
+# supported kernel (Debian's 6.1 and 6.12 LTS kernels as Debian ships them,
+# and a debug kernel with KASAN, lockdep, kmemleak and KUnit built from the
+# newest kernel source Debian ships), plus `make lint`.
 #
 # Usage: vm_run.sh [--kernel 6.1|6.12|debug|all] [--no-lint] [--demo|--bench]
 #                  [--help]
 #
 #   --kernel K   run only the lane of kernel K (default: all = the lint
 #                lane, then 6.1, 6.12 and debug); "debug" is the kernel that
-#                debug_kernel.sh builds from linux-source-6.12 with the
-#                driver in-tree
+#                debug_kernel.sh builds from the newest linux-source-X.Y
+#                of sid or trixie-backports with the driver in-tree
 #   --lint       run only the lint lane (lint.sh: checkpatch, sparse, W=1,
 #                kernel-doc)
 #   --no-lint    do not run the lint lane with --kernel all
@@ -33,10 +34,11 @@
 # The guest runs a busybox initramfs that loads the KVM modules and
 # vhost_shmem.ko, runs every test program, dumps dmesg and powers off.
 #
-# Steps: install missing Debian packages, extract linux-source-6.12 (for
-# kselftest_harness.h) into a cache, find the kernels in /boot, build the
-# module per kernel and the test programs once, build an initramfs per kernel,
-# boot it, and count the TAP results and scan the kernel log for splats.
+# Steps: install missing Debian packages, fetch and extract the newest
+# linux-source (for kselftest_harness.h; lib.sh) into a cache, find the
+# kernels in /boot, build the module per kernel and the test programs once,
+# build an initramfs per kernel, boot it, and count the TAP results and scan
+# the kernel log for splats.
 # Output goes to $REPO/build/ (gitignored); the console log of each lane is
 # build/<kernel release>/console.log.
 #
@@ -149,7 +151,7 @@ DEBUG_DIR=$CACHE/debug-build
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
 	  pkg-config libnl-genl-3-dev
 	  libc6-dev linux-image-amd64 linux-headers-amd64
-	  linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12)
+	  linux-image-6.12-amd64 linux-headers-6.12-amd64 debian-archive-keyring)
 
 # Modules the guest loads before vhost_shmem (with their dependencies).
 # Debian's kvm_amd needs ccp (SEV) and kvm, kvm needs irqbypass.
@@ -219,7 +221,7 @@ install_deps() {
 }
 
 # ---------------------------------------------------------------------------
-# Step 2: linux-source-6.12 in the cache (kselftest_harness.h)
+# Step 2: the newest linux-source in the cache (kselftest_harness.h)
 # ---------------------------------------------------------------------------
 prepare_cache() {
 	vshm_linux_source
