@@ -18,8 +18,10 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/maple_tree.h>
 #include <linux/miscdevice.h>
+#include <linux/mman.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
@@ -632,40 +634,149 @@ static int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
 }
 
 /*
- * Check that @file may back a mapping: a regular file whose pages live in
- * the page cache, readable, at least @end bytes long.  Read-write mappings
- * need a shmem file (memfd, tmpfs) open for writing and not sealed against
- * writes: writes through PFN mappings are invisible to writeback, which is
- * harmless only for files without backing store.
+ * Ask the mm whether mmap(@file, MAP_SHARED, @prot) at file page @pgoff
+ * would succeed, by doing it: vm_mmap() runs every check mmap() does for the
+ * caller (the security hooks, the descriptor's mode, append-only and swap
+ * files, memfd seals, the filesystem's own ->mmap or ->mmap_prepare), and
+ * then removing the probe.  The probe also tells which file holds the data:
+ * a stacked filesystem (overlayfs) points the VMA at its backing file, and
+ * that is the file to take pages from.  One page is enough: no check of
+ * mmap() depends on the length but the offset range, checked by the caller.
+ *
+ * Returns the file that holds the data, with a reference, or mmap()'s errno.
+ *
+ * Context: process context of the caller whose address space is probed;
+ * takes its mmap_lock.  No vhost-shmem lock held.
  */
-static int vhost_shmem_check_file(struct file *file, bool writable, u64 end)
+static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
+					   pgoff_t pgoff)
 {
-	struct address_space *mapping = file->f_mapping;
-	struct inode *inode = file_inode(file);
+	unsigned long prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	struct mm_struct *mm = current->mm;
+	struct file *real = ERR_PTR(-EAGAIN);
+	struct vm_area_struct *vma;
+	unsigned long addr;
+
+	if (!mm)
+		return ERR_PTR(-EINVAL);
+	addr = vm_mmap(file, 0, PAGE_SIZE, prot, MAP_SHARED,
+		       (unsigned long)pgoff << PAGE_SHIFT);
+	if (IS_ERR_VALUE(addr))
+		return ERR_PTR((long)addr);
 
 	/*
-	 * Pseudo filesystems (procfs, sysfs, ...) may have page cache that
-	 * does not hold their files' data; they say so with SB_I_NOEXEC.
+	 * Another thread of the caller may have replaced the probe in the
+	 * meantime: take the file only from a VMA that is still one like it.
+	 * Anything else the caller could have mapped itself with the same
+	 * rights, so nothing is gained by such a race, but it is refused.
 	 */
-	if (!S_ISREG(inode->i_mode) || !can_mmap_file(file) || IS_DAX(inode) ||
-	    (inode->i_sb->s_iflags & SB_I_NOEXEC) ||
-	    !(shmem_mapping(mapping) || mapping->a_ops->read_folio))
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_start == addr && vma->vm_file &&
+	    vma->vm_pgoff == pgoff && (vma->vm_flags & VM_SHARED || !writable) &&
+	    (vma->vm_flags & VM_MAYSHARE) &&
+	    (!writable || vma->vm_flags & VM_WRITE))
+		real = get_file(vma->vm_file);
+	mmap_read_unlock(mm);
+	vm_munmap(addr, PAGE_SIZE);
+	return real;
+}
+
+/*
+ * Whether @file is of a kind whose pages a window may map: a regular file
+ * that mmap() can map at all, whose pages are ordinary page-cache pages:
+ * not hugetlbfs, not DAX, and not a pseudo filesystem (procfs, sysfs, ...),
+ * whose page cache may not hold the file's data; those say so with
+ * SB_I_NOEXEC.
+ */
+static bool vhost_shmem_file_kind_ok(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	return S_ISREG(inode->i_mode) && can_mmap_file(file) &&
+	       inode->i_sb->s_magic != HUGETLBFS_MAGIC && !IS_DAX(inode) &&
+	       !(inode->i_sb->s_iflags & SB_I_NOEXEC);
+}
+
+/*
+ * Admit @file for a mapping of @npages pages at file page @pgoff, as
+ * mmap(MAP_SHARED) of the same descriptor would admit it, plus what PFN
+ * windows need: page-cache pages (not DAX, not a pseudo filesystem whose
+ * page cache may not hold the file's data), and for read-write mappings a
+ * shmem file (memfd, tmpfs): writes through PFN mappings are invisible to
+ * writeback, which is harmless only for files without backing store.  The
+ * mapping may extend past the end of the file, as mmap()'s may.
+ *
+ * On success, *@real is the file whose pages are mapped (the backing file
+ * of a stacked filesystem) with a reference, and for a read-write mapping
+ * its address_space is held writable (mapping_map_writable()), so that
+ * F_SEAL_WRITE can no longer be added.
+ *
+ * Returns 0, or mmap()'s errno for what mmap() refuses (%-EACCES,
+ * %-EPERM, %-ETXTBSY, %-ENODEV, %-EOVERFLOW, ...); %-ENODEV for files
+ * without page-cache pages; %-EOPNOTSUPP for a read-write mapping of a file
+ * with backing store.
+ *
+ * Context: process context; takes the caller's mmap_lock and the file's
+ * inode lock.  No vhost-shmem lock held.
+ */
+static int vhost_shmem_mapping_admit(struct file *file, bool writable,
+				     pgoff_t pgoff, pgoff_t npages,
+				     struct file **real)
+{
+	struct address_space *mapping;
+	struct inode *inode;
+	struct file *f;
+	int ret;
+
+	/* mmap() checks that the range fits the file's offsets first. */
+	if ((u64)pgoff + npages > (u64)MAX_LFS_FILESIZE >> PAGE_SHIFT)
+		return -EOVERFLOW;
+	/*
+	 * File kinds that never back a window are refused before the probe:
+	 * vm_mmap() of them would run their own ->mmap for nothing.
+	 */
+	if (!vhost_shmem_file_kind_ok(file))
 		return -ENODEV;
+
+	f = vhost_shmem_mmap_probe(file, writable, pgoff);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	inode = file_inode(f);
+	mapping = f->f_mapping;
+
+	ret = -ENODEV;
+	if (!vhost_shmem_file_kind_ok(f) ||
+	    !(shmem_mapping(mapping) || mapping->a_ops->read_folio))
+		goto err_fput;
+	ret = -EOPNOTSUPP;
 	if (writable && !shmem_mapping(mapping))
-		return -EOPNOTSUPP;
-	if (!(file->f_mode & FMODE_READ))
-		return -EACCES;
+		goto err_fput;
+
 	if (writable) {
-		if (!(file->f_mode & FMODE_WRITE))
-			return -EACCES;
-		/* F_SEAL_WRITE itself is caught by mapping_map_writable(). */
-		if (READ_ONCE(SHMEM_I(inode)->seals) & F_SEAL_FUTURE_WRITE)
-			return -EPERM;
+		/*
+		 * The probe saw the seals, but they may have changed since:
+		 * look again under the lock memfd_add_seals() takes, and hold
+		 * the mapping writable before dropping it, so that no
+		 * F_SEAL_WRITE or F_SEAL_FUTURE_WRITE added concurrently can
+		 * end with a writable mapping of a sealed file.
+		 */
+		inode_lock_shared(inode);
+		if (READ_ONCE(SHMEM_I(inode)->seals) &
+		    (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+			ret = -EPERM;
+		else
+			ret = mapping_map_writable(mapping);
+		inode_unlock_shared(inode);
+		if (ret)
+			goto err_fput;
 	}
-	/* The page holding the end of the file may be mapped whole. */
-	if (end > PAGE_ALIGN(i_size_read(inode)))
-		return -EINVAL;
+	*real = f;
 	return 0;
+
+err_fput:
+	fput(f);
+	return ret;
 }
 
 static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
@@ -677,6 +788,7 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 	pgoff_t npages = args->len >> PAGE_SHIFT;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
+	struct file *real;
 	int ret;
 
 	if (memchr_inv(args->pad, 0, sizeof(args->pad)) ||
@@ -686,26 +798,22 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 	if (!vhost_shmem_range_valid(args->shm_offset, args->len) ||
 	    !vhost_shmem_range_valid(args->fd_offset, args->len))
 		return -EINVAL;
-	ret = vhost_shmem_check_file(file, writable,
-				     args->fd_offset + args->len);
+	ret = vhost_shmem_mapping_admit(file, writable, args->fd_offset >> PAGE_SHIFT,
+					npages, &real);
 	if (ret)
 		return ret;
 
 	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
-	if (!map)
-		return -ENOMEM;
+	if (!map) {
+		ret = -ENOMEM;
+		goto err_release_file;
+	}
 	map->first = first;
 	map->npages = npages;
-	map->file = file;
+	map->file = real;
 	map->pgoff = args->fd_offset >> PAGE_SHIFT;
 	map->writable = writable;
 	xa_init(&map->pages);
-
-	if (writable) {
-		ret = mapping_map_writable(file->f_mapping);
-		if (ret)
-			goto err_free_map;
-	}
 
 	down_write(&ctx->lock);
 	region = ctx->regions[args->shmid];
@@ -726,7 +834,6 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 				 map, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto err_unlock;
-	get_file(file);
 	region->nr_mappings++;
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_NEW, region, map);
 	up_write(&ctx->lock);
@@ -734,10 +841,11 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 
 err_unlock:
 	up_write(&ctx->lock);
-	if (writable)
-		mapping_unmap_writable(file->f_mapping);
-err_free_map:
 	kfree(map);
+err_release_file:
+	if (writable)
+		mapping_unmap_writable(real->f_mapping);
+	fput(real);
 	return ret;
 }
 
@@ -940,6 +1048,8 @@ static int vhost_shmem_count(struct vhost_shmem_ctx *ctx, int stat, int ret)
 	case -EOPNOTSUPP:
 	case -EACCES:
 	case -EPERM:
+	case -ETXTBSY:
+	case -EOVERFLOW:
 		stat = VHOST_SHMEM_A_STAT_FAIL_FILE;
 		break;
 	case -ENOMEM:

@@ -67,6 +67,10 @@ static int vhost_shmem_test_init(struct kunit *test)
 	struct vhost_shmem_test *t;
 	int ret;
 
+	/* MAP probes the caller's address space as mmap() would. */
+	ret = kunit_attach_mm();
+	if (ret)
+		return ret;
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
@@ -209,8 +213,6 @@ static void vhost_shmem_test_map_validation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, 0, 0, 0));
 	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, T_REGION_PAGES, 1, 0));
 	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, T_REGION_PAGES - 1, 2, 0));
-	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, T_FILE_PAGES - 1, 0, 2, 0));
-	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, T_FILE_PAGES, 0, 1, 0));
 	m.shm_offset = 1;
 	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
 	m.shm_offset = 0;
@@ -218,6 +220,9 @@ static void vhost_shmem_test_map_validation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
 	m.fd_offset = U64_MAX & PAGE_MASK;
 	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	/* Beyond the largest file offset, as mmap() says. */
+	m.fd_offset = MAX_LFS_FILESIZE & PAGE_MASK;
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vhost_shmem_ctx_map(t->ctx, &m, t->file));
 	m.fd_offset = 0;
 	m.shm_offset = U64_MAX & PAGE_MASK;
 	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
@@ -343,6 +348,47 @@ static void vhost_shmem_test_seals(struct kunit *test)
 	mapping_allow_writable(mapping);
 }
 
+/* Page @index of @map as the fault handler gets it, reading it if needed. */
+static struct page *t_page(struct vhost_shmem_mapping *map, pgoff_t index)
+{
+	return vhost_shmem_mapping_page(map, index);
+}
+
+/*
+ * MAP admits what mmap(MAP_SHARED) admits: past the end of the file too,
+ * never a read-write mapping through a descriptor not open for writing,
+ * never through a writable descriptor of an append-only file.
+ */
+static void vhost_shmem_test_admission(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct inode *inode = file_inode(t->file);
+
+	/* Past the end of the file, and straddling it. */
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, T_FILE_PAGES - 1, 0, 2, 0));
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, T_FILE_PAGES + 8, 2, 4,
+				       VHOST_SHMEM_MAP_F_RW));
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 2));
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 2, 4));
+
+	t->file->f_mode &= ~FMODE_WRITE;
+	KUNIT_EXPECT_EQ(test, -EACCES, t_map(t, 0, 0, 1, VHOST_SHMEM_MAP_F_RW));
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 0, 1, 0));
+	t->file->f_mode |= FMODE_WRITE;
+
+	inode->i_flags |= S_APPEND;
+	KUNIT_EXPECT_EQ(test, -EACCES, t_map(t, 0, 1, 1, 0));
+	KUNIT_EXPECT_EQ(test, -EACCES, t_map(t, 0, 1, 1, VHOST_SHMEM_MAP_F_RW));
+	inode->i_flags &= ~S_APPEND;
+
+	t->file->f_mode &= ~FMODE_READ;
+	KUNIT_EXPECT_EQ(test, -EACCES, t_map(t, 0, 1, 1, 0));
+	t->file->f_mode |= FMODE_READ;
+
+	KUNIT_EXPECT_EQ(test, 1, t_region(t)->nr_mappings);
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 1));
+}
+
 static void vhost_shmem_test_resident_pages(struct kunit *test)
 {
 	struct vhost_shmem_test *t = test->priv;
@@ -355,9 +401,9 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	map = vhost_shmem_lookup(t->ctx, vhost_shmem_region_offset(T_SHMID) >>
 				 PAGE_SHIFT);
 	KUNIT_ASSERT_NOT_NULL(test, map);
-	page = vhost_shmem_mapping_page(map, 1);
+	page = t_page(map, 1);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(page));
-	again = vhost_shmem_mapping_page(map, 1);
+	again = t_page(map, 1);
 	KUNIT_EXPECT_PTR_EQ(test, page, again);
 	KUNIT_EXPECT_EQ(test, 3, page_pgoff(page_folio(page), page));
 	KUNIT_EXPECT_EQ(test, 1, atomic_long_read(&map->nr_resident));
@@ -371,7 +417,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	/* Past a truncation, no page is read. */
 	KUNIT_ASSERT_EQ(test, 0, vfs_truncate(&t->file->f_path, 4 * PAGE_SIZE));
 	down_read(&t->ctx->lock);
-	page = vhost_shmem_mapping_page(map, 3);
+	page = t_page(map, 3);
 	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR_OR_ZERO(page));
 	up_read(&t->ctx->lock);
 
@@ -542,6 +588,7 @@ static struct kunit_case vhost_shmem_test_cases[] = {
 	KUNIT_CASE(vhost_shmem_test_region_rules),
 	KUNIT_CASE(vhost_shmem_test_overlap),
 	KUNIT_CASE(vhost_shmem_test_map_validation),
+	KUNIT_CASE(vhost_shmem_test_admission),
 	KUNIT_CASE(vhost_shmem_test_unmap_exact),
 	KUNIT_CASE(vhost_shmem_test_limits),
 	KUNIT_CASE(vhost_shmem_test_references),

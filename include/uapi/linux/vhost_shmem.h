@@ -211,17 +211,26 @@ struct vhost_shmem_map {
  * after the call.
  *
  * Return: 0 on success, -1 with errno set otherwise:
+ * The file is admitted exactly when mmap(@fd, %MAP_SHARED, %PROT_READ, or
+ * %PROT_READ | %PROT_WRITE with %VHOST_SHMEM_MAP_F_RW) by the caller would
+ * succeed, and refused with the errno mmap() would give; the range may
+ * extend past the end of the file, whose pages then fault until it grows.
+ *
+ * Return: 0 on success, -1 with errno set otherwise:
  * %EFAULT the argument could not be copied; %EINVAL a padding, flag or
  * reserved field is not zero, @len is zero, an offset or @len is not page
- * aligned, an end overflows, the range does not lie inside the region or
- * [@fd_offset, @fd_offset + @len) goes beyond the page holding the end of
- * the file;
+ * aligned, an end overflows, or the range does not lie inside the region;
+ * %EOVERFLOW [@fd_offset, @fd_offset + @len) goes past the largest file
+ * offset;
  * %EBADF @fd is not an open file descriptor (%O_PATH descriptors included);
  * %ENODEV the file is not of a type that can be mapped; %EOPNOTSUPP
  * %VHOST_SHMEM_MAP_F_RW is set and the file is not a memfd or tmpfs file;
- * %EACCES the file is not open for reading, or %VHOST_SHMEM_MAP_F_RW is set
- * and it is not open for writing; %EPERM %VHOST_SHMEM_MAP_F_RW is set and
- * the file is sealed against writing; %ENOENT no region with this @shmid; %EEXIST the range
+ * %EACCES the file is not open for reading, %VHOST_SHMEM_MAP_F_RW is set
+ * and it is not open for writing, or the file is append-only and @fd is
+ * open for writing; %EPERM %VHOST_SHMEM_MAP_F_RW is set and the file is
+ * sealed against writing; %ETXTBSY %VHOST_SHMEM_MAP_F_RW is set and the
+ * file is a swap file; what a security module or the filesystem's mmap
+ * refuses with; %ENOENT no region with this @shmid; %EEXIST the range
  * overlaps a mapping of the region; %ENOSPC the region already holds
  * &vhost_shmem_info.max_mappings mappings; %ENOMEM.
  */
@@ -536,7 +545,7 @@ enum vhost_shmem_attr {
  * @VHOST_SHMEM_A_STAT_FAIL_EXIST: operations refused with %EEXIST.
  * @VHOST_SHMEM_A_STAT_FAIL_NOSPC: operations refused with %ENOSPC.
  * @VHOST_SHMEM_A_STAT_FAIL_FILE: MAPs refused because of their file:
- *	%EBADF, %ENODEV, %EOPNOTSUPP, %EACCES, %EPERM.
+ *	%EBADF, %ENODEV, %EOPNOTSUPP, %EACCES, %EPERM, %ETXTBSY, %EOVERFLOW.
  * @VHOST_SHMEM_A_STAT_FAIL_NOMEM: operations that failed with %ENOMEM.
  * @VHOST_SHMEM_A_STAT_FAIL_OTHER: operations that failed otherwise.
  * @VHOST_SHMEM_A_STAT_FAIL_FAULT: page faults on windows that failed: an

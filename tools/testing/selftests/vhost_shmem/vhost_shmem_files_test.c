@@ -7,8 +7,11 @@
 #include "vshm_test_util.h"
 
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
 #include <linux/udmabuf.h>
 
 #include "kselftest_harness.h"
@@ -187,6 +190,162 @@ TEST_F(files, unsupported_files_refused)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-ENODEV, vshm_map(self->dev, SHMID, fd, 0, 0, PAGE, 0));
 	close(fd);
+}
+
+/*
+ * errno of mmap(@fd, MAP_SHARED) at @off with @prot, 0 if it maps: what a
+ * MAP of the same descriptor must answer.
+ */
+static int mmap_errno(int fd, int prot, off_t off)
+{
+	void *p = mmap(NULL, PAGE, prot, MAP_SHARED, fd, off);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, PAGE);
+	return 0;
+}
+
+/* A page-cache file mapped past its end: pages there fault until it grows. */
+TEST_F(files, page_cache_file_past_end)
+{
+	uint32_t v;
+	char buf[PAGE];
+	char path[128];
+	int fd, wfd;
+
+	fd = ramfs_file(self->ramfs, sizeof(self->ramfs), 24, PAGE, O_RDONLY);
+	if (fd == -EPERM || fd == -ENODEV)
+		SKIP(return, "cannot mount ramfs: %s", strerror(-fd));
+	ASSERT_LE(0, fd);
+	snprintf(path, sizeof(path), "%s/blob", self->ramfs);
+	wfd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, ftruncate(wfd, 5000));
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, REGION_SIZE, 0));
+	ASSERT_EQ(0, probe_read(self->win, 4, &v));
+	EXPECT_EQ(pattern(24, 4), v);
+	ASSERT_EQ(0, probe_read(self->win, PAGE + 1000, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 2 * PAGE, &v));
+
+	memset(buf, 0x3c, sizeof(buf));
+	ASSERT_EQ(PAGE, pwrite(wfd, buf, PAGE, 3 * PAGE));
+	ASSERT_EQ(0, probe_read(self->win, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0x3c3c3c3c, v);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 4 * PAGE, &v));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, REGION_SIZE));
+	close(wfd);
+	close(fd);
+}
+
+/*
+ * An append-only file (chattr +a) cannot be mapped shared through a
+ * descriptor open for writing, whatever the protection: mmap() says
+ * EACCES, and so does MAP.  Through a read-only descriptor it maps
+ * read-only.
+ */
+TEST_F(files, append_only_file)
+{
+	char path[] = "/tmp/vshm-append-XXXXXX";
+	int fd, afd, rofd, attr;
+	uint32_t v;
+
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fill_pattern(fd, 25, 2 * PAGE));
+	attr = FS_APPEND_FL;
+	if (ioctl(fd, FS_IOC_SETFLAGS, &attr)) {
+		unlink(path);
+		close(fd);
+		SKIP(return, "chattr +a on /tmp: %s", strerror(errno));
+	}
+	afd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	rofd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, afd);
+	ASSERT_LE(0, rofd);
+
+	EXPECT_EQ(-EACCES, mmap_errno(afd, PROT_READ | PROT_WRITE, 0));
+	EXPECT_EQ(-EACCES, vshm_map(self->dev, SHMID, afd, 0, 0, PAGE,
+				    VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(-EACCES, mmap_errno(afd, PROT_READ, 0));
+	EXPECT_EQ(-EACCES, vshm_map(self->dev, SHMID, afd, 0, 0, PAGE, 0));
+	EXPECT_EQ(-EACCES, vshm_map(self->dev, SHMID, rofd, 0, 0, PAGE,
+				    VHOST_SHMEM_MAP_F_RW));
+
+	EXPECT_EQ(0, mmap_errno(rofd, PROT_READ, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, rofd, 0, 0, PAGE, 0));
+	ASSERT_EQ(0, probe_read(self->win, 8, &v));
+	EXPECT_EQ(pattern(25, 8), v);
+	EXPECT_EQ(SIGBUS, probe_write(self->win, 8, 0));
+	EXPECT_EQ(pattern(25, 0), file_read32(rofd, 0));
+
+	attr = 0;
+	EXPECT_EQ(0, ioctl(fd, FS_IOC_SETFLAGS, &attr));
+	unlink(path);
+	close(rofd);
+	close(afd);
+	close(fd);
+}
+
+/*
+ * A file of an overlayfs mount maps as mmap() maps it: through the file
+ * that holds its data, in the lower layer until it is copied up, in the
+ * upper layer after.
+ */
+TEST_F(files, overlayfs_file)
+{
+	char dir[] = "/tmp/vshm-ovl-XXXXXX", path[256], opts[512];
+	int fd, rwfd;
+	uint32_t v;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lower", dir);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	snprintf(path, sizeof(path), "%s/upper", dir);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	snprintf(path, sizeof(path), "%s/work", dir);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	snprintf(path, sizeof(path), "%s/merged", dir);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	snprintf(path, sizeof(path), "%s/lower/blob", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fill_pattern(fd, 26, 2 * PAGE));
+	close(fd);
+
+	snprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work",
+		 dir, dir, dir);
+	snprintf(path, sizeof(path), "%s/merged", dir);
+	if (mount("overlay", path, "overlay", 0, opts))
+		SKIP(return, "cannot mount overlayfs: %s", strerror(errno));
+
+	snprintf(path, sizeof(path), "%s/merged/blob", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, mmap_errno(fd, PROT_READ, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, PAGE, 0, PAGE, 0));
+	ASSERT_EQ(0, probe_read(self->win, 12, &v));
+	EXPECT_EQ(pattern(26, PAGE + 12), v);
+
+	/* Opening for writing copies the file up (to tmpfs: read-write). */
+	rwfd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, rwfd);
+	EXPECT_EQ(0, mmap_errno(rwfd, PROT_READ | PROT_WRITE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, rwfd, 0, PAGE, PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, probe_read(self->win, PAGE + 4, &v));
+	EXPECT_EQ(pattern(26, 4), v);
+	ASSERT_EQ(0, probe_write(self->win, PAGE + 4, 0xc0ffee));
+	EXPECT_EQ(0xc0ffee, file_read32(rwfd, 4));
+
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, PAGE));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, PAGE, PAGE));
+	close(rwfd);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/merged", dir);
+	umount2(path, MNT_DETACH);
 }
 
 /*

@@ -166,12 +166,13 @@ static int expect_map(struct fuzz *f, struct vhost_shmem_map *a, int kind,
 		return -EINVAL;
 	if (!range_ok(a->shm_offset, a->len) || !range_ok(a->fd_offset, a->len))
 		return -EINVAL;
+	/* As mmap(): the range must fit the largest file offset. */
+	if (a->fd_offset / PAGE + a->len / PAGE > (uint64_t)INT64_MAX / PAGE)
+		return -EOVERFLOW;
 	if (kind == FD_PIPE || kind == FD_SOCKET || kind == FD_DEV)
 		return -ENODEV;
 	if (rw && kind == FD_RO)
 		return -EACCES;
-	if (a->fd_offset + a->len > FILE_PAGES * PAGE)
-		return -EINVAL;
 	if (rw && kind == FD_SEALED)
 		return -EPERM;
 	if (!r->exists)
@@ -213,7 +214,8 @@ static bool probe_region(struct fuzz *f, struct model_region *r)
 			    p < r->maps[i].first + r->maps[i].npages)
 				m = &r->maps[i];
 		sig = probe_read(r->win, off, &v);
-		if (!m) {
+		/* Holes, and mapped pages past the end of the file, fault. */
+		if (!m || m->fd_pg + p - m->first >= FILE_PAGES) {
 			if (sig != SIGBUS)
 				return false;
 			continue;

@@ -223,6 +223,57 @@ TEST_F(relay, failures_reply_non_zero)
 }
 
 /* A MAP whose descriptor is not an open file fails and is answered. */
+/*
+ * A virtio-fs DAX chunk of a small file: the guest asks for 2 MiB of a
+ * 5000-byte file, as it does for every file's last chunk.  Accepted, as
+ * mmap() of the descriptor would be; pages past the end fault until the
+ * file grows.
+ */
+TEST_F(relay, map_past_end_of_file)
+{
+	uint8_t m[MSG_LEN], buf[PAGE];
+	struct relay_out o;
+	uint64_t off;
+	uint32_t v;
+	void *win;
+	int fd, rw;
+
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID + 1, 4 << 20, &off));
+	win = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->dev, off);
+	ASSERT_NE(MAP_FAILED, win);
+	fd = memfd_pattern(41, PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 5000));
+
+	for (rw = 0; rw < 2; rw++) {
+		build(m, 9, 0x9, SHMID + 1, 0, (uint64_t)rw << 21, 2 << 20, rw);
+		o = relay(self->dev, m, MSG_LEN, fd, 0);
+		ASSERT_EQ(0, o.ret);
+		EXPECT_EQ(0, o.result);
+		ASSERT_EQ(20, o.reply_len);
+		EXPECT_EQ(0, get_le(o.reply + 12, 8));
+	}
+	ASSERT_EQ(0, probe_read(win, 8, &v));
+	EXPECT_EQ(pattern(41, 8), v);
+	ASSERT_EQ(0, probe_read(win, PAGE + 800, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(SIGBUS, probe_read(win, 2 * PAGE, &v));
+	EXPECT_EQ(SIGBUS, probe_write(win, (2 << 20) + 5 * PAGE, 1));
+
+	/* The file grows: the pages appear, read-only and read-write. */
+	memset(buf, 0x5a, sizeof(buf));
+	ASSERT_EQ(PAGE, pwrite(fd, buf, PAGE, 5 * PAGE));
+	ASSERT_EQ(0, probe_read(win, 5 * PAGE, &v));
+	EXPECT_EQ(0x5a5a5a5a, v);
+	ASSERT_EQ(0, probe_write(win, (2 << 20) + 5 * PAGE + 4, 0x1234));
+	EXPECT_EQ(0x1234, file_read32(fd, 5 * PAGE + 4));
+	EXPECT_EQ(SIGBUS, probe_read(win, 6 * PAGE, &v));
+
+	munmap(win, 4 << 20);
+	close(fd);
+}
+
 TEST_F(relay, map_with_unusable_fd_is_answered)
 {
 	struct relay_out o;

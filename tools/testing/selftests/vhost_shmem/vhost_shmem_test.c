@@ -326,7 +326,10 @@ TEST_F(vshm, window_not_executable)
 	EXPECT_EQ(EACCES, errno);
 }
 
-/* The page that holds the end of a file maps whole, as with mmap(). */
+/*
+ * The page that holds the end of a file maps whole, and a mapping may go
+ * past the end of the file, as with mmap(): pages past it fault.
+ */
 TEST_F(vshm, partial_last_page)
 {
 	uint32_t v;
@@ -335,12 +338,12 @@ TEST_F(vshm, partial_last_page)
 	fd = memfd_pattern(19, PAGE, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, PAGE + 100));
-	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 0, 3 * PAGE, 0));
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 3 * PAGE, 0));
 	ASSERT_EQ(0, probe_read(self->win, 4, &v));
 	EXPECT_EQ(pattern(19, 4), v);
 	ASSERT_EQ(0, probe_read(self->win, PAGE + 200, &v));
 	EXPECT_EQ(0, v);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 2 * PAGE, &v));
 	close(fd);
 }
 
@@ -446,9 +449,10 @@ TEST_F(vshm, map_invalid)
 				    2 * PAGE, 0));
 	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, ~0ULL & ~(PAGE - 1),
 				    8 * PAGE, 2 * PAGE, 0));
-	/* Beyond the end of the file. */
-	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 3 * PAGE, 8 * PAGE,
-				    2 * PAGE, 0));
+	/* Beyond the largest file offset (past the end is allowed). */
+	EXPECT_EQ(-EOVERFLOW, vshm_map(self->dev, SHMID, fd,
+				       (uint64_t)INT64_MAX & ~(PAGE - 1),
+				       8 * PAGE, PAGE, 0));
 
 	/* Flags, padding and reserved fields. */
 	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, PAGE,

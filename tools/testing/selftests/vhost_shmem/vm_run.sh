@@ -156,6 +156,11 @@ PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
 # Modules the guest loads before vhost_shmem (with their dependencies).
 # Debian's kvm_amd needs ccp (SEV) and kvm, kvm needs irqbypass.
 GUEST_MODULES=(ccp irqbypass kvm kvm_amd)
+# Modules of the files the selftests map (overlayfs, ext4 on a loop device,
+# FUSE; ext4 of Debian's kernels needs a crc32c driver), loaded when the
+# kernel has them as modules; the debug kernel has them built in.  A test
+# that needs a missing one fails or skips on its own.
+GUEST_FS_MODULES=(overlay loop crc32c_generic ext4 fuse)
 
 # A kernel log line matching this fails the lane.  (kmemleak's "new suspected
 # memory leaks" counts only after the guest cleared the boot-time suspects;
@@ -554,6 +559,12 @@ make_initramfs() {
 	for m in "${GUEST_MODULES[@]}"; do
 		resolve_module "$kver" "$m" || return 1
 	done
+	if [ "$kver" != debug ]; then
+		for m in "${GUEST_FS_MODULES[@]}"; do
+			modinfo -k "$kver" -n "$m" >/dev/null 2>&1 || continue
+			resolve_module "$kver" "$m" || return 1
+		done
+	fi
 	# Dependencies of the module under test (none expected), then itself.
 	for m in $(modinfo -F depends "$module" | tr , ' '); do
 		resolve_module "$kver" "$m" || return 1
