@@ -198,39 +198,54 @@ static struct page *vhost_shmem_mapping_hold(struct vhost_shmem_mapping *map,
 }
 
 /*
- * Return the page at @index of @map, reading it from the file on first use.
- * The reference taken then belongs to @map->pages.
+ * Read page @pgoff of @file into the page cache the way filemap_fault()
+ * does: for a file with backing store, under the filesystem's invalidate
+ * lock, so that the read cannot refill the page cache in the middle of a
+ * hole punch or truncation (which would leave the old data there for every
+ * reader), and never past the end of the file.
+ *
+ * Returns the page with a reference on its folio; ERR_PTR(-EINVAL) past
+ * the end of the file, ERR_PTR(-EHWPOISON) for a poisoned page, or the
+ * read's error.
+ *
+ * Context: may sleep on I/O.  The caller holds no vhost-shmem lock, and
+ * the faulting mm's mmap_lock only when the fault cannot be retried.
  */
-static struct page *vhost_shmem_mapping_page(struct vhost_shmem_mapping *map,
-					     pgoff_t index)
+static struct page *vhost_shmem_file_read_page(struct file *file,
+					       pgoff_t pgoff)
 {
-	struct address_space *mapping = map->file->f_mapping;
-	pgoff_t pgoff = map->pgoff + index;
+	struct address_space *mapping = file->f_mapping;
+	struct folio *folio;
 	struct page *page;
 
-	page = xa_load(&map->pages, index);
-	if (page)
-		return page;
-
 	if (shmem_mapping(mapping)) {
-		/* Fails with -EINVAL beyond the end of the file. */
-		page = shmem_read_mapping_page_gfp(mapping, pgoff,
-						   mapping_gfp_mask(mapping));
+		/* Fails with -EINVAL past the end of the file. */
+		folio = shmem_read_folio_gfp(mapping, pgoff,
+					     mapping_gfp_mask(mapping));
 	} else {
-		/* Do not instantiate page cache past a truncation. */
-		if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host),
-					  PAGE_SIZE))
-			return ERR_PTR(-EINVAL);
-		page = read_mapping_page(mapping, pgoff, map->file);
+		filemap_invalidate_lock_shared(mapping);
+		if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+			folio = ERR_PTR(-EINVAL);
+		else
+			folio = read_mapping_folio(mapping, pgoff, file);
+		filemap_invalidate_unlock_shared(mapping);
 	}
-	if (IS_ERR(page))
-		return page;
-	return vhost_shmem_mapping_hold(map, index, page);
+	if (IS_ERR(folio))
+		return ERR_CAST(folio);
+	page = folio_file_page(folio, pgoff);
+	if (PageHWPoison(page)) {
+		folio_put(folio);
+		return ERR_PTR(-EHWPOISON);
+	}
+	return page;
 }
 
 /*
- * Return the page at @index of @map if the page cache already has it up to
- * date, NULL otherwise: what fault-around may map without doing I/O.
+ * Return the page at @index of @map without doing I/O: the one @map
+ * already holds, or the page cache's if it is there, up to date and inside
+ * the file (its reference then belongs to @map->pages).  NULL when the page
+ * must be read; ERR_PTR(-EHWPOISON) when it is poisoned: such a page is
+ * never mapped again, even if @map took it before the poison.
  */
 static struct page *
 vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
@@ -238,20 +253,22 @@ vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
 {
 	struct address_space *mapping = map->file->f_mapping;
 	pgoff_t pgoff = map->pgoff + index;
+	struct folio *folio;
 	struct page *page;
 
 	page = xa_load(&map->pages, index);
 	if (page)
-		return page;
+		return PageHWPoison(page) ? ERR_PTR(-EHWPOISON) : page;
 
 	if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
 		return NULL;
-	/* No swap or shadow entries: those are for the fault to handle. */
-	page = find_get_page(mapping, pgoff);
-	if (!page)
+	/* No swap or shadow entries: those are for the read to handle. */
+	folio = filemap_get_folio(mapping, pgoff);
+	if (IS_ERR_OR_NULL(folio))
 		return NULL;
-	if (!PageUptodate(page) || PageHWPoison(page)) {
-		put_page(page);
+	page = folio_file_page(folio, pgoff);
+	if (!folio_test_uptodate(folio) || PageHWPoison(page)) {
+		folio_put(folio);
 		return NULL;
 	}
 	page = vhost_shmem_mapping_hold(map, index, page);
@@ -312,7 +329,7 @@ static void vhost_shmem_fault_around(struct vm_fault *vmf,
 		if (!map)
 			continue;
 		page = vhost_shmem_mapping_cached_page(map, index - map->first);
-		if (page &&
+		if (!IS_ERR_OR_NULL(page) &&
 		    vmf_insert_pfn_prot(vma, addr, page_to_pfn(page),
 					vhost_shmem_prot(vma, map)) !=
 		    VM_FAULT_NOPAGE)
@@ -320,26 +337,83 @@ static void vhost_shmem_fault_around(struct vm_fault *vmf,
 	}
 }
 
+/*
+ * The fault handler of the windows.  Pages the mapping holds, or that the
+ * page cache has up to date, are inserted under the context lock.  A page
+ * that must be read is read without it, as filemap_fault() reads: when the
+ * fault may be retried, the mmap_lock (or VMA lock) is dropped too, the
+ * page is read into the page cache and the fault is retried; otherwise it
+ * is read with only the mmap_lock held and the mapping looked up again.
+ * So a stalled read (FUSE, NFS) blocks the access that needs it, not
+ * UNMAP, RESET, the other faults of the context, or the VMM's own mmap().
+ */
 static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
 	struct vhost_shmem_mapping *map;
-	struct page *page;
+	struct page *page, *read = NULL;
+	struct file *file = NULL;
+	pgoff_t index, pgoff = 0;
 	vm_fault_t ret;
 
+again:
 	down_read(&ctx->lock);
 	map = vhost_shmem_lookup(ctx, vmf->pgoff);
 	if (!map) {
 		ret = VM_FAULT_SIGBUS;
-		goto out_count;
+		goto out_unlock;
+	}
+	index = vhost_shmem_region_index(vmf->pgoff) - map->first;
+
+	if (read) {
+		/*
+		 * Read without the lock: still the right page if the range
+		 * maps the same file at the same offset.
+		 */
+		if (map->file == file && map->pgoff + index == pgoff) {
+			page = vhost_shmem_mapping_hold(map, index, read);
+		} else {
+			put_page(read);
+			page = NULL;
+		}
+		read = NULL;
+		fput(file);
+		file = NULL;
+	} else {
+		page = vhost_shmem_mapping_cached_page(map, index);
+	}
+	if (IS_ERR(page)) {
+		ret = PTR_ERR(page) == -EHWPOISON ? VM_FAULT_HWPOISON :
+						     vmf_error(PTR_ERR(page));
+		goto out_unlock;
 	}
 
-	page = vhost_shmem_mapping_page(map, vhost_shmem_region_index(vmf->pgoff) -
-					map->first);
-	if (IS_ERR(page)) {
-		ret = vmf_error(PTR_ERR(page));
-		goto out_count;
+	if (!page) {
+		file = get_file(map->file);
+		pgoff = map->pgoff + index;
+		up_read(&ctx->lock);
+
+		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
+			fput(file);
+			return VM_FAULT_RETRY;
+		}
+		if (fault_flag_allow_retry_first(vmf->flags)) {
+			release_fault_lock(vmf);
+			read = vhost_shmem_file_read_page(file, pgoff);
+			if (!IS_ERR(read))
+				put_page(read);
+			fput(file);
+			return VM_FAULT_RETRY;
+		}
+		read = vhost_shmem_file_read_page(file, pgoff);
+		if (!IS_ERR(read))
+			goto again;
+		fput(file);
+		ret = PTR_ERR(read) == -EHWPOISON ? VM_FAULT_HWPOISON :
+						     vmf_error(PTR_ERR(read));
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAIL_FAULT);
+		return ret;
 	}
 
 	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
@@ -347,11 +421,16 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 	if (ret == VM_FAULT_NOPAGE && !(vmf->flags & FAULT_FLAG_WRITE))
 		vhost_shmem_fault_around(vmf, ctx);
 
-out_count:
+out_unlock:
 	vhost_shmem_stat_inc(ctx, ret == VM_FAULT_NOPAGE ?
 			     VHOST_SHMEM_A_STAT_FAULTS :
 			     VHOST_SHMEM_A_STAT_FAIL_FAULT);
 	up_read(&ctx->lock);
+	/* A page read for a range that was unmapped meanwhile. */
+	if (read)
+		put_page(read);
+	if (file)
+		fput(file);
 	return ret;
 }
 

@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 
@@ -67,6 +68,28 @@ static inline void zap_special_vma_range(struct vm_area_struct *vma,
 static inline bool vma_is_cow_mapping(const struct vm_area_struct *vma)
 {
 	return is_cow_mapping(vma->vm_flags);
+}
+#endif
+
+#if KERNEL_VERSION(6, 7, 0) > LINUX_VERSION_CODE
+/*
+ * Drop the lock a fault runs under before waiting on I/O.  Before 6.7 no
+ * fault of a file VMA runs under a VMA lock: it is the mmap_lock.
+ */
+static inline void release_fault_lock(struct vm_fault *vmf)
+{
+	mmap_read_unlock(vmf->vma->vm_mm);
+}
+#endif
+
+#if KERNEL_VERSION(6, 2, 0) > LINUX_VERSION_CODE
+/* shmem_read_folio_gfp() arrived in 6.2. */
+static inline struct folio *shmem_read_folio_gfp(struct address_space *mapping,
+						 pgoff_t index, gfp_t gfp)
+{
+	struct page *page = shmem_read_mapping_page_gfp(mapping, index, gfp);
+
+	return IS_ERR(page) ? ERR_CAST(page) : page_folio(page);
 }
 #endif
 

@@ -351,7 +351,12 @@ static void vhost_shmem_test_seals(struct kunit *test)
 /* Page @index of @map as the fault handler gets it, reading it if needed. */
 static struct page *t_page(struct vhost_shmem_mapping *map, pgoff_t index)
 {
-	return vhost_shmem_mapping_page(map, index);
+	struct page *page = vhost_shmem_mapping_cached_page(map, index);
+
+	if (page)
+		return page;
+	page = vhost_shmem_file_read_page(map->file, map->pgoff + index);
+	return IS_ERR(page) ? page : vhost_shmem_mapping_hold(map, index, page);
 }
 
 /*

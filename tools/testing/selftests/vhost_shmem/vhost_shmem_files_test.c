@@ -6,12 +6,18 @@
  */
 #include "vshm_test_util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <linux/fs.h>
+#include <linux/fuse.h>
+#include <linux/loop.h>
 #include <linux/udmabuf.h>
 
 #include "kselftest_harness.h"
@@ -346,6 +352,449 @@ TEST_F(files, overlayfs_file)
 	close(fd);
 	snprintf(path, sizeof(path), "%s/merged", dir);
 	umount2(path, MNT_DETACH);
+}
+
+/*
+ * A page that memory failure poisoned is never mapped again: not from the
+ * page cache, and not from the pages a mapping holds.  (PTEs that already
+ * map it stay: memory failure cannot see them.)
+ */
+TEST_F(files, poisoned_page_not_reinserted)
+{
+	uint32_t v;
+	void *p;
+	int fd, status;
+	pid_t pid;
+	struct vhost_shmem_region_info ri;
+	uint64_t off;
+
+	fd = memfd_pattern(27, 2 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
+	ASSERT_EQ(0, probe_read(self->win, 0, &v));
+	EXPECT_EQ(pattern(27, 0), v);
+
+	/* Poison page 0 from a child that maps the memfd itself. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			_exit(2);
+		(void)*(volatile char *)p;
+		_exit(madvise(p, PAGE, MADV_HWPOISON) ? errno : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EINVAL)
+		SKIP(return, "no MADV_HWPOISON (CONFIG_MEMORY_FAILURE)");
+	/*
+	 * The page is poisoned either way; recovery fails (EBUSY) because
+	 * the mapping holds a reference, or the child is killed for having
+	 * the page mapped.
+	 */
+	ASSERT_TRUE(!WIFEXITED(status) || WEXITSTATUS(status) == 0 ||
+		    WEXITSTATUS(status) == EBUSY)
+		TH_LOG("child status %#x", status);
+
+	/* A new window: no PTE left over from before the poison. */
+	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
+	off = ri.mmap_offset;
+	munmap(self->win, REGION_SIZE);
+	self->win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->dev, off);
+	ASSERT_NE(MAP_FAILED, self->win);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 0, &v));
+	ASSERT_EQ(0, probe_read(self->win, PAGE, &v));
+	EXPECT_EQ(pattern(27, PAGE), v);
+
+	/* And a new mapping of the poisoned page does not reach it either. */
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 4 * PAGE, PAGE, 0));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 4 * PAGE, &v));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 4 * PAGE, PAGE));
+	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
+	close(fd);
+}
+
+/* The image vm_run.sh puts in the guest; VSHM_EXT4_IMAGE names another. */
+#define EXT4_IMAGE	"/images/ext4.img"
+
+/*
+ * Mount an ext4 image on a loop device at a new directory under /tmp;
+ * its path goes to @dir.  Returns the loop device's fd, or -errno.
+ */
+static int ext4_mount(char *dir, size_t dirlen)
+{
+	const char *img = getenv("VSHM_EXT4_IMAGE") ?: EXT4_IMAGE;
+	int ctl, n, loop, back, err;
+	char dev[32];
+
+	back = open(img, O_RDWR | O_CLOEXEC);
+	if (back < 0)
+		return -errno;
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		err = -errno;
+		close(back);
+		return err;
+	}
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	loop = n < 0 ? -1 : open(dev, O_RDWR | O_CLOEXEC);
+	if (loop < 0 || ioctl(loop, LOOP_SET_FD, back)) {
+		err = -errno;
+		close(back);
+		return err;
+	}
+	close(back);
+	snprintf(dir, dirlen, "/tmp/vshm-ext4-XXXXXX");
+	if (!mkdtemp(dir) || mount(dev, dir, "ext4", 0, NULL)) {
+		/* Not a missing image or loop driver: a failure. */
+		err = errno == ENOENT || errno == ENODEV ? -EIO : -errno;
+		ioctl(loop, LOOP_CLR_FD);
+		close(loop);
+		return err;
+	}
+	return loop;
+}
+
+static void ext4_umount(const char *dir, int loop)
+{
+	umount2(dir, 0);
+	rmdir(dir);
+	ioctl(loop, LOOP_CLR_FD);
+	close(loop);
+}
+
+struct punch_race {
+	int dev, fd;
+	void *win;
+	atomic_int stop;
+	unsigned long maps, faults;
+};
+
+/* Map page 0 of the file, read it through the window, unmap; again. */
+static void *punch_race_mapper(void *arg)
+{
+	struct punch_race *r = arg;
+	uint32_t v;
+
+	while (!atomic_load(&r->stop)) {
+		if (vshm_map(r->dev, SHMID, r->fd, 0, 0, PAGE, 0))
+			continue;
+		r->maps++;
+		if (!probe_read(r->win, 0, &v))
+			r->faults++;
+		vshm_unmap(r->dev, SHMID, 0, PAGE);
+	}
+	return NULL;
+}
+
+/*
+ * A window fault that reads a page of a disk file must take the
+ * filesystem's invalidate lock, as filemap_fault() does: otherwise it can
+ * refill the page cache with the old block in the middle of a hole punch,
+ * and every reader of the file sees the old data after the punch.  One
+ * thread maps, reads and unmaps page 0 in a loop; the other writes it,
+ * syncs, punches it and reads it back, which must always give zeroes.
+ * Bounded: 3000 punches or 20 seconds.
+ */
+TEST_F(files, ext4_punch_race_leaves_no_stale_page)
+{
+	struct punch_race r = { .dev = self->dev, .win = self->win };
+	char dir[64], path[96], buf[PAGE], back[PAGE];
+	unsigned long punches = 0, stale = 0;
+	struct timespec t0, t;
+	pthread_t th;
+	int loop, wfd;
+
+	loop = ext4_mount(dir, sizeof(dir));
+	if (loop == -ENOENT || loop == -ENODEV)
+		SKIP(return, "no ext4 image or loop device: %s", strerror(-loop));
+	ASSERT_LE(0, loop) TH_LOG("mounting ext4 on a loop device: %s",
+				  strerror(-loop));
+	snprintf(path, sizeof(path), "%s/blob", dir);
+	wfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, ftruncate(wfd, 4 * PAGE));
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, r.fd);
+
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, pthread_create(&th, NULL, punch_race_mapper, &r));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (pwrite(wfd, buf, PAGE, 0) != PAGE || fdatasync(wfd) ||
+		    fallocate(wfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      0, PAGE) || pread(wfd, back, PAGE, 0) != PAGE)
+			break;
+		punches++;
+		if (back[0] || memcmp(back, back + 1, PAGE - 1))
+			stale++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (punches < 3000 && t.tv_sec - t0.tv_sec < 20);
+	atomic_store(&r.stop, 1);
+	pthread_join(th, NULL);
+
+	ksft_print_msg("%lu punches, %lu stale reads; %lu maps, %lu window reads\n",
+		       punches, stale, r.maps, r.faults);
+	EXPECT_LT(100, punches);
+	EXPECT_LT(0, r.faults);
+	EXPECT_EQ(0, stale);
+	close(r.fd);
+	close(wfd);
+	ext4_umount(dir, loop);
+}
+
+/*
+ * A FUSE filesystem of one file, "blob", of FUSE_SIZE bytes, whose READs
+ * the test can hold: the smallest server of the protocol, enough for
+ * lookup, open, mmap and reads through the page cache.
+ */
+#define FUSE_SIZE	(2 * PAGE)
+#define FUSE_BLOB_ID	2
+
+struct fuse_srv {
+	int fd;
+	char dir[64];
+	pthread_t th;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool hold;		/* hold READs until cleared */
+	int held;		/* READs being held */
+};
+
+static void fuse_reply(int fd, uint64_t unique, int error, const void *arg,
+		       size_t len)
+{
+	struct fuse_out_header out = {
+		.len = sizeof(out) + (error ? 0 : len),
+		.error = error,
+		.unique = unique,
+	};
+	struct iovec iov[2] = {
+		{ &out, sizeof(out) },
+		{ (void *)arg, error ? 0 : len },
+	};
+
+	(void)!writev(fd, iov, 2);
+}
+
+static void fuse_fill_attr(struct fuse_attr *a, uint64_t ino)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = ino;
+	a->mode = ino == FUSE_ROOT_ID ? S_IFDIR | 0755 : S_IFREG | 0644;
+	a->nlink = 1;
+	a->size = ino == FUSE_ROOT_ID ? 0 : FUSE_SIZE;
+	a->blocks = a->size / 512;
+	a->blksize = PAGE;
+}
+
+static void *fuse_serve(void *arg)
+{
+	struct fuse_srv *srv = arg;
+	static char buf[FUSE_MIN_READ_BUFFER + 2 * PAGE];
+
+	for (;;) {
+		struct fuse_in_header *in = (void *)buf;
+		void *body = buf + sizeof(*in);
+		ssize_t n = read(srv->fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < (ssize_t)sizeof(*in))
+			return NULL;	/* unmounted */
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			struct fuse_init_out o = {
+				.major = FUSE_KERNEL_VERSION,
+				.minor = 26,
+				.max_readahead = 0,
+				.max_write = PAGE,
+				.max_background = 4,
+				.congestion_threshold = 3,
+			};
+
+			fuse_reply(srv->fd, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_LOOKUP: {
+			struct fuse_entry_out o = { .nodeid = FUSE_BLOB_ID };
+
+			if (strcmp(body, "blob")) {
+				fuse_reply(srv->fd, in->unique, -ENOENT, NULL, 0);
+				break;
+			}
+			fuse_fill_attr(&o.attr, FUSE_BLOB_ID);
+			fuse_reply(srv->fd, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_GETATTR: {
+			struct fuse_attr_out o = { 0 };
+
+			fuse_fill_attr(&o.attr, in->nodeid);
+			fuse_reply(srv->fd, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_OPEN: {
+			struct fuse_open_out o = { .fh = 1 };
+
+			fuse_reply(srv->fd, in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_READ: {
+			struct fuse_read_in *r = body;
+			static uint32_t data[2 * PAGE / 4];
+			uint32_t i, len = r->size;
+
+			pthread_mutex_lock(&srv->lock);
+			srv->held++;
+			pthread_cond_broadcast(&srv->cond);
+			while (srv->hold)
+				pthread_cond_wait(&srv->cond, &srv->lock);
+			srv->held--;
+			pthread_mutex_unlock(&srv->lock);
+			if (r->offset >= FUSE_SIZE)
+				len = 0;
+			else if (len > FUSE_SIZE - r->offset)
+				len = FUSE_SIZE - r->offset;
+			if (len > sizeof(data))
+				len = sizeof(data);
+			for (i = 0; i < len / 4; i++)
+				data[i] = pattern(28, r->offset + i * 4);
+			fuse_reply(srv->fd, in->unique, 0, data, len);
+			break;
+		}
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+			break;
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+		case FUSE_RELEASEDIR:
+			fuse_reply(srv->fd, in->unique, 0, NULL, 0);
+			break;
+		default:
+			fuse_reply(srv->fd, in->unique, -ENOSYS, NULL, 0);
+			break;
+		}
+	}
+}
+
+static int fuse_start(struct fuse_srv *srv)
+{
+	char opts[128];
+
+	memset(srv, 0, sizeof(*srv));
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->cond, NULL);
+	srv->fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (srv->fd < 0)
+		return -errno;
+	snprintf(srv->dir, sizeof(srv->dir), "/tmp/vshm-fuse-XXXXXX");
+	if (!mkdtemp(srv->dir))
+		return -errno;
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0",
+		 srv->fd);
+	if (mount("vshm-fuse", srv->dir, "fuse", MS_NOSUID | MS_NODEV, opts))
+		return -errno;
+	return -pthread_create(&srv->th, NULL, fuse_serve, srv);
+}
+
+static void fuse_stop(struct fuse_srv *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->hold = false;
+	pthread_cond_broadcast(&srv->cond);
+	pthread_mutex_unlock(&srv->lock);
+	umount2(srv->dir, MNT_DETACH);
+	close(srv->fd);
+	pthread_join(srv->th, NULL);
+	rmdir(srv->dir);
+}
+
+struct fault_arg {
+	void *win;
+	uint32_t v;
+	int sig;
+};
+
+static void *fault_thread(void *arg)
+{
+	struct fault_arg *f = arg;
+
+	f->sig = probe_read(f->win, 8, &f->v);
+	return NULL;
+}
+
+/*
+ * A window fault waiting for a slow read (a FUSE server holding a READ)
+ * blocks only the access that needs the page, as a fault of an ordinary
+ * mmap() of the file does: UNMAP and faults of another region of the same
+ * context, and the VMM's own mmap(), go on meanwhile.  A hang here ends in
+ * the harness's timeout, a failure.
+ */
+TEST_F(files, slow_read_blocks_only_its_fault)
+{
+	struct fault_arg f = { .win = self->win };
+	struct fuse_srv srv;
+	char path[96];
+	uint64_t off;
+	pthread_t th;
+	void *win1, *p;
+	int fd, memfd, ret;
+	uint32_t v;
+
+	ret = fuse_start(&srv);
+	if (ret == -ENOENT || ret == -ENODEV)
+		SKIP(return, "no FUSE: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("FUSE: %s", strerror(-ret));
+	snprintf(path, sizeof(path), "%s/blob", srv.dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+
+	/* Region 2 maps a memfd, region SHMID the FUSE file. */
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID + 1, REGION_SIZE, &off));
+	win1 = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->dev, off);
+	ASSERT_NE(MAP_FAILED, win1);
+	memfd = memfd_pattern(29, 2 * PAGE, 0);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID + 1, memfd, 0, 0, PAGE, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, FUSE_SIZE, 0));
+
+	pthread_mutex_lock(&srv.lock);
+	srv.hold = true;
+	pthread_mutex_unlock(&srv.lock);
+	ASSERT_EQ(0, pthread_create(&th, NULL, fault_thread, &f));
+	pthread_mutex_lock(&srv.lock);
+	while (!srv.held)
+		pthread_cond_wait(&srv.cond, &srv.lock);
+	pthread_mutex_unlock(&srv.lock);
+
+	/* The READ is held; everything else proceeds. */
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID + 1, 0, PAGE));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID + 1, memfd, PAGE, 0, PAGE, 0));
+	ASSERT_EQ(0, probe_read(win1, 4, &v));
+	EXPECT_EQ(pattern(29, PAGE + 4), v);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, PAGE);
+	pthread_mutex_lock(&srv.lock);
+	EXPECT_LT(0, srv.held);
+	srv.hold = false;
+	pthread_cond_broadcast(&srv.cond);
+	pthread_mutex_unlock(&srv.lock);
+
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, f.sig);
+	EXPECT_EQ(pattern(28, 8), f.v);
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, FUSE_SIZE));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID + 1, 0, PAGE));
+	munmap(win1, REGION_SIZE);
+	close(memfd);
+	close(fd);
+	fuse_stop(&srv);
 }
 
 /*

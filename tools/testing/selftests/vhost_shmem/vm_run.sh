@@ -149,7 +149,7 @@ DEBUG_DIR=$CACHE/debug-build
 
 # Packages the rig needs (meta packages: no ABI suffixes here).
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
-	  pkg-config libnl-genl-3-dev
+	  pkg-config libnl-genl-3-dev e2fsprogs
 	  libc6-dev linux-image-amd64 linux-headers-amd64
 	  linux-image-6.12-amd64 linux-headers-6.12-amd64 debian-archive-keyring)
 
@@ -543,7 +543,14 @@ make_initramfs() {
 	local MOD_ORDER=() MOD_FILES=() rmmod=1 genv=() w
 
 	rm -rf "$dir"
-	mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,modules,tests}
+	mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,modules,tests,images}
+
+	# A small ext4 image for the tests that need a disk filesystem on a
+	# loop device (sparse: it costs the initramfs a few KiB).
+	if [ -z "$TOOL" ]; then
+		mkfs.ext4 -q -F -b 4096 -O ^has_journal "$dir/images/ext4.img" 16M \
+			>&2 || return 1
+	fi
 
 	busybox=$(command -v busybox) || die "busybox not found"
 	if LC_ALL=C readelf -l "$busybox" | grep -q 'Requesting program interpreter'; then
