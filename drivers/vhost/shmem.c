@@ -18,6 +18,7 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hash.h>
 #include <linux/magic.h>
 #include <linux/maple_tree.h>
 #include <linux/miscdevice.h>
@@ -244,8 +245,9 @@ static struct page *vhost_shmem_file_read_page(struct file *file,
  * Return the page at @index of @map without doing I/O: the one @map
  * already holds, or the page cache's if it is there, up to date and inside
  * the file (its reference then belongs to @map->pages).  NULL when the page
- * must be read; ERR_PTR(-EHWPOISON) when it is poisoned: such a page is
- * never mapped again, even if @map took it before the poison.
+ * must be read; ERR_PTR(-EINVAL) past the end of the file;
+ * ERR_PTR(-EHWPOISON) when it is poisoned: such a page is never mapped
+ * again, even if @map took it before the poison.
  */
 static struct page *
 vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
@@ -260,8 +262,9 @@ vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
 	if (page)
 		return PageHWPoison(page) ? ERR_PTR(-EHWPOISON) : page;
 
+	/* Past the end of the file: nothing to read, the access faults. */
 	if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
-		return NULL;
+		return ERR_PTR(-EINVAL);
 	/* No swap or shadow entries: those are for the read to handle. */
 	folio = filemap_get_folio(mapping, pgoff);
 	if (IS_ERR_OR_NULL(folio))
@@ -338,12 +341,49 @@ static void vhost_shmem_fault_around(struct vm_fault *vmf,
 }
 
 /*
+ * Faults that dropped their locks to read a page, by context page offset:
+ * a hint, not a lock.  KVM resolves a guest access through
+ * fixup_user_fault() and starts over from scratch whenever the fault
+ * dropped the mmap_lock, even when the retried fault failed; a fault that
+ * dropped it again on every first attempt would then spin forever on a
+ * page that cannot be read.  So the first attempt that drops the locks
+ * notes its page here, and a later first attempt on a noted page reads
+ * with the mmap_lock held, like a retried one, and returns the error.  A
+ * fault that inserts the page clears the note.
+ */
+static unsigned int vhost_shmem_read_slot(pgoff_t pgoff)
+{
+	return hash_long(pgoff, VHOST_SHMEM_READS_BITS);
+}
+
+static bool vhost_shmem_read_pending(struct vhost_shmem_ctx *ctx,
+				     pgoff_t pgoff)
+{
+	return READ_ONCE(ctx->reads[vhost_shmem_read_slot(pgoff)]) == pgoff + 1;
+}
+
+static void vhost_shmem_read_begin(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
+{
+	WRITE_ONCE(ctx->reads[vhost_shmem_read_slot(pgoff)], pgoff + 1);
+}
+
+static void vhost_shmem_read_end(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
+{
+	unsigned int slot = vhost_shmem_read_slot(pgoff);
+
+	if (READ_ONCE(ctx->reads[slot]) == pgoff + 1)
+		WRITE_ONCE(ctx->reads[slot], 0);
+}
+
+/*
  * The fault handler of the windows.  Pages the mapping holds, or that the
  * page cache has up to date, are inserted under the context lock.  A page
  * that must be read is read without it, as filemap_fault() reads: when the
  * fault may be retried, the mmap_lock (or VMA lock) is dropped too, the
- * page is read into the page cache and the fault is retried; otherwise it
+ * page is read into the page cache and the fault is retried; otherwise (a
+ * retried fault, or one whose earlier read did not lead to an insertion) it
  * is read with only the mmap_lock held and the mapping looked up again.
+ * Pages past the end of the file fault at once, under the context lock.
  * So a stalled read (FUSE, NFS) blocks the access that needs it, not
  * UNMAP, RESET, the other faults of the context, or the VMM's own mmap().
  */
@@ -398,7 +438,9 @@ again:
 			fput(file);
 			return VM_FAULT_RETRY;
 		}
-		if (fault_flag_allow_retry_first(vmf->flags)) {
+		if (fault_flag_allow_retry_first(vmf->flags) &&
+		    !vhost_shmem_read_pending(ctx, vmf->pgoff)) {
+			vhost_shmem_read_begin(ctx, vmf->pgoff);
 			release_fault_lock(vmf);
 			read = vhost_shmem_file_read_page(file, pgoff);
 			if (!IS_ERR(read))
@@ -416,6 +458,7 @@ again:
 		return ret;
 	}
 
+	vhost_shmem_read_end(ctx, vmf->pgoff);
 	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
 				  vhost_shmem_prot(vma, map));
 	if (ret == VM_FAULT_NOPAGE && !(vmf->flags & FAULT_FLAG_WRITE))
@@ -516,7 +559,7 @@ static struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 	struct vhost_shmem_ctx *ctx;
 	int ret;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	ctx = kzalloc_obj(*ctx, GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	init_rwsem(&ctx->lock);
@@ -613,7 +656,7 @@ static int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
 	if (!vhost_shmem_region_create_valid(args))
 		return -EINVAL;
 
-	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
+	region = kzalloc_obj(*region, GFP_KERNEL_ACCOUNT);
 	if (!region)
 		return -ENOMEM;
 	region->shmid = args->shmid;
@@ -745,16 +788,21 @@ static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
 
 	/*
 	 * Another thread of the caller may have replaced the probe in the
-	 * meantime: take the file only from a VMA that is still one like it.
-	 * Anything else the caller could have mapped itself with the same
-	 * rights, so nothing is gained by such a race, but it is refused.
+	 * meantime: take the file only from a VMA that still maps @file (or
+	 * the file that holds its data: the inode d_real_inode() names for
+	 * a stacked filesystem) at @pgoff, shared, with the access asked
+	 * for.  The probe may have merged with a neighbouring mapping of the
+	 * same file: the offset is checked at @addr.
 	 */
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
-	if (vma && vma->vm_start == addr && vma->vm_file &&
-	    vma->vm_pgoff == pgoff && (vma->vm_flags & VM_SHARED || !writable) &&
+	if (vma && vma->vm_file &&
+	    (vma->vm_file == file ||
+	     file_inode(vma->vm_file) == d_real_inode(file->f_path.dentry)) &&
+	    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) == pgoff &&
 	    (vma->vm_flags & VM_MAYSHARE) &&
-	    (!writable || vma->vm_flags & VM_WRITE))
+	    (!writable || (vma->vm_flags & (VM_SHARED | VM_WRITE)) ==
+			  (VM_SHARED | VM_WRITE)))
 		real = get_file(vma->vm_file);
 	mmap_read_unlock(mm);
 	vm_munmap(addr, PAGE_SIZE);
@@ -882,7 +930,7 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 	if (ret)
 		return ret;
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	map = kzalloc_obj(*map, GFP_KERNEL_ACCOUNT);
 	if (!map) {
 		ret = -ENOMEM;
 		goto err_release_file;

@@ -21,6 +21,9 @@
 /* shmid is 8 bits wide in the vhost-user protocol. */
 #define VHOST_SHMEM_NR_SHMIDS		(U8_MAX + 1)
 
+/* Faults reading at once that a context tells apart (log2). */
+#define VHOST_SHMEM_READS_BITS		4
+
 /* The counters of a context are the stat attributes after the padding. */
 #define VHOST_SHMEM_STAT_FIRST		VHOST_SHMEM_A_STAT_REGION_CREATES
 #define VHOST_SHMEM_NR_STATS		(__VHOST_SHMEM_A_STAT_MAX - \
@@ -92,6 +95,9 @@ struct vhost_shmem_region {
  * @created: when the context was opened, in ns of CLOCK_REALTIME.
  * @stats: counters, indexed by VHOST_SHMEM_A_STAT_* -
  *         %VHOST_SHMEM_STAT_FIRST; updated without @lock.
+ * @reads: context page offsets (plus one; 0: none) of faults that dropped
+ *         their locks to read a page, hashed; a hint for the fault
+ *         handler, read and written without locks.
  * @nr_regions: number of non-NULL entries in @regions.
  * @regions: regions indexed by shmid.
  */
@@ -107,6 +113,7 @@ struct vhost_shmem_ctx {
 	char comm[TASK_COMM_LEN];
 	u64 created;
 	atomic64_t stats[VHOST_SHMEM_NR_STATS];
+	unsigned long reads[1 << VHOST_SHMEM_READS_BITS];
 	unsigned int nr_regions;
 	struct vhost_shmem_region *regions[VHOST_SHMEM_NR_SHMIDS];
 };

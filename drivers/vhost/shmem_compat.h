@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 
@@ -100,6 +101,11 @@ static inline pgoff_t page_pgoff(const struct folio *folio,
 {
 	return folio->index + folio_page_idx(folio, page);
 }
+#endif
+
+/* Typed allocation helpers arrived in 7.x; only the forms used here. */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)
 #endif
 
 /*

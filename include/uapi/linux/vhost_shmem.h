@@ -210,7 +210,6 @@ struct vhost_shmem_map {
  * mapping keeps its own reference to the file: @fd may be closed right
  * after the call.
  *
- * Return: 0 on success, -1 with errno set otherwise:
  * The file is admitted exactly when mmap(@fd, %MAP_SHARED, %PROT_READ, or
  * %PROT_READ | %PROT_WRITE with %VHOST_SHMEM_MAP_F_RW) by the caller would
  * succeed, and refused with the errno mmap() would give; the range may

@@ -99,6 +99,28 @@ TEST_F(guest, hole_fails_kvm_run)
 	EXPECT_EQ(-EFAULT, vshm_guest_write32(&self->g, 5 * PAGE, 1));
 }
 
+/*
+ * A mapping past the end of its file: the guest's access there fails
+ * KVM_RUN with EFAULT at once (a fault handler that dropped the mmap_lock
+ * for nothing would make KVM retry it forever), and reads the file's new
+ * page once the file grows.
+ */
+TEST_F(guest, past_end_of_file_fails_kvm_run)
+{
+	uint32_t v;
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->a, 0, 0, 8 * PAGE, 0));
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, 3 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(0xa, 3 * PAGE + 8), v);
+	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, 5 * PAGE, &v));
+	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, 5 * PAGE, &v));
+	ASSERT_EQ(0, ftruncate(self->a, 6 * PAGE));
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, 5 * PAGE, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, 7 * PAGE, &v));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 8 * PAGE));
+}
+
 TEST_F(guest, unmap_then_remap_never_stale)
 {
 	uint32_t v;
