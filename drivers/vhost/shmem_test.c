@@ -329,10 +329,12 @@ static void vhost_shmem_test_seals(struct kunit *test)
 	struct address_space *mapping = t->file->f_mapping;
 	struct shmem_inode_info *info = SHMEM_I(file_inode(t->file));
 
-	/* What F_SEAL_WRITE leaves behind. */
+	/* What F_SEAL_WRITE leaves behind: the seal and no writable maps. */
 	KUNIT_ASSERT_EQ(test, 0, mapping_deny_writable(mapping));
+	info->seals |= F_SEAL_WRITE;
 	KUNIT_EXPECT_EQ(test, -EPERM, t_map(t, 0, 0, 1, VHOST_SHMEM_MAP_F_RW));
 	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 0, 1, 0));
+	info->seals &= ~F_SEAL_WRITE;
 	mapping_allow_writable(mapping);
 
 	info->seals |= F_SEAL_FUTURE_WRITE;

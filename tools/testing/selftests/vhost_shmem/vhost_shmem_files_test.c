@@ -381,7 +381,7 @@ TEST_F(files, poisoned_page_not_reinserted)
 		p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED)
 			_exit(2);
-		(void)*(volatile char *)p;
+		(void)__atomic_load_n((char *)p, __ATOMIC_RELAXED);
 		_exit(madvise(p, PAGE, MADV_HWPOISON) ? errno : 0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -418,15 +418,30 @@ TEST_F(files, poisoned_page_not_reinserted)
 /* The image vm_run.sh puts in the guest; VSHM_EXT4_IMAGE names another. */
 #define EXT4_IMAGE	"/images/ext4.img"
 
+/* Unmount what ext4_mount() mounted and detach its loop device. */
+static void ext4_umount(const char *dir, const char *dev)
+{
+	int loop;
+
+	umount2(dir, 0);
+	rmdir(dir);
+	loop = open(dev, O_RDONLY | O_CLOEXEC);
+	if (loop >= 0) {
+		ioctl(loop, LOOP_CLR_FD);
+		close(loop);
+	}
+}
+
 /*
  * Mount an ext4 image on a loop device at a new directory under /tmp;
- * its path goes to @dir.  Returns the loop device's fd, or -errno.
+ * their paths go to @dir and @dev.  The loop device is not kept open:
+ * kernels that refuse writes to mounted block devices also refuse to mount
+ * one that is open for writing.  Returns 0, or -errno.
  */
-static int ext4_mount(char *dir, size_t dirlen)
+static int ext4_mount(char *dir, size_t dirlen, char *dev, size_t devlen)
 {
 	const char *img = getenv("VSHM_EXT4_IMAGE") ?: EXT4_IMAGE;
 	int ctl, n, loop, back, err;
-	char dev[32];
 
 	back = open(img, O_RDWR | O_CLOEXEC);
 	if (back < 0)
@@ -439,31 +454,25 @@ static int ext4_mount(char *dir, size_t dirlen)
 	}
 	n = ioctl(ctl, LOOP_CTL_GET_FREE);
 	close(ctl);
-	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	snprintf(dev, devlen, "/dev/loop%d", n);
 	loop = n < 0 ? -1 : open(dev, O_RDWR | O_CLOEXEC);
 	if (loop < 0 || ioctl(loop, LOOP_SET_FD, back)) {
 		err = -errno;
+		if (loop >= 0)
+			close(loop);
 		close(back);
 		return err;
 	}
 	close(back);
+	close(loop);
 	snprintf(dir, dirlen, "/tmp/vshm-ext4-XXXXXX");
 	if (!mkdtemp(dir) || mount(dev, dir, "ext4", 0, NULL)) {
 		/* Not a missing image or loop driver: a failure. */
 		err = errno == ENOENT || errno == ENODEV ? -EIO : -errno;
-		ioctl(loop, LOOP_CLR_FD);
-		close(loop);
+		ext4_umount(dir, dev);
 		return err;
 	}
-	return loop;
-}
-
-static void ext4_umount(const char *dir, int loop)
-{
-	umount2(dir, 0);
-	rmdir(dir);
-	ioctl(loop, LOOP_CLR_FD);
-	close(loop);
+	return 0;
 }
 
 struct punch_race {
@@ -502,17 +511,17 @@ static void *punch_race_mapper(void *arg)
 TEST_F(files, ext4_punch_race_leaves_no_stale_page)
 {
 	struct punch_race r = { .dev = self->dev, .win = self->win };
-	char dir[64], path[96], buf[PAGE], back[PAGE];
+	char dir[64], dev[32], path[96], buf[PAGE], back[PAGE];
 	unsigned long punches = 0, stale = 0;
 	struct timespec t0, t;
 	pthread_t th;
-	int loop, wfd;
+	int ret, wfd;
 
-	loop = ext4_mount(dir, sizeof(dir));
-	if (loop == -ENOENT || loop == -ENODEV)
-		SKIP(return, "no ext4 image or loop device: %s", strerror(-loop));
-	ASSERT_LE(0, loop) TH_LOG("mounting ext4 on a loop device: %s",
-				  strerror(-loop));
+	ret = ext4_mount(dir, sizeof(dir), dev, sizeof(dev));
+	if (ret == -ENOENT || ret == -ENODEV)
+		SKIP(return, "no ext4 image or loop device: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("mounting ext4 on a loop device: %s",
+				 strerror(-ret));
 	snprintf(path, sizeof(path), "%s/blob", dir);
 	wfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	ASSERT_LE(0, wfd);
@@ -543,7 +552,7 @@ TEST_F(files, ext4_punch_race_leaves_no_stale_page)
 	EXPECT_EQ(0, stale);
 	close(r.fd);
 	close(wfd);
-	ext4_umount(dir, loop);
+	ext4_umount(dir, dev);
 }
 
 /*

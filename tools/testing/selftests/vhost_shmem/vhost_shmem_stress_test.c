@@ -406,7 +406,7 @@ TEST_F_TIMEOUT(stress, close_while_mapping_and_faulting, 120)
 	int in, memfd;
 
 	/* Watch a file only the mappings will hold. */
-	memfd = memfd_pattern(5, PAGE, 0);
+	memfd = tmpfile_pattern(5, PAGE);
 	ASSERT_LE(0, memfd);
 	in = watch_release(memfd);
 	ASSERT_LE(0, in);
@@ -429,7 +429,7 @@ TEST_F_TIMEOUT(stress, close_while_mapping_and_faulting, 120)
 	s->win = MAP_FAILED;
 	pthread_join(faulter, NULL);
 
-	EXPECT_EQ(1, released(in, &evicted));
+	EXPECT_EQ(1, released_eventually(in, &evicted, 10000));
 	EXPECT_TRUE(evicted);
 	close(in);
 }
@@ -449,7 +449,7 @@ TEST(exit_with_live_vm)
 		SKIP(return, VSHM_DEV " missing");
 	if (access("/dev/kvm", F_OK))
 		SKIP(return, "/dev/kvm missing");
-	memfd = memfd_pattern(6, 4 * PAGE, 0);
+	memfd = tmpfile_pattern(6, 4 * PAGE);
 	ASSERT_LE(0, memfd);
 	in = watch_release(memfd);
 	ASSERT_LE(0, in);
@@ -483,7 +483,7 @@ TEST(exit_with_live_vm)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 
-	EXPECT_EQ(1, released(in, &evicted));
+	EXPECT_EQ(1, released_eventually(in, &evicted, 10000));
 	EXPECT_TRUE(evicted);
 	close(in);
 }

@@ -5,8 +5,12 @@
  */
 #include "vshm_test_util.h"
 
+#include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 
@@ -344,6 +348,67 @@ TEST_F(vshm, partial_last_page)
 	ASSERT_EQ(0, probe_read(self->win, PAGE + 200, &v));
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(SIGBUS, probe_read(self->win, 2 * PAGE, &v));
+	close(fd);
+}
+
+/*
+ * What a PFN window cannot do: get_user_pages() users refuse it, with the
+ * errnos the documentation's table gives, while the same accesses through
+ * the CPU work.
+ */
+TEST_F(vshm, gup_users_refuse_window)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)self->win, .len = PAGE },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct uffdio_api api = { .api = UFFD_API };
+	char buf[64], path[64];
+	struct iovec local = { buf, sizeof(buf) };
+	struct iovec remote = { self->win, sizeof(buf) };
+	int fd, pfd[2], mem, uffd;
+	uint32_t v;
+
+	fd = memfd_pattern(30, PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, PAGE, 0));
+	ASSERT_EQ(0, probe_read(self->win, 0, &v));
+	EXPECT_EQ(pattern(30, 0), v);
+
+	EXPECT_EQ(-1, process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+
+	ASSERT_EQ(0, pipe(pfd));
+	remote.iov_len = PAGE;
+	EXPECT_EQ(-1, vmsplice(pfd[1], &remote, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	close(pfd[0]);
+	close(pfd[1]);
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", getpid());
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, mem);
+	EXPECT_EQ(-1, pread(mem, buf, sizeof(buf), (uintptr_t)self->win));
+	EXPECT_EQ(EIO, errno);
+	close(mem);
+
+	EXPECT_EQ(-1, madvise(self->win, PAGE, MADV_DONTNEED));
+	EXPECT_EQ(EINVAL, errno);
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd >= 0) {
+		ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+		EXPECT_EQ(-1, ioctl(uffd, UFFDIO_REGISTER, &reg));
+		EXPECT_EQ(EINVAL, errno);
+		close(uffd);
+	} else {
+		ksft_print_msg("no userfaultfd: %s\n", strerror(errno));
+	}
+
+	/* The CPU still reads it, and the file is unchanged. */
+	ASSERT_EQ(0, probe_read(self->win, 8, &v));
+	EXPECT_EQ(pattern(30, 8), v);
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, PAGE));
 	close(fd);
 }
 
@@ -961,7 +1026,7 @@ TEST_F(vshm, mapping_holds_file_until_unmap)
 	bool evicted = false;
 	int fd, in;
 
-	fd = memfd_pattern(12, 2 * PAGE, 0);
+	fd = tmpfile_pattern(12, 2 * PAGE);
 	ASSERT_LE(0, fd);
 	in = watch_release(fd);
 	ASSERT_LE(0, in);
@@ -1003,7 +1068,7 @@ TEST(close_device_with_live_window)
 		if (dev < 0 && errno == ENOENT)
 			SKIP(return, VSHM_DEV " missing");
 		ASSERT_LE(0, dev);
-		fd = memfd_pattern(13, size, 0);
+		fd = tmpfile_pattern(13, size);
 		ASSERT_LE(0, fd);
 		in = watch_release(fd);
 		ASSERT_LE(0, in);

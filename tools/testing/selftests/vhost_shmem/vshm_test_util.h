@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -152,6 +153,26 @@ static inline int released(int in, bool *evicted)
 	return closes;
 }
 
+/*
+ * As released(), for a release that may be deferred: the last reference
+ * dropped by an exiting process or from another file's release goes
+ * through the kernel's delayed fput work.  Waits until the file was
+ * released and its inode evicted, at most @ms milliseconds.
+ */
+static inline int released_eventually(int in, bool *evicted, int ms)
+{
+	struct pollfd pfd = { .fd = in, .events = POLLIN };
+	int closes = 0;
+
+	for (;;) {
+		closes += released(in, evicted);
+		if ((closes && *evicted) || ms <= 0)
+			return closes;
+		poll(&pfd, 1, 50);
+		ms -= 50;
+	}
+}
+
 /* The 32-bit word at byte offset @off of a file filled with @seed. */
 static inline uint32_t pattern(uint32_t seed, uint64_t off)
 {
@@ -181,6 +202,26 @@ static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
 	int fd, ret;
 
 	fd = memfd_create("vshm-test", MFD_CLOEXEC | flags);
+	if (fd < 0)
+		return -errno;
+	ret = fill_pattern(fd, seed, size);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/*
+ * Like memfd_pattern(), but an unnamed tmpfs file of /tmp: a file whose
+ * release inotify reports.  memfds are pseudo files, and since 6.14
+ * pseudo files send no fsnotify events (no IN_CLOSE).
+ */
+static inline int tmpfile_pattern(uint32_t seed, size_t size)
+{
+	int fd, ret;
+
+	fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	ret = fill_pattern(fd, seed, size);
