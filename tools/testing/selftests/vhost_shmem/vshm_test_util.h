@@ -196,12 +196,15 @@ static inline int fill_pattern(int fd, uint32_t seed, size_t size)
 	return 0;
 }
 
-/* A memfd of @size bytes filled with pattern(@seed, ...); -errno on error. */
-static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
+/*
+ * Fill the new file @fd (or the error its creation left in errno, when @fd
+ * is negative) with pattern(@seed, ...) up to @size bytes.  Returns @fd, or
+ * -errno with @fd closed.
+ */
+static inline int pattern_file(int fd, uint32_t seed, size_t size)
 {
-	int fd, ret;
+	int ret;
 
-	fd = memfd_create("vshm-test", MFD_CLOEXEC | flags);
 	if (fd < 0)
 		return -errno;
 	ret = fill_pattern(fd, seed, size);
@@ -212,6 +215,13 @@ static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
 	return fd;
 }
 
+/* A memfd of @size bytes filled with pattern(@seed, ...); -errno on error. */
+static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
+{
+	return pattern_file(memfd_create("vshm-test", MFD_CLOEXEC | flags),
+			    seed, size);
+}
+
 /*
  * Like memfd_pattern(), but an unnamed tmpfs file of /tmp: a file whose
  * release inotify reports.  memfds are pseudo files, and since 6.14
@@ -219,17 +229,8 @@ static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
  */
 static inline int tmpfile_pattern(uint32_t seed, size_t size)
 {
-	int fd, ret;
-
-	fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	ret = fill_pattern(fd, seed, size);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return pattern_file(open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600),
+			    seed, size);
 }
 
 static inline uint32_t file_read32(int fd, uint64_t off)
