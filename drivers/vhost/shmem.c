@@ -117,6 +117,76 @@ static void vhost_shmem_zap(struct vhost_shmem_ctx *ctx,
 			    (u64)npages << PAGE_SHIFT, 1);
 }
 
+/*
+ * The real file of open file @file if a live mapping of @ctx maps it with
+ * at least the access @writable asks for, with a reference; NULL otherwise.
+ * mmap() asks the security hooks and the filesystem on every call; MAP asks
+ * them once per open file and access while the context maps that open
+ * file: probing costs an mmap() and munmap() in the caller, three times
+ * what MAP and UNMAP cost otherwise, and back-ends map the same open file
+ * over and over (every DAX chunk of a file, every buffer of a blob).
+ */
+static struct file *vhost_shmem_admitted(struct vhost_shmem_ctx *ctx,
+					 struct file *file, bool writable)
+{
+	struct vhost_shmem_admission *adm;
+
+	lockdep_assert_held(&ctx->lock);
+
+	adm = xa_load(&ctx->admitted, (unsigned long)file);
+	if (!adm || (writable && !adm->nr_rw))
+		return NULL;
+	return get_file(adm->real);
+}
+
+/*
+ * Count @map, which holds its open file @map->src, in @ctx's admissions,
+ * using *@spare if the file has no entry yet (and then taking it).  A
+ * mapping that cannot be counted (no memory) is simply not counted: its
+ * file is probed again next time.
+ */
+static void vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
+				      struct vhost_shmem_mapping *map,
+				      struct vhost_shmem_admission **spare)
+{
+	unsigned long key = (unsigned long)map->src;
+	struct vhost_shmem_admission *adm;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	adm = xa_load(&ctx->admitted, key);
+	if (!adm) {
+		if (!*spare || xa_err(xa_store(&ctx->admitted, key, *spare,
+					       GFP_KERNEL_ACCOUNT)))
+			return;
+		adm = *spare;
+		*spare = NULL;
+		adm->real = map->file;
+	}
+	adm->nr_maps++;
+	adm->nr_rw += map->writable;
+	map->admitted = true;
+}
+
+/* Uncount @map, removed from its region, from @ctx's admissions. */
+static void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
+				      struct vhost_shmem_mapping *map)
+{
+	unsigned long key = (unsigned long)map->src;
+	struct vhost_shmem_admission *adm;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	if (!map->admitted)
+		return;
+	adm = xa_load(&ctx->admitted, key);
+	adm->nr_rw -= map->writable;
+	if (--adm->nr_maps)
+		return;
+	xa_erase(&ctx->admitted, key);
+	kfree(adm);
+}
+
 /* Called without the context lock, once no PTE can reach @map's pages. */
 static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 {
@@ -134,6 +204,7 @@ static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 	if (map->writable)
 		mapping_unmap_writable(map->file->f_mapping);
 	fput(map->file);
+	fput(map->src);
 	kfree(map);
 }
 
@@ -162,8 +233,10 @@ static void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 
 	if (!region->nr_mappings)
 		return;
-	mt_for_each(&region->mappings, map, index, ULONG_MAX)
+	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
+		vhost_shmem_admission_del(ctx, map);
 		list_add_tail(&map->dispose, dispose);
+	}
 	mtree_destroy(&region->mappings);
 	region->nr_mappings = 0;
 	vhost_shmem_zap(ctx, region, 0, region->npages);
@@ -564,6 +637,7 @@ static struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 		return ERR_PTR(-ENOMEM);
 	init_rwsem(&ctx->lock);
 	refcount_set(&ctx->refs, 1);
+	xa_init(&ctx->admitted);
 
 	ret = simple_pin_fs(&vhost_shmem_fs_type, &vhost_shmem_mnt,
 			    &vhost_shmem_mnt_count);
@@ -617,6 +691,9 @@ static void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 		INIT_LIST_HEAD(&dispose);
 		kfree(region);
 	}
+	/* Every mapping uncounted itself on the way out. */
+	WARN_ON_ONCE(!xa_empty(&ctx->admitted));
+	xa_destroy(&ctx->admitted);
 	iput(ctx->inode);
 	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL, NULL, NULL);
@@ -834,6 +911,10 @@ static bool vhost_shmem_file_kind_ok(struct file *file)
  * writeback, which is harmless only for files without backing store.  The
  * mapping may extend past the end of the file, as mmap()'s may.
  *
+ * An open file that a live mapping of @ctx already maps with the access
+ * asked for is not probed again (see vhost_shmem_admitted()): only what may
+ * change on an open file is checked again (append-only, swap file, seals).
+ *
  * On success, *@real is the file whose pages are mapped (the backing file
  * of a stacked filesystem) with a reference, and for a read-write mapping
  * its address_space is held writable (mapping_map_writable()), so that
@@ -844,10 +925,11 @@ static bool vhost_shmem_file_kind_ok(struct file *file)
  * without page-cache pages; %-EOPNOTSUPP for a read-write mapping of a file
  * with backing store.
  *
- * Context: process context; takes the caller's mmap_lock and the file's
- * inode lock.  No vhost-shmem lock held.
+ * Context: process context; takes the caller's mmap_lock, the file's
+ * inode lock and @ctx's lock for reading.  No vhost-shmem lock held.
  */
-static int vhost_shmem_mapping_admit(struct file *file, bool writable,
+static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
+				     struct file *file, bool writable,
 				     pgoff_t pgoff, pgoff_t npages,
 				     struct file **real)
 {
@@ -859,6 +941,28 @@ static int vhost_shmem_mapping_admit(struct file *file, bool writable,
 	/* mmap() checks that the range fits the file's offsets first. */
 	if ((u64)pgoff + npages > (u64)MAX_LFS_FILESIZE >> PAGE_SHIFT)
 		return -EOVERFLOW;
+
+	down_read(&ctx->lock);
+	f = vhost_shmem_admitted(ctx, file, writable);
+	up_read(&ctx->lock);
+	if (f) {
+		/*
+		 * What may have changed since the probe: the inode's flags
+		 * and seals; the descriptor's mode, checked again for free.
+		 */
+		ret = -EACCES;
+		if (!(file->f_mode & FMODE_READ) ||
+		    (writable && !(file->f_mode & FMODE_WRITE)) ||
+		    (IS_APPEND(file_inode(file)) && (file->f_mode & FMODE_WRITE)))
+			goto err_fput;
+		ret = -ETXTBSY;
+		if (writable && IS_SWAPFILE(f->f_mapping->host))
+			goto err_fput;
+		mapping = f->f_mapping;
+		inode = file_inode(f);
+		goto check_seals;
+	}
+
 	/*
 	 * File kinds that never back a window are refused before the probe:
 	 * vm_mmap() of them would run their own ->mmap for nothing.
@@ -879,6 +983,8 @@ static int vhost_shmem_mapping_admit(struct file *file, bool writable,
 	ret = -EOPNOTSUPP;
 	if (writable && !shmem_mapping(mapping))
 		goto err_fput;
+
+check_seals:
 
 	if (writable) {
 		/*
@@ -913,6 +1019,7 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 	bool writable = args->flags & VHOST_SHMEM_MAP_F_RW;
 	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
 	pgoff_t npages = args->len >> PAGE_SHIFT;
+	struct vhost_shmem_admission *spare;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
 	struct file *real;
@@ -925,8 +1032,9 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 	if (!vhost_shmem_range_valid(args->shm_offset, args->len) ||
 	    !vhost_shmem_range_valid(args->fd_offset, args->len))
 		return -EINVAL;
-	ret = vhost_shmem_mapping_admit(file, writable, args->fd_offset >> PAGE_SHIFT,
-					npages, &real);
+	ret = vhost_shmem_mapping_admit(ctx, file, writable,
+					args->fd_offset >> PAGE_SHIFT, npages,
+					&real);
 	if (ret)
 		return ret;
 
@@ -935,9 +1043,12 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 		ret = -ENOMEM;
 		goto err_release_file;
 	}
+	/* Only needed for a file not admitted yet; lost, it costs a probe. */
+	spare = kzalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
 	map->first = first;
 	map->npages = npages;
 	map->file = real;
+	map->src = get_file(file);
 	map->pgoff = args->fd_offset >> PAGE_SHIFT;
 	map->writable = writable;
 	xa_init(&map->pages);
@@ -962,12 +1073,16 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 	if (ret)
 		goto err_unlock;
 	region->nr_mappings++;
+	vhost_shmem_admission_add(ctx, map, &spare);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_NEW, region, map);
 	up_write(&ctx->lock);
+	kfree(spare);
 	return 0;
 
 err_unlock:
 	up_write(&ctx->lock);
+	kfree(spare);
+	fput(map->src);
 	kfree(map);
 err_release_file:
 	if (writable)
@@ -1006,6 +1121,7 @@ static int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
 		return ret;
 	}
 	region->nr_mappings--;
+	vhost_shmem_admission_del(ctx, map);
 	vhost_shmem_zap(ctx, region, first, npages);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL, region, map);
 	up_write(&ctx->lock);

@@ -30,13 +30,33 @@
 					 VHOST_SHMEM_STAT_FIRST)
 
 /**
+ * struct vhost_shmem_admission - an open file that a context maps
+ * @real: the file whose pages its mappings map (the backing file of a
+ *        stacked filesystem); each mapping holds its own reference.
+ * @nr_maps: live mappings of the open file in the context.
+ * @nr_rw: how many of them are read-write.
+ *
+ * Entries of &vhost_shmem_ctx.admitted, keyed by the open file as MAP was
+ * given it; protected by &vhost_shmem_ctx.lock.
+ */
+struct vhost_shmem_admission {
+	struct file *real;
+	unsigned int nr_maps;
+	unsigned int nr_rw;
+};
+
+/**
  * struct vhost_shmem_mapping - a range of a file mapped into a region
  * @first: index of the first page in the region.
  * @npages: length in pages.
  * @file: the mapped file; the mapping holds a reference until it is freed.
+ * @src: the open file MAP was given (@file, or the stacked file whose data
+ *       @file holds); the mapping holds a reference until it is freed.
  * @pgoff: index in @file of the page mapped at @first.
  * @writable: mapped read-write; @file's address_space is then held writable
  *            (mapping_map_writable()) so that F_SEAL_WRITE cannot be added.
+ * @admitted: counted in &vhost_shmem_ctx.admitted.  Protected by
+ *            &vhost_shmem_ctx.lock.
  * @pages: page index in the mapping -> struct page inserted into windows.
  *         Filled by the fault handler; each entry holds one page reference,
  *         dropped only after every PTE that could reach the page is gone.
@@ -48,8 +68,10 @@ struct vhost_shmem_mapping {
 	pgoff_t first;
 	pgoff_t npages;
 	struct file *file;
+	struct file *src;
 	pgoff_t pgoff;
 	bool writable;
+	bool admitted;
 	struct xarray pages;
 	atomic_long_t nr_resident;
 	struct list_head dispose;
@@ -95,6 +117,8 @@ struct vhost_shmem_region {
  * @created: when the context was opened, in ns of CLOCK_REALTIME.
  * @stats: counters, indexed by VHOST_SHMEM_A_STAT_* -
  *         %VHOST_SHMEM_STAT_FIRST; updated without @lock.
+ * @admitted: open files that live mappings map, by &struct file address,
+ *            to their &struct vhost_shmem_admission.  Protected by @lock.
  * @reads: context page offsets (plus one; 0: none) of faults that dropped
  *         their locks to read a page, hashed; a hint for the fault
  *         handler, read and written without locks.
@@ -113,6 +137,7 @@ struct vhost_shmem_ctx {
 	char comm[TASK_COMM_LEN];
 	u64 created;
 	atomic64_t stats[VHOST_SHMEM_NR_STATS];
+	struct xarray admitted;
 	unsigned long reads[1 << VHOST_SHMEM_READS_BITS];
 	unsigned int nr_regions;
 	struct vhost_shmem_region *regions[VHOST_SHMEM_NR_SHMIDS];

@@ -288,8 +288,8 @@ static void vhost_shmem_test_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 1, 1, 0));
 	KUNIT_EXPECT_EQ(test, -ENOSPC, t_map(t, 0, 2, 1, 0));
 	KUNIT_EXPECT_EQ(test, 2, t_region(t)->nr_mappings);
-	/* A refused MAP keeps no reference. */
-	KUNIT_EXPECT_EQ(test, count + 2, file_count(t->file));
+	/* A refused MAP keeps no reference (a mapping keeps two). */
+	KUNIT_EXPECT_EQ(test, count + 4, file_count(t->file));
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 1));
 	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 2, 1, 0));
 }
@@ -301,20 +301,21 @@ static void vhost_shmem_test_references(struct kunit *test)
 	long count = file_count(t->file);
 	int writable = atomic_read(&mapping->i_mmap_writable);
 
+	/* Each mapping holds its file and its source, here the same file. */
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 0, 4, VHOST_SHMEM_MAP_F_RW));
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 4, 4, 0));
-	KUNIT_EXPECT_EQ(test, count + 2, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, count + 4, file_count(t->file));
 	KUNIT_EXPECT_EQ(test, writable + 1,
 			atomic_read(&mapping->i_mmap_writable));
 
 	/* Failing MAPs take nothing. */
 	KUNIT_EXPECT_EQ(test, -EEXIST, t_map(t, 0, 2, 4, VHOST_SHMEM_MAP_F_RW));
-	KUNIT_EXPECT_EQ(test, count + 2, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, count + 4, file_count(t->file));
 	KUNIT_EXPECT_EQ(test, writable + 1,
 			atomic_read(&mapping->i_mmap_writable));
 
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 4));
-	KUNIT_EXPECT_EQ(test, count + 1, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, count + 2, file_count(t->file));
 	KUNIT_EXPECT_EQ(test, writable, atomic_read(&mapping->i_mmap_writable));
 
 	vhost_shmem_ctx_reset(t->ctx);
@@ -394,6 +395,44 @@ static void vhost_shmem_test_admission(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, 1, t_region(t)->nr_mappings);
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 1));
+}
+
+/*
+ * An open file that live mappings map is probed once per access: the
+ * context counts it while it is mapped, a read-only admission does not
+ * cover a read-write MAP, and what may change on an open file (here:
+ * append-only) is checked on every MAP all the same.
+ */
+static void vhost_shmem_test_admission_cache(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct inode *inode = file_inode(t->file);
+	struct vhost_shmem_admission *adm;
+
+	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 0, 1, 0));
+	adm = xa_load(&t->ctx->admitted, (unsigned long)t->file);
+	KUNIT_ASSERT_NOT_NULL(test, adm);
+	KUNIT_EXPECT_PTR_EQ(test, t->file, adm->real);
+	KUNIT_EXPECT_EQ(test, 1, adm->nr_maps);
+	KUNIT_EXPECT_EQ(test, 0, adm->nr_rw);
+
+	down_read(&t->ctx->lock);
+	KUNIT_EXPECT_NULL(test, vhost_shmem_admitted(t->ctx, t->file, true));
+	up_read(&t->ctx->lock);
+	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 1, 1, VHOST_SHMEM_MAP_F_RW));
+	KUNIT_EXPECT_EQ(test, 2, adm->nr_maps);
+	KUNIT_EXPECT_EQ(test, 1, adm->nr_rw);
+
+	inode->i_flags |= S_APPEND;
+	KUNIT_EXPECT_EQ(test, -EACCES, t_map(t, 0, 2, 1, 0));
+	inode->i_flags &= ~S_APPEND;
+	KUNIT_EXPECT_EQ(test, 2, adm->nr_maps);
+
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 1, 1));
+	KUNIT_EXPECT_EQ(test, 1, adm->nr_maps);
+	KUNIT_EXPECT_EQ(test, 0, adm->nr_rw);
+	vhost_shmem_ctx_reset(t->ctx);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&t->ctx->admitted));
 }
 
 static void vhost_shmem_test_resident_pages(struct kunit *test)
@@ -596,6 +635,7 @@ static struct kunit_case vhost_shmem_test_cases[] = {
 	KUNIT_CASE(vhost_shmem_test_overlap),
 	KUNIT_CASE(vhost_shmem_test_map_validation),
 	KUNIT_CASE(vhost_shmem_test_admission),
+	KUNIT_CASE(vhost_shmem_test_admission_cache),
 	KUNIT_CASE(vhost_shmem_test_unmap_exact),
 	KUNIT_CASE(vhost_shmem_test_limits),
 	KUNIT_CASE(vhost_shmem_test_references),
