@@ -16,6 +16,7 @@
  * mapping's pages from all of them (and from forked copies) at once.
  */
 
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hash.h>
@@ -121,10 +122,11 @@ static void vhost_shmem_zap(struct vhost_shmem_ctx *ctx,
  * The real file of open file @file if a live mapping of @ctx maps it with
  * at least the access @writable asks for, with a reference; NULL otherwise.
  * mmap() asks the security hooks and the filesystem on every call; MAP asks
- * them once per open file and access while the context maps that open
- * file: probing costs an mmap() and munmap() in the caller, three times
- * what MAP and UNMAP cost otherwise, and back-ends map the same open file
- * over and over (every DAX chunk of a file, every buffer of a blob).
+ * them once per open file, access and caller credentials while the context
+ * maps that open file: probing costs an mmap() and munmap() in the caller,
+ * three times what MAP and UNMAP cost otherwise, and back-ends map the same
+ * open file over and over (every DAX chunk of a file, every buffer of a
+ * blob).
  */
 static struct file *vhost_shmem_admitted(struct vhost_shmem_ctx *ctx,
 					 struct file *file, bool writable)
@@ -134,16 +136,17 @@ static struct file *vhost_shmem_admitted(struct vhost_shmem_ctx *ctx,
 	lockdep_assert_held(&ctx->lock);
 
 	adm = xa_load(&ctx->admitted, (unsigned long)file);
-	if (!adm || (writable && !adm->nr_rw))
+	if (!adm || (writable && !adm->nr_rw) || adm->cred != current_cred())
 		return NULL;
 	return get_file(adm->real);
 }
 
 /*
  * Count @map, which holds its open file @map->src, in @ctx's admissions,
- * using *@spare if the file has no entry yet (and then taking it).  A
- * mapping that cannot be counted (no memory) is simply not counted: its
- * file is probed again next time.
+ * using *@spare if the file has no entry yet (and then taking it), for the
+ * caller's credentials.  A mapping that cannot be counted (no memory, or
+ * its probe found another file than the entry's) is simply not counted:
+ * its file is probed again next time.
  */
 static void vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 				      struct vhost_shmem_mapping *map,
@@ -161,7 +164,10 @@ static void vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 			return;
 		adm = *spare;
 		*spare = NULL;
-		adm->real = map->file;
+		adm->real = get_file(map->file);
+		adm->cred = get_current_cred();
+	} else if (adm->real != map->file) {
+		return;
 	}
 	adm->nr_maps++;
 	adm->nr_rw += map->writable;
@@ -184,6 +190,8 @@ static void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
 	if (--adm->nr_maps)
 		return;
 	xa_erase(&ctx->admitted, key);
+	fput(adm->real);
+	put_cred(adm->cred);
 	kfree(adm);
 }
 
@@ -865,9 +873,9 @@ static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
 
 	/*
 	 * Another thread of the caller may have replaced the probe in the
-	 * meantime: take the file only from a VMA that still maps @file (or
-	 * the file that holds its data: the inode d_real_inode() names for
-	 * a stacked filesystem) at @pgoff, shared, with the access asked
+	 * meantime: take the file only from a VMA that still maps @file (or,
+	 * for a file of a stacked filesystem, a file of the inode that
+	 * d_real_inode() names) at @pgoff, shared, with the access asked
 	 * for.  The probe may have merged with a neighbouring mapping of the
 	 * same file: the offset is checked at @addr.
 	 */
@@ -875,7 +883,8 @@ static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
 	vma = vma_lookup(mm, addr);
 	if (vma && vma->vm_file &&
 	    (vma->vm_file == file ||
-	     file_inode(vma->vm_file) == d_real_inode(file->f_path.dentry)) &&
+	     (file_inode(file) != d_real_inode(file->f_path.dentry) &&
+	      file_inode(vma->vm_file) == d_real_inode(file->f_path.dentry))) &&
 	    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) == pgoff &&
 	    (vma->vm_flags & VM_MAYSHARE) &&
 	    (!writable || (vma->vm_flags & (VM_SHARED | VM_WRITE)) ==

@@ -32,8 +32,10 @@
 /**
  * struct vhost_shmem_admission - an open file that a context maps
  * @real: the file whose pages its mappings map (the backing file of a
- *        stacked filesystem); each mapping holds its own reference.
- * @nr_maps: live mappings of the open file in the context.
+ *        stacked filesystem), with a reference of the entry's own.
+ * @cred: the credentials the file was admitted for, with a reference; a
+ *        MAP with others probes again.
+ * @nr_maps: live mappings of the open file in the context that map @real.
  * @nr_rw: how many of them are read-write.
  *
  * Entries of &vhost_shmem_ctx.admitted, keyed by the open file as MAP was
@@ -41,6 +43,7 @@
  */
 struct vhost_shmem_admission {
 	struct file *real;
+	const struct cred *cred;
 	unsigned int nr_maps;
 	unsigned int nr_rw;
 };

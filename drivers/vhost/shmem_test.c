@@ -288,8 +288,11 @@ static void vhost_shmem_test_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 1, 1, 0));
 	KUNIT_EXPECT_EQ(test, -ENOSPC, t_map(t, 0, 2, 1, 0));
 	KUNIT_EXPECT_EQ(test, 2, t_region(t)->nr_mappings);
-	/* A refused MAP keeps no reference (a mapping keeps two). */
-	KUNIT_EXPECT_EQ(test, count + 4, file_count(t->file));
+	/*
+	 * A refused MAP keeps no reference (a mapping keeps two, the
+	 * context's admission of the file one).
+	 */
+	KUNIT_EXPECT_EQ(test, count + 5, file_count(t->file));
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 1));
 	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 2, 1, 0));
 }
@@ -301,21 +304,24 @@ static void vhost_shmem_test_references(struct kunit *test)
 	long count = file_count(t->file);
 	int writable = atomic_read(&mapping->i_mmap_writable);
 
-	/* Each mapping holds its file and its source, here the same file. */
+	/*
+	 * Each mapping holds its file and its source, here the same file,
+	 * and the context's admission of the file one more.
+	 */
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 0, 4, VHOST_SHMEM_MAP_F_RW));
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 4, 4, 0));
-	KUNIT_EXPECT_EQ(test, count + 4, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, count + 5, file_count(t->file));
 	KUNIT_EXPECT_EQ(test, writable + 1,
 			atomic_read(&mapping->i_mmap_writable));
 
 	/* Failing MAPs take nothing. */
 	KUNIT_EXPECT_EQ(test, -EEXIST, t_map(t, 0, 2, 4, VHOST_SHMEM_MAP_F_RW));
-	KUNIT_EXPECT_EQ(test, count + 4, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, count + 5, file_count(t->file));
 	KUNIT_EXPECT_EQ(test, writable + 1,
 			atomic_read(&mapping->i_mmap_writable));
 
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 4));
-	KUNIT_EXPECT_EQ(test, count + 2, file_count(t->file));
+	KUNIT_EXPECT_EQ(test, count + 3, file_count(t->file));
 	KUNIT_EXPECT_EQ(test, writable, atomic_read(&mapping->i_mmap_writable));
 
 	vhost_shmem_ctx_reset(t->ctx);
