@@ -413,7 +413,8 @@ static void vhost_shmem_test_admission_cache(struct kunit *test)
 {
 	struct vhost_shmem_test *t = test->priv;
 	struct inode *inode = file_inode(t->file);
-	struct vhost_shmem_admission *adm;
+	struct vhost_shmem_admission *adm, *spare = NULL;
+	struct vhost_shmem_mapping other = {};
 
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 0, 1, 0));
 	adm = xa_load(&t->ctx->admitted, (unsigned long)t->file);
@@ -437,6 +438,23 @@ static void vhost_shmem_test_admission_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 1, 1));
 	KUNIT_EXPECT_EQ(test, 1, adm->nr_maps);
 	KUNIT_EXPECT_EQ(test, 0, adm->nr_rw);
+
+	/*
+	 * A mapping of the same open file whose probe found another file
+	 * (a racing MAP_FIXED in the caller) is not counted: the entry only
+	 * ever stands for the file it holds.
+	 */
+	other.src = t->file;
+	other.file = shmem_file_setup("vhost-shmem-kunit-other", PAGE_SIZE,
+				      EMPTY_VMA_FLAGS);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other.file));
+	down_write(&t->ctx->lock);
+	vhost_shmem_admission_add(t->ctx, &other, &spare);
+	up_write(&t->ctx->lock);
+	KUNIT_EXPECT_FALSE(test, other.admitted);
+	KUNIT_EXPECT_EQ(test, 1, adm->nr_maps);
+	fput(other.file);
+
 	vhost_shmem_ctx_reset(t->ctx);
 	KUNIT_EXPECT_TRUE(test, xa_empty(&t->ctx->admitted));
 }
