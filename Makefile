@@ -3,11 +3,11 @@
 # Out-of-tree build of vhost-shmem and entry points to its test rig.
 #
 #   make [KDIR=<kernel build dir>] [MODBUILD=<dir>]   build vhost_shmem.ko
-#   make check                                       lint, then selftests in VMs: 6.1, 6.12, debug kernel
+#   make check                                       lint, then selftests in VMs: 6.1, 6.12, debug (newest) kernel
 #   make demo                                        guest reads a file through a region
 #   make bench                                       vshm-bench in VMs on 6.1 and 6.12: Markdown tables
 #   make lint                                        checkpatch, sparse + W=1, kernel-doc
-#   make debug                                       build the debug kernel (KASAN, lockdep, kmemleak, KUnit)
+#   make debug                                       build the debug kernel from the newest linux-source (KASAN, lockdep, kmemleak, KUnit)
 #   make check-debug                                 selftests and KUnit on the debug kernel only
 
 # The running kernel's build tree when it has one, else the newest installed.
