@@ -51,15 +51,46 @@
 #define VHOST_SHMEM_REGION_PGSHIFT	(VHOST_SHMEM_REGION_SHIFT - PAGE_SHIFT)
 #define VHOST_SHMEM_MAX_REGION_SIZE	BIT_ULL(VHOST_SHMEM_REGION_SHIFT)
 
+/* The most mappings a region may be allowed to hold (max_mappings). */
+#define VHOST_SHMEM_MAX_MAPPINGS	BIT(24)
+
+/*
+ * The limits a context takes when it is opened.  Writes out of range fail
+ * with -EINVAL and change nothing: no silent clamp, and no 0 that would
+ * make the device useless.
+ */
+static int vhost_shmem_set_max_regions(const char *val,
+				       const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, VHOST_SHMEM_NR_SHMIDS);
+}
+
+static int vhost_shmem_set_max_mappings(const char *val,
+					const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, VHOST_SHMEM_MAX_MAPPINGS);
+}
+
+static const struct kernel_param_ops vhost_shmem_max_regions_ops = {
+	.set = vhost_shmem_set_max_regions,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops vhost_shmem_max_mappings_ops = {
+	.set = vhost_shmem_set_max_mappings,
+	.get = param_get_uint,
+};
+
 static unsigned int max_regions = VHOST_SHMEM_NR_SHMIDS;
-module_param(max_regions, uint, 0644);
+module_param_cb(max_regions, &vhost_shmem_max_regions_ops, &max_regions, 0644);
 MODULE_PARM_DESC(max_regions,
-		 "Regions one context may hold at once (1-256, default 256)");
+		 "Regions a context opened from now on may hold at once (1-256, default 256)");
 
 static unsigned int max_mappings = 65536;
-module_param(max_mappings, uint, 0644);
+module_param_cb(max_mappings, &vhost_shmem_max_mappings_ops, &max_mappings,
+		0644);
 MODULE_PARM_DESC(max_mappings,
-		 "Mappings one region may hold at once (default 65536)");
+		 "Mappings a region of a context opened from now on may hold at once (1-16777216, default 65536)");
 
 /* The pseudo filesystem of the contexts' inodes, pinned while one exists. */
 static struct vfsmount *vhost_shmem_mnt;
@@ -646,6 +677,8 @@ static struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 	init_rwsem(&ctx->lock);
 	refcount_set(&ctx->refs, 1);
 	xa_init(&ctx->admitted);
+	ctx->max_regions = READ_ONCE(max_regions);
+	ctx->max_mappings = READ_ONCE(max_mappings);
 
 	ret = simple_pin_fs(&vhost_shmem_fs_type, &vhost_shmem_mnt,
 			    &vhost_shmem_mnt_count);
@@ -753,7 +786,7 @@ static int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
 		ret = -EEXIST;
 		goto err_unlock;
 	}
-	if (ctx->nr_regions >= READ_ONCE(max_regions)) {
+	if (ctx->nr_regions >= ctx->max_regions) {
 		ret = -ENOSPC;
 		goto err_unlock;
 	}
@@ -1072,7 +1105,7 @@ static int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
 		ret = -EINVAL;
 		goto err_unlock;
 	}
-	if (region->nr_mappings >= READ_ONCE(max_mappings)) {
+	if (region->nr_mappings >= ctx->max_mappings) {
 		ret = -ENOSPC;
 		goto err_unlock;
 	}
@@ -1315,7 +1348,8 @@ static int vhost_shmem_count(struct vhost_shmem_ctx *ctx, int stat, int ret)
 	return ret;
 }
 
-static long vhost_shmem_get_info(void __user *argp)
+static long vhost_shmem_get_info(struct vhost_shmem_ctx *ctx,
+				 void __user *argp)
 {
 	struct vhost_shmem_info info;
 
@@ -1326,9 +1360,8 @@ static long vhost_shmem_get_info(void __user *argp)
 
 	info.api_version = VHOST_SHMEM_API_VERSION;
 	info.features = 0;
-	info.max_regions = min_t(unsigned int, READ_ONCE(max_regions),
-				 VHOST_SHMEM_NR_SHMIDS);
-	info.max_mappings = READ_ONCE(max_mappings);
+	info.max_regions = ctx->max_regions;
+	info.max_mappings = ctx->max_mappings;
 	info.max_region_size = VHOST_SHMEM_MAX_REGION_SIZE;
 	info.page_size = PAGE_SIZE;
 
@@ -1467,7 +1500,7 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case VHOST_SHMEM_GET_INFO:
-		return vhost_shmem_get_info(argp);
+		return vhost_shmem_get_info(ctx, argp);
 	case VHOST_SHMEM_REGION_CREATE:
 		return vhost_shmem_region_create(ctx, argp);
 	case VHOST_SHMEM_REGION_DESTROY:

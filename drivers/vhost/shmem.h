@@ -125,6 +125,9 @@ struct vhost_shmem_region {
  * @reads: context page offsets (plus one; 0: none) of faults that dropped
  *         their locks to read a page, hashed; a hint for the fault
  *         handler, read and written without locks.
+ * @max_regions: regions the context may hold at once, from the module
+ *               parameter when the context was opened.
+ * @max_mappings: mappings each region may hold at once, likewise.
  * @nr_regions: number of non-NULL entries in @regions.
  * @regions: regions indexed by shmid.
  */
@@ -142,6 +145,8 @@ struct vhost_shmem_ctx {
 	atomic64_t stats[VHOST_SHMEM_NR_STATS];
 	struct xarray admitted;
 	unsigned long reads[1 << VHOST_SHMEM_READS_BITS];
+	unsigned int max_regions;
+	unsigned int max_mappings;
 	unsigned int nr_regions;
 	struct vhost_shmem_region *regions[VHOST_SHMEM_NR_SHMIDS];
 };

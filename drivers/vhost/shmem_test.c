@@ -15,8 +15,6 @@
 struct vhost_shmem_test {
 	struct vhost_shmem_ctx *ctx;
 	struct file *file;
-	unsigned int saved_max_regions;
-	unsigned int saved_max_mappings;
 };
 
 static struct vhost_shmem_region *t_region(struct vhost_shmem_test *t)
@@ -74,8 +72,6 @@ static int vhost_shmem_test_init(struct kunit *test)
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	t->saved_max_regions = max_regions;
-	t->saved_max_mappings = max_mappings;
 
 	t->ctx = vhost_shmem_ctx_alloc();
 	if (IS_ERR(t->ctx))
@@ -111,8 +107,6 @@ static void vhost_shmem_test_exit(struct kunit *test)
 		return;
 	vhost_shmem_ctx_free(t->ctx);
 	fput(t->file);
-	max_regions = t->saved_max_regions;
-	max_mappings = t->saved_max_mappings;
 }
 
 static void vhost_shmem_test_range_valid(struct kunit *test)
@@ -170,7 +164,7 @@ static void vhost_shmem_test_region_rules(struct kunit *test)
 	rc.reserved[1] = 0;
 
 	/* The limit counts regions, not shmids. */
-	max_regions = 2;
+	t->ctx->max_regions = 2;
 	KUNIT_EXPECT_EQ(test, -ENOSPC,
 			vhost_shmem_ctx_region_create(t->ctx, &rc));
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_destroy(t->ctx, &rd));
@@ -283,7 +277,7 @@ static void vhost_shmem_test_limits(struct kunit *test)
 	struct vhost_shmem_test *t = test->priv;
 	long count = file_count(t->file);
 
-	max_mappings = 2;
+	t->ctx->max_mappings = 2;
 	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 0, 1, 0));
 	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 1, 1, 0));
 	KUNIT_EXPECT_EQ(test, -ENOSPC, t_map(t, 0, 2, 1, 0));

@@ -29,8 +29,10 @@
  * @flags: In: must be 0.
  * @features: Out: bitmap of VHOST_SHMEM_F_* features the module supports.
  *            Bits not listed here are reserved and reported as 0.
- * @max_regions: Out: number of regions one context may hold at once.
- * @max_mappings: Out: number of mappings one region may hold at once.
+ * @max_regions: Out: number of regions this context may hold at once
+ *	(1-256; the module parameter when the context was opened).
+ * @max_mappings: Out: number of mappings each region of this context may
+ *	hold at once (1-16777216; likewise).
  * @max_region_size: Out: largest region size, in bytes, that
  *                   %VHOST_SHMEM_REGION_CREATE accepts.
  * @page_size: Out: granularity, in bytes, of every size and offset.

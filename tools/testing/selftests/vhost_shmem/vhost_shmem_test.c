@@ -816,42 +816,71 @@ static int param_set(const char *name, int v)
 	return fclose(f) ? -1 : ret;
 }
 
-/* Past either limit the request fails with ENOSPC and changes nothing. */
+/*
+ * A context takes the module's limits when it is opened; past either the
+ * request fails with ENOSPC and changes nothing.  Values out of range are
+ * refused.
+ */
 TEST_F(vshm, limits)
 {
 	struct vhost_shmem_info info = { 0 };
-	int old_maps, old_regions, fd;
+	int old_maps, old_regions, fd, dev;
+	uint64_t off;
 	uint32_t v;
+	void *win;
 
 	old_maps = param_get("max_mappings");
 	old_regions = param_get("max_regions");
 	if (old_maps < 0 || old_regions < 0 || param_set("max_mappings", 2))
 		SKIP(return, "module parameters not writable");
 	ASSERT_EQ(0, param_set("max_regions", 2));
+	/* Out of range: refused, nothing changes. */
+	EXPECT_EQ(-1, param_set("max_regions", 0));
+	EXPECT_EQ(-1, param_set("max_regions", 257));
+	EXPECT_EQ(-1, param_set("max_mappings", 0));
+	EXPECT_EQ(2, param_get("max_regions"));
+	EXPECT_EQ(2, param_get("max_mappings"));
+
+	/* The fixture's context keeps the limits it was opened with. */
 	ASSERT_EQ(0, vshm_ioctl(self->dev, VHOST_SHMEM_GET_INFO, &info));
+	EXPECT_EQ(old_maps, info.max_mappings);
+	EXPECT_EQ(old_regions, info.max_regions);
+
+	dev = vshm_open();
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
 	EXPECT_EQ(2, info.max_mappings);
 	EXPECT_EQ(2, info.max_regions);
+	ASSERT_EQ(0, vshm_region_create(dev, SHMID, REGION_SIZE, &off));
+	win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+		   off);
+	ASSERT_NE(MAP_FAILED, win);
 
 	fd = memfd_pattern(14, PAGE, 0);
 	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, vshm_map(dev, SHMID, fd, 0, 0, PAGE, 0));
+	EXPECT_EQ(0, vshm_map(dev, SHMID, fd, 0, 2 * PAGE, PAGE, 0));
+	EXPECT_EQ(-ENOSPC, vshm_map(dev, SHMID, fd, 0, 4 * PAGE, PAGE, 0));
+	EXPECT_EQ(SIGBUS, probe_read(win, 4 * PAGE, &v));
+	EXPECT_EQ(0, vshm_unmap(dev, SHMID, 0, PAGE));
+	EXPECT_EQ(0, vshm_map(dev, SHMID, fd, 0, 4 * PAGE, PAGE, 0));
+	EXPECT_TRUE(window_matches(win, 4 * PAGE, PAGE, 14, 0));
+	/* The fixture's context is not limited to two. */
 	EXPECT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, PAGE, 0));
 	EXPECT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 2 * PAGE, PAGE, 0));
-	EXPECT_EQ(-ENOSPC, vshm_map(self->dev, SHMID, fd, 0, 4 * PAGE, PAGE,
-				    0));
-	EXPECT_EQ(SIGBUS, probe_read(self->win, 4 * PAGE, &v));
-	EXPECT_EQ(0, vshm_unmap(self->dev, SHMID, 0, PAGE));
 	EXPECT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 4 * PAGE, PAGE, 0));
-	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, PAGE, 14, 0));
 
-	/* The fixture's region is one; a second fits, a third does not. */
-	EXPECT_EQ(0, vshm_region_create(self->dev, 100, PAGE, NULL));
-	EXPECT_EQ(-ENOSPC, vshm_region_create(self->dev, 101, PAGE, NULL));
-	EXPECT_EQ(-ENOENT, vshm_region_destroy(self->dev, 101));
-	EXPECT_EQ(0, vshm_region_destroy(self->dev, 100));
-	EXPECT_EQ(0, vshm_region_create(self->dev, 101, PAGE, NULL));
+	/* The first region is one; a second fits, a third does not. */
+	EXPECT_EQ(0, vshm_region_create(dev, 100, PAGE, NULL));
+	EXPECT_EQ(-ENOSPC, vshm_region_create(dev, 101, PAGE, NULL));
+	EXPECT_EQ(-ENOENT, vshm_region_destroy(dev, 101));
+	EXPECT_EQ(0, vshm_region_destroy(dev, 100));
+	EXPECT_EQ(0, vshm_region_create(dev, 101, PAGE, NULL));
 
 	EXPECT_EQ(0, param_set("max_mappings", old_maps));
 	EXPECT_EQ(0, param_set("max_regions", old_regions));
+	munmap(win, REGION_SIZE);
+	close(dev);
 	close(fd);
 }
 
