@@ -42,7 +42,7 @@ die() { echo "lint: ERROR: $*" >&2; echo "lint: not ok setup ($*)"; exit 1; }
 # checkpatch findings that are accepted: "<file> <TYPE> <reason>".
 ALLOW=(
 	"drivers/vhost/shmem_compat.h LINUX_VERSION_CODE the compat shims exist only for the out-of-tree build against 6.1 and 6.12 and go away in-tree"
-	"tools/testing/selftests/vhost_shmem/vhost_shmem_files_test.c ENOSYS the test's FUSE server answers unknown opcodes with ENOSYS: that is the FUSE protocol's 'not implemented'"
+	"tools/testing/selftests/vhost_shmem/vshm_fuse.h ENOSYS the test's FUSE server answers unknown opcodes with ENOSYS: that is the FUSE protocol's 'not implemented'"
 )
 
 FAILED=0

@@ -4,6 +4,7 @@
  * memory slot, and the guest sees every MAP and UNMAP through it.
  */
 #include "vshm_test_util.h"
+#include "vshm_fuse.h"
 #include "vshm_guest.h"
 
 #include "kselftest_harness.h"
@@ -119,6 +120,40 @@ TEST_F(guest, past_end_of_file_fails_kvm_run)
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, 7 * PAGE, &v));
 	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 8 * PAGE));
+}
+
+/*
+ * A page whose read fails (a FUSE server answering EIO): the guest's access
+ * fails KVM_RUN with EFAULT.  KVM starts a fault over whenever it dropped
+ * the mmap_lock, so a fault handler that dropped it again on every first
+ * attempt would keep the vCPU in the kernel forever (the harness's timeout
+ * would end the test).
+ */
+TEST_F(guest, read_error_fails_kvm_run)
+{
+	struct fuse_srv srv;
+	char path[96];
+	uint32_t v;
+	int fd, ret;
+
+	ret = fuse_start(&srv);
+	if (ret == -ENOENT || ret == -ENODEV)
+		SKIP(return, "no FUSE: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("FUSE: %s", strerror(-ret));
+	srv.eio_from = PAGE;
+	snprintf(path, sizeof(path), "%s/blob", srv.dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, FUSE_SIZE, 0));
+
+	ASSERT_EQ(0, vshm_guest_read32(&self->g, 8, &v));
+	EXPECT_EQ(pattern(28, 8), v);
+	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, PAGE + 8, &v));
+	EXPECT_EQ(-EFAULT, vshm_guest_read32(&self->g, PAGE + 8, &v));
+
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, FUSE_SIZE));
+	close(fd);
+	fuse_stop(&srv);
 }
 
 TEST_F(guest, unmap_then_remap_never_stale)
