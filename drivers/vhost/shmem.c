@@ -880,8 +880,10 @@ static int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
  * files, memfd seals, the filesystem's own ->mmap or ->mmap_prepare), and
  * then removing the probe.  The probe also tells which file holds the data:
  * a stacked filesystem (overlayfs) points the VMA at its backing file, and
- * that is the file to take pages from.  One page is enough: no check of
- * mmap() depends on the length but the offset range, checked by the caller.
+ * that is the file to take pages from.  One page is enough for every check
+ * but two, which depend on the length: the offset range (checked by the
+ * caller, with mmap()'s errno) and fanotify's pre-content event, which is
+ * asked about this one page only (documented).
  *
  * Returns the file that holds the data, with a reference, or mmap()'s errno.
  *
