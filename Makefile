@@ -29,7 +29,7 @@ ifneq ($(abspath $(MODBUILD)),$(CURDIR))
 	mkdir -p $(MODBUILD)
 	cp -r drivers include $(MODBUILD)/
 endif
-	$(MAKE) -C $(KDIR) M=$(abspath $(MODBUILD))/drivers/vhost \
+	$(MAKE) -C $(KDIR) M=$(abspath $(MODBUILD))/drivers/vhost/shmem \
 		CONFIG_VHOST_SHMEM=m \
 		KCFLAGS="-I$(abspath $(MODBUILD))/include/uapi" modules
 
@@ -57,6 +57,6 @@ debug:
 clean:
 	rm -rf build
 	$(MAKE) -C $(SELFTESTS) clean
-	rm -f drivers/vhost/*.o drivers/vhost/*.ko drivers/vhost/*.mod \
-	      drivers/vhost/*.mod.c drivers/vhost/.*.cmd drivers/vhost/modules.order \
-	      drivers/vhost/Module.symvers
+	find drivers/vhost/shmem \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+	     -o -name '*.mod.c' -o -name '.*.cmd' -o -name modules.order \
+	     -o -name Module.symvers \) -delete

@@ -21,11 +21,11 @@
 #                       tree is never modified through a link); made anew,
 #                       with debug-build/, when the newest source changes
 #   debug-build/        the O= build directory: arch/x86/boot/bzImage and
-#                       drivers/vhost/vhost_shmem.ko
+#                       drivers/vhost/shmem/vhost_shmem.ko
 #   ccache/             compiler cache, when ccache is installed
 #
 # The overlay, as upstream would carry the driver:
-#   drivers/vhost/*.c *.h of the project   -> drivers/vhost/
+#   drivers/vhost/shmem/ of the project    -> drivers/vhost/shmem/
 #   drivers/vhost/Kconfig of the project   -> inside "if VHOST_MENU" of
 #                                             drivers/vhost/Kconfig
 #   drivers/vhost/Makefile of the project  -> appended to drivers/vhost/Makefile
@@ -45,10 +45,11 @@
 #
 # Environment variables (all optional):
 #   VSHM_CACHE             cache directory (default: $HOME/.cache/vhost-shmem)
-#   VSHM_DEBUG_DRIVER_SRC  a .c file to use instead of the project's
-#                          drivers/vhost/shmem.c, or a directory to use instead
-#                          of the project's drivers/vhost/ (for experiments,
-#                          e.g. an injected bug; never commit those)
+#   VSHM_DEBUG_DRIVER_SRC  a .c or .h file to use instead of the project's
+#                          file of the same name in drivers/vhost/shmem/, or a
+#                          directory to use instead of the project's
+#                          drivers/vhost/ (for experiments, e.g. an injected
+#                          bug; never commit those)
 #   VSHM_DEBUG_JOBS        make -j value (default: nproc)
 #   VSHM_DEBUG_NO_CCACHE=1 do not use ccache even if installed
 #   VSHM_LINUX_SOURCE      a linux-source-X.Y package to build instead of the
@@ -134,8 +135,10 @@ overlay() {
 			drv=$VSHM_DEBUG_DRIVER_SRC
 		elif [ -f "$VSHM_DEBUG_DRIVER_SRC" ]; then
 			mkdir -p "$tmp/drv"
-			cp "$REPO"/drivers/vhost/* "$tmp/drv/"
-			cp "$VSHM_DEBUG_DRIVER_SRC" "$tmp/drv/shmem.c"
+			cp -r "$REPO"/drivers/vhost/. "$tmp/drv/"
+			[ -f "$tmp/drv/shmem/${VSHM_DEBUG_DRIVER_SRC##*/}" ] ||
+				die "VSHM_DEBUG_DRIVER_SRC=$VSHM_DEBUG_DRIVER_SRC: no such file in drivers/vhost/shmem/"
+			cp "$VSHM_DEBUG_DRIVER_SRC" "$tmp/drv/shmem/${VSHM_DEBUG_DRIVER_SRC##*/}"
 			drv=$tmp/drv
 		else
 			die "VSHM_DEBUG_DRIVER_SRC=$VSHM_DEBUG_DRIVER_SRC: no such file or directory"
@@ -144,13 +147,13 @@ overlay() {
 	fi
 	[ -f "$drv/Kconfig" ] && [ -f "$drv/Makefile" ] || die "$drv: no Kconfig/Makefile"
 
-	for f in "$drv"/*.c "$drv"/*.h; do
-		[ -f "$f" ] || continue
-		rel=drivers/vhost/${f##*/}
+	[ -d "$drv/shmem" ] || die "$drv: no shmem/ directory"
+	while IFS= read -r f; do
+		rel=drivers/vhost/${f#"$drv"/}
 		[ -f "$LINUX_SRC/$rel" ] && die "$rel would replace a file of the kernel tree"
 		sync_file "$f" "$DSRC/$rel"
 		new+=("$rel")
-	done
+	done < <(find "$drv/shmem" -type f \( -name '*.[ch]' -o -name Makefile \) | sort)
 	sync_file "$REPO/include/uapi/linux/vhost_shmem.h" \
 		"$DSRC/include/uapi/linux/vhost_shmem.h"
 	new+=(include/uapi/linux/vhost_shmem.h)
@@ -285,8 +288,8 @@ main() {
 	t=$SECONDS
 	make -s -C "$DSRC" O="$DBUILD" "${MAKE_CC[@]}" -j"$JOBS" bzImage modules ||
 		die "kernel build failed"
-	[ -f "$DBUILD/drivers/vhost/vhost_shmem.ko" ] ||
-		die "$DBUILD/drivers/vhost/vhost_shmem.ko missing after the build"
+	[ -f "$DBUILD/drivers/vhost/shmem/vhost_shmem.ko" ] ||
+		die "$DBUILD/drivers/vhost/shmem/vhost_shmem.ko missing after the build"
 	log "kernel $(make -s -C "$DSRC" O="$DBUILD" kernelrelease) built: make took $((SECONDS - t))s, total $((SECONDS - start))s"
 }
 

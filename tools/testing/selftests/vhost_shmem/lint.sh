@@ -41,7 +41,7 @@ die() { echo "lint: ERROR: $*" >&2; echo "lint: not ok setup ($*)"; exit 1; }
 
 # checkpatch findings that are accepted: "<file> <TYPE> <reason>".
 ALLOW=(
-	"drivers/vhost/shmem_compat.h LINUX_VERSION_CODE the compat shims exist only for the out-of-tree build against 6.1 and 6.12 and go away in-tree"
+	"drivers/vhost/shmem/compat.h LINUX_VERSION_CODE the compat shims exist only for the out-of-tree build against 6.1 and 6.12 and go away in-tree"
 	"tools/testing/selftests/vhost_shmem/vshm_fuse.h ENOSYS the test's FUSE server answers unknown opcodes with ENOSYS: that is the FUSE protocol's 'not implemented'"
 )
 
@@ -70,7 +70,7 @@ check_checkpatch() {
 	local t=$SECONDS files=() out line file type allowed a afile atype n=0 nallowed=0
 
 	cd "$REPO"
-	mapfile -t files < <(ls drivers/vhost/*.c drivers/vhost/*.h \
+	mapfile -t files < <(ls drivers/vhost/shmem/*.c drivers/vhost/shmem/*.h drivers/vhost/shmem/tests/*.c \
 		include/uapi/linux/vhost_shmem.h \
 		tools/testing/selftests/vhost_shmem/*.c \
 		tools/testing/selftests/vhost_shmem/*.h \
@@ -139,8 +139,8 @@ check_build() {
 		ours=$((ours + 1))
 	fi
 	# C=2 must really have run sparse on the driver.
-	if [ "$rc" -eq 0 ] && ! grep -Eq '^ *CHECK +(.*/)?shmem\.c$' <<< "$out"; then
-		echo "  sparse did not run on shmem.c"
+	if [ "$rc" -eq 0 ] && ! grep -Eq '^ *CHECK +(.*/)?main\.c$' <<< "$out"; then
+		echo "  sparse did not run on main.c"
 		ours=$((ours + 1))
 	fi
 	local detail="$kver: $ours warnings in vhost-shmem, $theirs in kernel headers (ignored), $((SECONDS - t))s"
@@ -153,7 +153,8 @@ check_kernel_doc() {
 
 	cd "$REPO"
 	out=$("$LINUX_SRC/scripts/kernel-doc" -none -Wall \
-		drivers/vhost/*.c drivers/vhost/*.h \
+		drivers/vhost/shmem/*.c drivers/vhost/shmem/*.h \
+		drivers/vhost/shmem/tests/*.c \
 		include/uapi/linux/vhost_shmem.h 2>&1) || true
 	n=$(grep -c . <<< "$out" || true)
 	[ "$n" -gt 0 ] && sed 's/^/  /' <<< "$out"

@@ -107,7 +107,7 @@
 #                     e.g. VSHM_MODULE=/tmp/mods/{kver}/hello.ko
 #   VSHM_SKIP_MODULE_BUILD=1
 #                     do not rebuild: load the module already in
-#                     build/<kver>/drivers/vhost/vhost_shmem.ko (debug lane:
+#                     build/<kver>/drivers/vhost/shmem/vhost_shmem.ko (debug lane:
 #                     do not run debug_kernel.sh, use its last build)
 #   VSHM_DEBUG_DRIVER_SRC, VSHM_DEBUG_JOBS
 #                     passed to debug_kernel.sh (see its header)
@@ -293,7 +293,7 @@ build_module() {
 	local kver=$1 mod
 
 	if [ "$kver" = debug ]; then
-		mod=$DEBUG_DIR/drivers/vhost/vhost_shmem.ko
+		mod=$DEBUG_DIR/drivers/vhost/shmem/vhost_shmem.ko
 		[ -f "$mod" ] || { log "$mod missing" >&2; return 1; }
 		echo "$mod"
 		return 0
@@ -304,7 +304,7 @@ build_module() {
 		echo "$mod"
 		return 0
 	fi
-	mod=$BUILD/$kver/drivers/vhost/vhost_shmem.ko
+	mod=$BUILD/$kver/drivers/vhost/shmem/vhost_shmem.ko
 	if [ "${VSHM_SKIP_MODULE_BUILD:-0}" != 1 ]; then
 		[ -d "/lib/modules/$kver/build" ] || {
 			log "headers of $kver missing: install linux-headers-$kver" >&2

@@ -38,8 +38,8 @@
 #include <linux/xarray.h>
 #include <linux/vhost_shmem.h>
 
-#include "shmem.h"
-#include "shmem_compat.h"
+#include "vhost_shmem_private.h"
+#include "compat.h"
 
 #define VHOST_SHMEM_FS_MAGIC		0x5653484d	/* "VSHM" */
 
@@ -1588,5 +1588,5 @@ MODULE_AUTHOR("The vhost-shmem authors");
 MODULE_DESCRIPTION("Kernel backing for VIRTIO Shared Memory Regions of vhost-user devices");
 
 #ifdef CONFIG_VHOST_SHMEM_KUNIT_TEST
-#include "shmem_test.c"
+#include "tests/vhost_shmem_kunit.c"
 #endif

@@ -2,7 +2,7 @@
 /*
  * KUnit tests of vhost-shmem's internal logic: argument validation, the
  * overlap and exact-match rules, limit accounting, and the references a
- * mapping takes and gives back.  Included by shmem.c, whose static
+ * mapping takes and gives back.  Included by main.c, whose static
  * functions they call directly with shmem files made in the kernel.
  */
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vhost-shmem internals shared by the device (shmem.c) and its generic
- * netlink family (shmem_nl.c).
+ * vhost-shmem internals shared by the device (main.c) and its generic
+ * netlink family (netlink.c).
  */
-#ifndef _VHOST_SHMEM_H
-#define _VHOST_SHMEM_H
+#ifndef _VHOST_SHMEM_PRIVATE_H
+#define _VHOST_SHMEM_PRIVATE_H
 
 #include <linux/atomic.h>
 #include <linux/list.h>
@@ -174,4 +174,4 @@ void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
 int vhost_shmem_nl_init(void);
 void vhost_shmem_nl_exit(void);
 
-#endif /* _VHOST_SHMEM_H */
+#endif /* _VHOST_SHMEM_PRIVATE_H */

@@ -25,8 +25,8 @@
 #include <linux/pid_namespace.h>
 #include <net/genetlink.h>
 
-#include "shmem.h"
-#include "shmem_compat.h"
+#include "vhost_shmem_private.h"
+#include "compat.h"
 
 /*
  * Registered contexts by id.  Lookups run under RCU and must take a
