@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vhost-shmem internals shared by the device (main.c) and its generic
- * netlink family (netlink.c).
+ * vhost-shmem internals: the objects of the driver with their lock rules,
+ * and the functions its files call across.
  */
 #ifndef _VHOST_SHMEM_PRIVATE_H
 #define _VHOST_SHMEM_PRIVATE_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/maple_tree.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -20,6 +24,14 @@
 
 /* shmid is 8 bits wide in the vhost-user protocol. */
 #define VHOST_SHMEM_NR_SHMIDS		(U8_MAX + 1)
+
+/*
+ * Region @shmid owns the mmap offsets [@shmid << 40, (@shmid + 1) << 40) of
+ * its context, which also bounds the size of a region to 1 TiB.
+ */
+#define VHOST_SHMEM_REGION_SHIFT	40
+#define VHOST_SHMEM_REGION_PGSHIFT	(VHOST_SHMEM_REGION_SHIFT - PAGE_SHIFT)
+#define VHOST_SHMEM_MAX_REGION_SIZE	BIT_ULL(VHOST_SHMEM_REGION_SHIFT)
 
 /* Faults reading at once that a context tells apart (log2). */
 #define VHOST_SHMEM_READS_BITS		4
@@ -161,11 +173,99 @@ static inline u64 vhost_shmem_stat_read(struct vhost_shmem_ctx *ctx, int attr)
 	return atomic64_read(&ctx->stats[attr - VHOST_SHMEM_STAT_FIRST]);
 }
 
+static inline u64 vhost_shmem_region_offset(u8 shmid)
+{
+	return (u64)shmid << VHOST_SHMEM_REGION_SHIFT;
+}
+
+/* A non-empty, page aligned range whose end does not overflow. */
+static inline bool vhost_shmem_range_valid(u64 offset, u64 len)
+{
+	u64 end;
+
+	return len && PAGE_ALIGNED(offset) && PAGE_ALIGNED(len) &&
+	       !check_add_overflow(offset, len, &end);
+}
+
+/* Page index inside its region of page @pgoff of the context's file. */
+static inline pgoff_t vhost_shmem_region_index(pgoff_t pgoff)
+{
+	return pgoff & (BIT(VHOST_SHMEM_REGION_PGSHIFT) - 1);
+}
+
+/**
+ * struct vhost_shmem_relay_msg - a decoded back-end channel message
+ * @request: %VHOST_SHMEM_USER_BACKEND_SHMEM_MAP or %VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP.
+ * @need_reply: the back-end asked for a reply.
+ * @shmid: region of the request.
+ * @fd_offset: file offset of a MAP.
+ * @shm_offset: region offset.
+ * @len: length.
+ * @flags: flags of a MAP.
+ */
+struct vhost_shmem_relay_msg {
+	u32 request;
+	bool need_reply;
+	u8 shmid;
+	u64 fd_offset;
+	u64 shm_offset;
+	u64 len;
+	u64 flags;
+};
+
+#define VHOST_SHMEM_RELAY_MSG_LEN \
+	(sizeof(struct vhost_shmem_user_hdr) + \
+	 sizeof(struct vhost_shmem_user_mmap))
+
+/* ctx.c */
+struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void);
+void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx);
 void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx);
+void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx);
+
+/* region.c */
+bool vhost_shmem_region_create_valid(const struct vhost_shmem_region_create *args);
+int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
+				  struct vhost_shmem_region_create *args);
+int vhost_shmem_ctx_region_destroy(struct vhost_shmem_ctx *ctx,
+				   const struct vhost_shmem_region_destroy *args);
+int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
+				struct vhost_shmem_region_info *args);
 void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 			      struct vhost_shmem_region *region,
 			      u64 *mapped, u64 *resident);
+void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
+			      struct vhost_shmem_region *region,
+			      struct list_head *dispose);
+void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
+			       struct vhost_shmem_region *region,
+			       struct list_head *dispose);
 
+/* mapping.c */
+struct vhost_shmem_mapping *vhost_shmem_lookup(struct vhost_shmem_ctx *ctx,
+					       pgoff_t pgoff);
+void vhost_shmem_zap(struct vhost_shmem_ctx *ctx,
+		     struct vhost_shmem_region *region,
+		     pgoff_t first, pgoff_t npages);
+void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
+			       struct vhost_shmem_mapping *map);
+void vhost_shmem_dispose(struct list_head *dispose);
+int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
+			const struct vhost_shmem_map *args, struct file *file);
+int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
+			  const struct vhost_shmem_unmap *args);
+
+/* fault.c */
+int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* relay.c */
+int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
+			  size_t len, bool has_fd, struct file *file,
+			  bool always_reply,
+			  struct vhost_shmem_user_reply *reply,
+			  bool *reply_due, int *result);
+
+/* netlink.c */
 int vhost_shmem_nl_ctx_register(struct vhost_shmem_ctx *ctx);
 void vhost_shmem_nl_ctx_unregister(struct vhost_shmem_ctx *ctx);
 void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
@@ -173,5 +273,21 @@ void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
 			  struct vhost_shmem_mapping *map);
 int vhost_shmem_nl_init(void);
 void vhost_shmem_nl_exit(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static but for the KUnit suite (tests/vhost_shmem_kunit.c). */
+struct file *vhost_shmem_admitted(struct vhost_shmem_ctx *ctx,
+				  struct file *file, bool writable);
+void vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
+			       struct vhost_shmem_mapping *map,
+			       struct vhost_shmem_admission **spare);
+struct page *vhost_shmem_mapping_hold(struct vhost_shmem_mapping *map,
+				      pgoff_t index, struct page *page);
+struct page *vhost_shmem_file_read_page(struct file *file, pgoff_t pgoff);
+struct page *vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
+					     pgoff_t index);
+int vhost_shmem_relay_decode(const void *buf, size_t len, bool has_fd,
+			     struct vhost_shmem_relay_msg *msg);
+#endif
 
 #endif /* _VHOST_SHMEM_PRIVATE_H */

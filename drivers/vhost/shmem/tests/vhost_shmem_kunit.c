@@ -2,11 +2,20 @@
 /*
  * KUnit tests of vhost-shmem's internal logic: argument validation, the
  * overlap and exact-match rules, limit accounting, and the references a
- * mapping takes and gives back.  Included by main.c, whose static
- * functions they call directly with shmem files made in the kernel.
+ * mapping takes and gives back.  The cases call the driver's operations
+ * directly, with shmem files made in the kernel, and the helpers that
+ * vhost_shmem_private.h declares for them.
  */
 
 #include <kunit/test.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/vhost_shmem.h>
+
+#include "../vhost_shmem_private.h"
+#include "../compat.h"
 
 #define T_SHMID		1
 #define T_REGION_PAGES	32

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-shmem contexts: one per open file of /dev/vhost-shmem, with the
+ * private inode of its windows, the limits it takes when it is opened, and
+ * its lifetime.
+ */
+
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/moduleparam.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <linux/vhost_shmem.h>
+
+#include "vhost_shmem_private.h"
+#include "compat.h"
+
+#define VHOST_SHMEM_FS_MAGIC		0x5653484d	/* "VSHM" */
+
+/* The most mappings a region may be allowed to hold (max_mappings). */
+#define VHOST_SHMEM_MAX_MAPPINGS	BIT(24)
+
+/*
+ * The limits a context takes when it is opened.  Writes out of range fail
+ * with -EINVAL and change nothing: no silent clamp, and no 0 that would
+ * make the device useless.
+ */
+static int vhost_shmem_set_max_regions(const char *val,
+				       const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, VHOST_SHMEM_NR_SHMIDS);
+}
+
+static int vhost_shmem_set_max_mappings(const char *val,
+					const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, VHOST_SHMEM_MAX_MAPPINGS);
+}
+
+static const struct kernel_param_ops vhost_shmem_max_regions_ops = {
+	.set = vhost_shmem_set_max_regions,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops vhost_shmem_max_mappings_ops = {
+	.set = vhost_shmem_set_max_mappings,
+	.get = param_get_uint,
+};
+
+static unsigned int max_regions = VHOST_SHMEM_NR_SHMIDS;
+module_param_cb(max_regions, &vhost_shmem_max_regions_ops, &max_regions, 0644);
+MODULE_PARM_DESC(max_regions,
+		 "Regions a context opened from now on may hold at once (1-256, default 256)");
+
+static unsigned int max_mappings = 65536;
+module_param_cb(max_mappings, &vhost_shmem_max_mappings_ops, &max_mappings,
+		0644);
+MODULE_PARM_DESC(max_mappings,
+		 "Mappings a region of a context opened from now on may hold at once (1-16777216, default 65536)");
+
+/* The pseudo filesystem of the contexts' inodes, pinned while one exists. */
+static struct vfsmount *vhost_shmem_mnt;
+static int vhost_shmem_mnt_count;
+
+static int vhost_shmem_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VHOST_SHMEM_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type vhost_shmem_fs_type = {
+	.name = "vhost_shmem",
+	.owner = THIS_MODULE,
+	.init_fs_context = vhost_shmem_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
+{
+	struct vhost_shmem_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc_obj(*ctx, GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	init_rwsem(&ctx->lock);
+	refcount_set(&ctx->refs, 1);
+	xa_init(&ctx->admitted);
+	ctx->max_regions = READ_ONCE(max_regions);
+	ctx->max_mappings = READ_ONCE(max_mappings);
+
+	ret = simple_pin_fs(&vhost_shmem_fs_type, &vhost_shmem_mnt,
+			    &vhost_shmem_mnt_count);
+	if (ret)
+		goto err_free_ctx;
+
+	ctx->inode = alloc_anon_inode(vhost_shmem_mnt->mnt_sb);
+	if (IS_ERR(ctx->inode)) {
+		ret = PTR_ERR(ctx->inode);
+		goto err_release_fs;
+	}
+
+	ctx->owner = get_pid(task_tgid(current));
+	get_task_comm(ctx->comm, current);
+	ctx->created = ktime_get_real_ns();
+	ret = vhost_shmem_nl_ctx_register(ctx);
+	if (ret)
+		goto err_put_owner;
+	return ctx;
+
+err_put_owner:
+	put_pid(ctx->owner);
+	iput(ctx->inode);
+err_release_fs:
+	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
+err_free_ctx:
+	kfree(ctx);
+	return ERR_PTR(ret);
+}
+
+void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
+{
+	struct vhost_shmem_region *region;
+	unsigned int shmid;
+	LIST_HEAD(dispose);
+
+	/* Out of the dumps' sight before anything is torn down. */
+	vhost_shmem_nl_ctx_unregister(ctx);
+	down_write(&ctx->lock);
+	ctx->dead = true;
+	up_write(&ctx->lock);
+
+	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++) {
+		down_write(&ctx->lock);
+		region = ctx->regions[shmid];
+		if (region)
+			vhost_shmem_region_remove(ctx, region, &dispose);
+		up_write(&ctx->lock);
+
+		vhost_shmem_dispose(&dispose);
+		INIT_LIST_HEAD(&dispose);
+		kfree(region);
+	}
+	/* Every mapping uncounted itself on the way out. */
+	WARN_ON_ONCE(!xa_empty(&ctx->admitted));
+	xa_destroy(&ctx->admitted);
+	iput(ctx->inode);
+	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL, NULL, NULL);
+	vhost_shmem_ctx_put(ctx);
+}
+
+/* Drops a reference to @ctx; the last one frees it, after an RCU grace period. */
+void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx)
+{
+	if (!refcount_dec_and_test(&ctx->refs))
+		return;
+	put_pid(ctx->owner);
+	kfree_rcu(ctx, rcu);
+}
+
+void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
+{
+	unsigned int shmid;
+	LIST_HEAD(dispose);
+
+	down_write(&ctx->lock);
+	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++)
+		if (ctx->regions[shmid])
+			vhost_shmem_region_clear(ctx, ctx->regions[shmid],
+						 &dispose);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_RESET, NULL, NULL);
+	up_write(&ctx->lock);
+
+	vhost_shmem_dispose(&dispose);
+}

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-shmem windows: the mmap() of a region and the fault path that
+ * inserts the mapped files' pages, reading them the way filemap_fault()
+ * does.
+ */
+
+#include <kunit/visibility.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hash.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/rwsem.h>
+#include <linux/shmem_fs.h>
+#include <linux/sizes.h>
+#include <linux/xarray.h>
+#include <linux/vhost_shmem.h>
+
+#include "vhost_shmem_private.h"
+#include "compat.h"
+
+/*
+ * Store @page, whose reference the caller gives, at @index of @map, and
+ * return it; or the page a concurrent fault stored first, dropping @page.
+ */
+VISIBLE_IF_KUNIT struct page *
+vhost_shmem_mapping_hold(struct vhost_shmem_mapping *map,
+			 pgoff_t index, struct page *page)
+{
+	struct page *old;
+
+	old = xa_cmpxchg(&map->pages, index, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (!old) {
+		atomic_long_inc(&map->nr_resident);
+		return page;
+	}
+	put_page(page);
+	return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+}
+
+/*
+ * Read page @pgoff of @file into the page cache the way filemap_fault()
+ * does: for a file with backing store, under the filesystem's invalidate
+ * lock, so that the read cannot refill the page cache in the middle of a
+ * hole punch or truncation (which would leave the old data there for every
+ * reader), and never past the end of the file.
+ *
+ * Returns the page with a reference on its folio; ERR_PTR(-EINVAL) past
+ * the end of the file, ERR_PTR(-EHWPOISON) for a poisoned page, or the
+ * read's error.
+ *
+ * Context: may sleep on I/O.  The caller holds no vhost-shmem lock, and
+ * the faulting mm's mmap_lock only when the fault cannot be retried.
+ */
+VISIBLE_IF_KUNIT struct page *
+vhost_shmem_file_read_page(struct file *file,
+			   pgoff_t pgoff)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct folio *folio;
+	struct page *page;
+
+	if (shmem_mapping(mapping)) {
+		/* Fails with -EINVAL past the end of the file. */
+		folio = shmem_read_folio_gfp(mapping, pgoff,
+					     mapping_gfp_mask(mapping));
+	} else {
+		filemap_invalidate_lock_shared(mapping);
+		if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+			folio = ERR_PTR(-EINVAL);
+		else
+			folio = read_mapping_folio(mapping, pgoff, file);
+		filemap_invalidate_unlock_shared(mapping);
+	}
+	if (IS_ERR(folio))
+		return ERR_CAST(folio);
+	page = folio_file_page(folio, pgoff);
+	if (PageHWPoison(page)) {
+		folio_put(folio);
+		return ERR_PTR(-EHWPOISON);
+	}
+	return page;
+}
+
+/*
+ * Return the page at @index of @map without doing I/O: the one @map
+ * already holds, or the page cache's if it is there, up to date and inside
+ * the file (its reference then belongs to @map->pages).  NULL when the page
+ * must be read; ERR_PTR(-EINVAL) past the end of the file;
+ * ERR_PTR(-EHWPOISON) when it is poisoned: such a page is never mapped
+ * again, even if @map took it before the poison.
+ */
+VISIBLE_IF_KUNIT struct page *
+vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
+				pgoff_t index)
+{
+	struct address_space *mapping = map->file->f_mapping;
+	pgoff_t pgoff = map->pgoff + index;
+	struct folio *folio;
+	struct page *page;
+
+	page = xa_load(&map->pages, index);
+	if (page)
+		return PageHWPoison(page) ? ERR_PTR(-EHWPOISON) : page;
+
+	/* Past the end of the file: nothing to read, the access faults. */
+	if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+		return ERR_PTR(-EINVAL);
+	/* No swap or shadow entries: those are for the read to handle. */
+	folio = filemap_get_folio(mapping, pgoff);
+	if (IS_ERR_OR_NULL(folio))
+		return NULL;
+	page = folio_file_page(folio, pgoff);
+	if (!folio_test_uptodate(folio) || PageHWPoison(page)) {
+		folio_put(folio);
+		return NULL;
+	}
+	page = vhost_shmem_mapping_hold(map, index, page);
+	return IS_ERR(page) ? NULL : page;
+}
+
+/*
+ * vm_page_prot of a shared writable window is read-only because of
+ * ->pfn_mkwrite.  Read-write mappings get a writable PTE on the first
+ * fault, whatever its kind: KVM resolves a guest write to a present
+ * read-only PTE as a write to read-only memory, not as a fault.  Read-only
+ * mappings keep the read-only PTE; a write to it then ends in
+ * vhost_shmem_pfn_mkwrite().
+ */
+static pgprot_t vhost_shmem_prot(struct vm_area_struct *vma,
+				 struct vhost_shmem_mapping *map)
+{
+	return map->writable ? vm_get_page_prot(vma->vm_flags) :
+			       vma->vm_page_prot;
+}
+
+/*
+ * Fault-around, for read faults: also map the pages around @vmf's, in the
+ * naturally aligned VHOST_SHMEM_FAULT_AROUND bytes of the window that hold
+ * it, that are mapped in the region and already up to date in the page
+ * cache, as the page cache's own fault-around does for a file mapping.
+ * Saves a fault per page when the VMM or the guest walks a mapping; KVM,
+ * whose guest faults become host faults of the window, gains the most.
+ * (->map_pages cannot serve here: it runs under RCU, and inserting a PFN
+ * may sleep.)
+ */
+#define VHOST_SHMEM_FAULT_AROUND	SZ_64K
+
+static void vhost_shmem_fault_around(struct vm_fault *vmf,
+				     struct vhost_shmem_ctx *ctx)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long start, end, addr;
+	struct vhost_shmem_mapping *map = NULL;
+	pgoff_t pgoff, index;
+	struct page *page;
+
+	lockdep_assert_held(&ctx->lock);
+
+	start = max(ALIGN_DOWN(vmf->address, VHOST_SHMEM_FAULT_AROUND),
+		    vma->vm_start);
+	end = min(ALIGN_DOWN(vmf->address, VHOST_SHMEM_FAULT_AROUND) +
+		  VHOST_SHMEM_FAULT_AROUND, vma->vm_end);
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		if (addr == (vmf->address & PAGE_MASK))
+			continue;
+		pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+		index = vhost_shmem_region_index(pgoff);
+		/* The VMA, hence the range, lies inside one region. */
+		if (!map || index < map->first ||
+		    index - map->first >= map->npages)
+			map = vhost_shmem_lookup(ctx, pgoff);
+		if (!map)
+			continue;
+		page = vhost_shmem_mapping_cached_page(map, index - map->first);
+		if (!IS_ERR_OR_NULL(page) &&
+		    vmf_insert_pfn_prot(vma, addr, page_to_pfn(page),
+					vhost_shmem_prot(vma, map)) !=
+		    VM_FAULT_NOPAGE)
+			break;
+	}
+}
+
+/*
+ * Faults that dropped their locks to read a page, by context page offset:
+ * a hint, not a lock.  KVM resolves a guest access through
+ * fixup_user_fault() and starts over from scratch whenever the fault
+ * dropped the mmap_lock, even when the retried fault failed; a fault that
+ * dropped it again on every first attempt would then spin forever on a
+ * page that cannot be read.  So the first attempt that drops the locks
+ * notes its page here, and a later first attempt on a noted page reads
+ * with the mmap_lock held, like a retried one, and returns the error.  A
+ * fault that inserts the page clears the note.
+ */
+static unsigned int vhost_shmem_read_slot(pgoff_t pgoff)
+{
+	return hash_long(pgoff, VHOST_SHMEM_READS_BITS);
+}
+
+static bool vhost_shmem_read_pending(struct vhost_shmem_ctx *ctx,
+				     pgoff_t pgoff)
+{
+	return READ_ONCE(ctx->reads[vhost_shmem_read_slot(pgoff)]) == pgoff + 1;
+}
+
+static void vhost_shmem_read_begin(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
+{
+	WRITE_ONCE(ctx->reads[vhost_shmem_read_slot(pgoff)], pgoff + 1);
+}
+
+static void vhost_shmem_read_end(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
+{
+	unsigned int slot = vhost_shmem_read_slot(pgoff);
+
+	if (READ_ONCE(ctx->reads[slot]) == pgoff + 1)
+		WRITE_ONCE(ctx->reads[slot], 0);
+}
+
+/*
+ * The fault handler of the windows.  Pages the mapping holds, or that the
+ * page cache has up to date, are inserted under the context lock.  A page
+ * that must be read is read without it, as filemap_fault() reads: when the
+ * fault may be retried, the mmap_lock (or VMA lock) is dropped too, the
+ * page is read into the page cache and the fault is retried; otherwise (a
+ * retried fault, or one whose earlier read did not lead to an insertion) it
+ * is read with only the mmap_lock held and the mapping looked up again.
+ * Pages past the end of the file fault at once, under the context lock.
+ * So a stalled read (FUSE, NFS) blocks the access that needs it, not
+ * UNMAP, RESET, the other faults of the context, or the VMM's own mmap().
+ */
+static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
+	struct vhost_shmem_mapping *map;
+	struct page *page, *read = NULL;
+	struct file *file = NULL;
+	pgoff_t index, pgoff = 0;
+	vm_fault_t ret;
+
+again:
+	down_read(&ctx->lock);
+	map = vhost_shmem_lookup(ctx, vmf->pgoff);
+	if (!map) {
+		ret = VM_FAULT_SIGBUS;
+		goto out_unlock;
+	}
+	index = vhost_shmem_region_index(vmf->pgoff) - map->first;
+
+	if (read) {
+		/*
+		 * Read without the lock: still the right page if the range
+		 * maps the same file at the same offset.
+		 */
+		if (map->file == file && map->pgoff + index == pgoff) {
+			page = vhost_shmem_mapping_hold(map, index, read);
+		} else {
+			put_page(read);
+			page = NULL;
+		}
+		read = NULL;
+		fput(file);
+		file = NULL;
+	} else {
+		page = vhost_shmem_mapping_cached_page(map, index);
+	}
+	if (IS_ERR(page)) {
+		ret = PTR_ERR(page) == -EHWPOISON ? VM_FAULT_HWPOISON :
+						     vmf_error(PTR_ERR(page));
+		goto out_unlock;
+	}
+
+	if (!page) {
+		file = get_file(map->file);
+		pgoff = map->pgoff + index;
+		up_read(&ctx->lock);
+
+		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
+			fput(file);
+			return VM_FAULT_RETRY;
+		}
+		if (fault_flag_allow_retry_first(vmf->flags) &&
+		    !vhost_shmem_read_pending(ctx, vmf->pgoff)) {
+			vhost_shmem_read_begin(ctx, vmf->pgoff);
+			release_fault_lock(vmf);
+			read = vhost_shmem_file_read_page(file, pgoff);
+			if (!IS_ERR(read))
+				put_page(read);
+			fput(file);
+			return VM_FAULT_RETRY;
+		}
+		read = vhost_shmem_file_read_page(file, pgoff);
+		if (!IS_ERR(read))
+			goto again;
+		fput(file);
+		ret = PTR_ERR(read) == -EHWPOISON ? VM_FAULT_HWPOISON :
+						     vmf_error(PTR_ERR(read));
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAIL_FAULT);
+		return ret;
+	}
+
+	vhost_shmem_read_end(ctx, vmf->pgoff);
+	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
+				  vhost_shmem_prot(vma, map));
+	if (ret == VM_FAULT_NOPAGE && !(vmf->flags & FAULT_FLAG_WRITE))
+		vhost_shmem_fault_around(vmf, ctx);
+
+out_unlock:
+	vhost_shmem_stat_inc(ctx, ret == VM_FAULT_NOPAGE ?
+			     VHOST_SHMEM_A_STAT_FAULTS :
+			     VHOST_SHMEM_A_STAT_FAIL_FAULT);
+	up_read(&ctx->lock);
+	/* A page read for a range that was unmapped meanwhile. */
+	if (read)
+		put_page(read);
+	if (file)
+		fput(file);
+	return ret;
+}
+
+/*
+ * A write to a present read-only PTE of a writable window: a read-only
+ * mapping's, or a read-write mapping's after mprotect() made it read-only
+ * for a while.  Without this handler the core mm would make the PTE
+ * writable on its own.  Nor may it do so after we return: by then the range
+ * may have been unmapped and mapped again read-only, with the same page and
+ * an identical PTE.  So remove the PTE and let the fault that follows insert
+ * a writable one under the lock.
+ */
+static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct vhost_shmem_ctx *ctx = vmf->vma->vm_file->private_data;
+	struct vhost_shmem_mapping *map;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+
+	down_read(&ctx->lock);
+	map = vhost_shmem_lookup(ctx, vmf->pgoff);
+	if (map && map->writable) {
+		zap_special_vma_range(vmf->vma, vmf->address & PAGE_MASK,
+				      PAGE_SIZE);
+	} else {
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAIL_FAULT);
+		ret = VM_FAULT_SIGBUS;
+	}
+	up_read(&ctx->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct vhost_shmem_vm_ops = {
+	.fault = vhost_shmem_fault,
+	.pfn_mkwrite = vhost_shmem_pfn_mkwrite,
+};
+
+int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vhost_shmem_ctx *ctx = file->private_data;
+	unsigned long shmid = vma->vm_pgoff >> VHOST_SHMEM_REGION_PGSHIFT;
+	pgoff_t first = vhost_shmem_region_index(vma->vm_pgoff);
+	struct vhost_shmem_region *region;
+	int ret = 0;
+
+	/* Copy-on-write of a PFN mapping is not something the mm can do. */
+	if (vma_is_cow_mapping(vma))
+		return -EINVAL;
+	/* The backing files were never checked for execution. */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	if (shmid >= VHOST_SHMEM_NR_SHMIDS)
+		return -EINVAL;
+
+	down_read(&ctx->lock);
+	region = ctx->regions[shmid];
+	if (!region || first >= region->npages ||
+	    vma_pages(vma) > region->npages - first)
+		ret = -EINVAL;
+	up_read(&ctx->lock);
+	if (ret)
+		return ret;
+
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_clear(vma, VM_MAYEXEC);
+	vma->vm_ops = &vhost_shmem_vm_ops;
+	return 0;
+}

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-shmem mappings: the admission of a file as mmap() would admit it,
+ * MAP and UNMAP, and the zap that makes a mapping's pages unreachable
+ * before they are given back.
+ */
+
+#include <kunit/visibility.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/maple_tree.h>
+#include <linux/mman.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/rwsem.h>
+#include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+#include <linux/vhost_shmem.h>
+
+#include "vhost_shmem_private.h"
+#include "compat.h"
+
+struct vhost_shmem_mapping *
+vhost_shmem_lookup(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
+{
+	struct vhost_shmem_region *region;
+	unsigned long shmid = pgoff >> VHOST_SHMEM_REGION_PGSHIFT;
+
+	lockdep_assert_held(&ctx->lock);
+
+	if (shmid >= VHOST_SHMEM_NR_SHMIDS)
+		return NULL;
+	region = ctx->regions[shmid];
+	if (!region)
+		return NULL;
+	return mtree_load(&region->mappings, vhost_shmem_region_index(pgoff));
+}
+
+/*
+ * Remove every PTE of every window that maps pages [@first, @first +
+ * @npages) of @region.  KVM's MMU notifier runs synchronously from here, so
+ * on return no guest can reach those pages either.
+ */
+void vhost_shmem_zap(struct vhost_shmem_ctx *ctx,
+		     struct vhost_shmem_region *region,
+		     pgoff_t first, pgoff_t npages)
+{
+	lockdep_assert_held_write(&ctx->lock);
+
+	unmap_mapping_range(ctx->inode->i_mapping,
+			    vhost_shmem_region_offset(region->shmid) +
+			    ((u64)first << PAGE_SHIFT),
+			    (u64)npages << PAGE_SHIFT, 1);
+}
+
+/*
+ * The real file of open file @file if a live mapping of @ctx maps it with
+ * at least the access @writable asks for, with a reference; NULL otherwise.
+ * mmap() asks the security hooks and the filesystem on every call; MAP asks
+ * them once per open file, access and caller credentials while the context
+ * maps that open file: probing costs an mmap() and munmap() in the caller,
+ * three times what MAP and UNMAP cost otherwise, and back-ends map the same
+ * open file over and over (every DAX chunk of a file, every buffer of a
+ * blob).
+ */
+VISIBLE_IF_KUNIT struct file *
+vhost_shmem_admitted(struct vhost_shmem_ctx *ctx,
+		     struct file *file, bool writable)
+{
+	struct vhost_shmem_admission *adm;
+
+	lockdep_assert_held(&ctx->lock);
+
+	adm = xa_load(&ctx->admitted, (unsigned long)file);
+	if (!adm || (writable && !adm->nr_rw) || adm->cred != current_cred())
+		return NULL;
+	return get_file(adm->real);
+}
+
+/*
+ * Count @map, which holds its open file @map->src, in @ctx's admissions,
+ * using *@spare if the file has no entry yet (and then taking it), for the
+ * caller's credentials.  A mapping that cannot be counted (no memory, or
+ * its probe found another file than the entry's) is simply not counted:
+ * its file is probed again next time.
+ */
+VISIBLE_IF_KUNIT void
+vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
+			  struct vhost_shmem_mapping *map,
+			  struct vhost_shmem_admission **spare)
+{
+	unsigned long key = (unsigned long)map->src;
+	struct vhost_shmem_admission *adm;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	adm = xa_load(&ctx->admitted, key);
+	if (!adm) {
+		if (!*spare || xa_err(xa_store(&ctx->admitted, key, *spare,
+					       GFP_KERNEL_ACCOUNT)))
+			return;
+		adm = *spare;
+		*spare = NULL;
+		adm->real = get_file(map->file);
+		adm->cred = get_current_cred();
+	} else if (adm->real != map->file) {
+		return;
+	}
+	adm->nr_maps++;
+	adm->nr_rw += map->writable;
+	map->admitted = true;
+}
+
+/* Uncount @map, removed from its region, from @ctx's admissions. */
+void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
+			       struct vhost_shmem_mapping *map)
+{
+	unsigned long key = (unsigned long)map->src;
+	struct vhost_shmem_admission *adm;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	if (!map->admitted)
+		return;
+	adm = xa_load(&ctx->admitted, key);
+	adm->nr_rw -= map->writable;
+	if (--adm->nr_maps)
+		return;
+	xa_erase(&ctx->admitted, key);
+	fput(adm->real);
+	put_cred(adm->cred);
+	kfree(adm);
+}
+
+/* Called without the context lock, once no PTE can reach @map's pages. */
+static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
+{
+	unsigned long index;
+	struct page *page;
+
+	xa_for_each(&map->pages, index, page) {
+		/* Writes through a PFN PTE never dirty the page themselves. */
+		if (map->writable)
+			set_page_dirty_lock(page);
+		put_page(page);
+		cond_resched();
+	}
+	xa_destroy(&map->pages);
+	if (map->writable)
+		mapping_unmap_writable(map->file->f_mapping);
+	fput(map->file);
+	fput(map->src);
+	kfree(map);
+}
+
+void vhost_shmem_dispose(struct list_head *dispose)
+{
+	struct vhost_shmem_mapping *map, *next;
+
+	list_for_each_entry_safe(map, next, dispose, dispose) {
+		vhost_shmem_mapping_free(map);
+		cond_resched();
+	}
+}
+
+/*
+ * Ask the mm whether mmap(@file, MAP_SHARED, @prot) at file page @pgoff
+ * would succeed, by doing it: vm_mmap() runs every check mmap() does for the
+ * caller (the security hooks, the descriptor's mode, append-only and swap
+ * files, memfd seals, the filesystem's own ->mmap or ->mmap_prepare), and
+ * then removing the probe.  The probe also tells which file holds the data:
+ * a stacked filesystem (overlayfs) points the VMA at its backing file, and
+ * that is the file to take pages from.  One page is enough for every check
+ * but two, which depend on the length: the offset range (checked by the
+ * caller, with mmap()'s errno) and fanotify's pre-content event, which is
+ * asked about this one page only (documented).
+ *
+ * Returns the file that holds the data, with a reference, or mmap()'s errno.
+ *
+ * Context: process context of the caller whose address space is probed;
+ * takes its mmap_lock.  No vhost-shmem lock held.
+ */
+static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
+					   pgoff_t pgoff)
+{
+	unsigned long prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	struct mm_struct *mm = current->mm;
+	struct file *real = ERR_PTR(-EAGAIN);
+	struct vm_area_struct *vma;
+	unsigned long addr;
+
+	if (!mm)
+		return ERR_PTR(-EINVAL);
+	addr = vm_mmap(file, 0, PAGE_SIZE, prot, MAP_SHARED,
+		       (unsigned long)pgoff << PAGE_SHIFT);
+	if (IS_ERR_VALUE(addr))
+		return ERR_PTR((long)addr);
+
+	/*
+	 * Another thread of the caller may have replaced the probe in the
+	 * meantime: take the file only from a VMA that still maps @file (or,
+	 * for a file of a stacked filesystem, a file of the inode that
+	 * d_real_inode() names) at @pgoff, shared, with the access asked
+	 * for.  The probe may have merged with a neighbouring mapping of the
+	 * same file: the offset is checked at @addr.
+	 */
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file &&
+	    (vma->vm_file == file ||
+	     (file_inode(file) != d_real_inode(file->f_path.dentry) &&
+	      file_inode(vma->vm_file) == d_real_inode(file->f_path.dentry))) &&
+	    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) == pgoff &&
+	    (vma->vm_flags & VM_MAYSHARE) &&
+	    (!writable || (vma->vm_flags & (VM_SHARED | VM_WRITE)) ==
+			  (VM_SHARED | VM_WRITE)))
+		real = get_file(vma->vm_file);
+	mmap_read_unlock(mm);
+	vm_munmap(addr, PAGE_SIZE);
+	return real;
+}
+
+/*
+ * Whether @file is of a kind whose pages a window may map: a regular file
+ * that mmap() can map at all, whose pages are ordinary page-cache pages:
+ * not hugetlbfs, not DAX, and not a pseudo filesystem (procfs, sysfs, ...),
+ * whose page cache may not hold the file's data; those say so with
+ * SB_I_NOEXEC.
+ */
+static bool vhost_shmem_file_kind_ok(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	return S_ISREG(inode->i_mode) && can_mmap_file(file) &&
+	       inode->i_sb->s_magic != HUGETLBFS_MAGIC && !IS_DAX(inode) &&
+	       !(inode->i_sb->s_iflags & SB_I_NOEXEC);
+}
+
+/*
+ * Admit @file for a mapping of @npages pages at file page @pgoff, as
+ * mmap(MAP_SHARED) of the same descriptor would admit it, plus what PFN
+ * windows need: page-cache pages (not DAX, not a pseudo filesystem whose
+ * page cache may not hold the file's data), and for read-write mappings a
+ * shmem file (memfd, tmpfs): writes through PFN mappings are invisible to
+ * writeback, which is harmless only for files without backing store.  The
+ * mapping may extend past the end of the file, as mmap()'s may.
+ *
+ * An open file that a live mapping of @ctx already maps with the access
+ * asked for is not probed again (see vhost_shmem_admitted()): only what may
+ * change on an open file is checked again (append-only, swap file, seals).
+ *
+ * On success, *@real is the file whose pages are mapped (the backing file
+ * of a stacked filesystem) with a reference, and for a read-write mapping
+ * its address_space is held writable (mapping_map_writable()), so that
+ * F_SEAL_WRITE can no longer be added.
+ *
+ * Returns 0, or mmap()'s errno for what mmap() refuses (%-EACCES,
+ * %-EPERM, %-ETXTBSY, %-ENODEV, %-EOVERFLOW, ...); %-ENODEV for files
+ * without page-cache pages; %-EOPNOTSUPP for a read-write mapping of a file
+ * with backing store.
+ *
+ * Context: process context; takes the caller's mmap_lock, the file's
+ * inode lock and @ctx's lock for reading.  No vhost-shmem lock held.
+ */
+static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
+				     struct file *file, bool writable,
+				     pgoff_t pgoff, pgoff_t npages,
+				     struct file **real)
+{
+	struct address_space *mapping;
+	struct inode *inode;
+	struct file *f;
+	int ret;
+
+	/* mmap() checks that the range fits the file's offsets first. */
+	if ((u64)pgoff + npages > (u64)MAX_LFS_FILESIZE >> PAGE_SHIFT)
+		return -EOVERFLOW;
+
+	down_read(&ctx->lock);
+	f = vhost_shmem_admitted(ctx, file, writable);
+	up_read(&ctx->lock);
+	if (f) {
+		/*
+		 * What may have changed since the probe: the inode's flags
+		 * and seals; the descriptor's mode, checked again for free.
+		 */
+		ret = -EACCES;
+		if (!(file->f_mode & FMODE_READ) ||
+		    (writable && !(file->f_mode & FMODE_WRITE)) ||
+		    (IS_APPEND(file_inode(file)) && (file->f_mode & FMODE_WRITE)))
+			goto err_fput;
+		ret = -ETXTBSY;
+		if (writable && IS_SWAPFILE(f->f_mapping->host))
+			goto err_fput;
+		mapping = f->f_mapping;
+		inode = file_inode(f);
+		goto check_seals;
+	}
+
+	/*
+	 * File kinds that never back a window are refused before the probe:
+	 * vm_mmap() of them would run their own ->mmap for nothing.
+	 */
+	if (!vhost_shmem_file_kind_ok(file))
+		return -ENODEV;
+
+	f = vhost_shmem_mmap_probe(file, writable, pgoff);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	inode = file_inode(f);
+	mapping = f->f_mapping;
+
+	ret = -ENODEV;
+	if (!vhost_shmem_file_kind_ok(f) ||
+	    !(shmem_mapping(mapping) || mapping->a_ops->read_folio))
+		goto err_fput;
+	ret = -EOPNOTSUPP;
+	if (writable && !shmem_mapping(mapping))
+		goto err_fput;
+
+check_seals:
+
+	if (writable) {
+		/*
+		 * The probe saw the seals, but they may have changed since:
+		 * look again under the lock memfd_add_seals() takes, and hold
+		 * the mapping writable before dropping it, so that no
+		 * F_SEAL_WRITE or F_SEAL_FUTURE_WRITE added concurrently can
+		 * end with a writable mapping of a sealed file.
+		 */
+		inode_lock_shared(inode);
+		if (READ_ONCE(SHMEM_I(inode)->seals) &
+		    (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+			ret = -EPERM;
+		else
+			ret = mapping_map_writable(mapping);
+		inode_unlock_shared(inode);
+		if (ret)
+			goto err_fput;
+	}
+	*real = f;
+	return 0;
+
+err_fput:
+	fput(f);
+	return ret;
+}
+
+int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
+			const struct vhost_shmem_map *args,
+			struct file *file)
+{
+	bool writable = args->flags & VHOST_SHMEM_MAP_F_RW;
+	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
+	pgoff_t npages = args->len >> PAGE_SHIFT;
+	struct vhost_shmem_admission *spare;
+	struct vhost_shmem_region *region;
+	struct vhost_shmem_mapping *map;
+	struct file *real;
+	int ret;
+
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) ||
+	    (args->flags & ~VHOST_SHMEM_MAP_F_RW) ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+	if (!vhost_shmem_range_valid(args->shm_offset, args->len) ||
+	    !vhost_shmem_range_valid(args->fd_offset, args->len))
+		return -EINVAL;
+	ret = vhost_shmem_mapping_admit(ctx, file, writable,
+					args->fd_offset >> PAGE_SHIFT, npages,
+					&real);
+	if (ret)
+		return ret;
+
+	map = kzalloc_obj(*map, GFP_KERNEL_ACCOUNT);
+	if (!map) {
+		ret = -ENOMEM;
+		goto err_release_file;
+	}
+	/* Only needed for a file not admitted yet; lost, it costs a probe. */
+	spare = kzalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
+	map->first = first;
+	map->npages = npages;
+	map->file = real;
+	map->src = get_file(file);
+	map->pgoff = args->fd_offset >> PAGE_SHIFT;
+	map->writable = writable;
+	xa_init(&map->pages);
+
+	down_write(&ctx->lock);
+	region = ctx->regions[args->shmid];
+	if (!region) {
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	if (first >= region->npages || npages > region->npages - first) {
+		ret = -EINVAL;
+		goto err_unlock;
+	}
+	if (region->nr_mappings >= ctx->max_mappings) {
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	/* Fails with -EEXIST if any page of the range is already mapped. */
+	ret = mtree_insert_range(&region->mappings, first, first + npages - 1,
+				 map, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_unlock;
+	region->nr_mappings++;
+	vhost_shmem_admission_add(ctx, map, &spare);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_NEW, region, map);
+	up_write(&ctx->lock);
+	kfree(spare);
+	return 0;
+
+err_unlock:
+	up_write(&ctx->lock);
+	kfree(spare);
+	fput(map->src);
+	kfree(map);
+err_release_file:
+	if (writable)
+		mapping_unmap_writable(real->f_mapping);
+	fput(real);
+	return ret;
+}
+
+int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
+			  const struct vhost_shmem_unmap *args)
+{
+	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
+	pgoff_t npages = args->len >> PAGE_SHIFT;
+	struct vhost_shmem_region *region;
+	struct vhost_shmem_mapping *map;
+	int ret;
+
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+	if (!vhost_shmem_range_valid(args->shm_offset, args->len))
+		return -EINVAL;
+
+	down_write(&ctx->lock);
+	region = ctx->regions[args->shmid];
+	map = region ? mtree_load(&region->mappings, first) : NULL;
+	if (!map || map->first != first || map->npages != npages) {
+		up_write(&ctx->lock);
+		return -ENOENT;
+	}
+	/* Erasing may allocate: fail before anything is undone. */
+	ret = mtree_store_range(&region->mappings, first, first + npages - 1,
+				NULL, GFP_KERNEL);
+	if (ret) {
+		up_write(&ctx->lock);
+		return ret;
+	}
+	region->nr_mappings--;
+	vhost_shmem_admission_del(ctx, map);
+	vhost_shmem_zap(ctx, region, first, npages);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL, region, map);
+	up_write(&ctx->lock);
+
+	vhost_shmem_mapping_free(map);
+	return 0;
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-shmem regions: the VIRTIO shared memory regions of a context, each
+ * a range of the context's mmap offsets that holds mappings.
+ */
+
+#include <linux/list.h>
+#include <linux/maple_tree.h>
+#include <linux/mm.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vhost_shmem.h>
+
+#include "vhost_shmem_private.h"
+#include "compat.h"
+
+/*
+ * Remove every mapping of @region and zap its windows; the mappings are
+ * queued on @dispose to be freed once the lock is dropped.
+ */
+void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
+			      struct vhost_shmem_region *region,
+			      struct list_head *dispose)
+{
+	struct vhost_shmem_mapping *map;
+	unsigned long index = 0;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	if (!region->nr_mappings)
+		return;
+	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
+		vhost_shmem_admission_del(ctx, map);
+		list_add_tail(&map->dispose, dispose);
+	}
+	mtree_destroy(&region->mappings);
+	region->nr_mappings = 0;
+	vhost_shmem_zap(ctx, region, 0, region->npages);
+}
+
+void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
+			       struct vhost_shmem_region *region,
+			       struct list_head *dispose)
+{
+	lockdep_assert_held_write(&ctx->lock);
+
+	vhost_shmem_region_clear(ctx, region, dispose);
+	ctx->regions[region->shmid] = NULL;
+	ctx->nr_regions--;
+}
+
+bool
+vhost_shmem_region_create_valid(const struct vhost_shmem_region_create *args)
+{
+	return !memchr_inv(args->pad, 0, sizeof(args->pad)) && !args->flags &&
+	       !memchr_inv(args->reserved, 0, sizeof(args->reserved)) &&
+	       args->size && PAGE_ALIGNED(args->size) &&
+	       args->size <= VHOST_SHMEM_MAX_REGION_SIZE;
+}
+
+int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
+				  struct vhost_shmem_region_create *args)
+{
+	struct vhost_shmem_region *region;
+	int ret;
+
+	if (!vhost_shmem_region_create_valid(args))
+		return -EINVAL;
+
+	region = kzalloc_obj(*region, GFP_KERNEL_ACCOUNT);
+	if (!region)
+		return -ENOMEM;
+	region->shmid = args->shmid;
+	region->npages = args->size >> PAGE_SHIFT;
+	mt_init(&region->mappings);
+
+	down_write(&ctx->lock);
+	if (ctx->regions[args->shmid]) {
+		ret = -EEXIST;
+		goto err_unlock;
+	}
+	if (ctx->nr_regions >= ctx->max_regions) {
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	ctx->regions[args->shmid] = region;
+	ctx->nr_regions++;
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_NEW, region, NULL);
+	up_write(&ctx->lock);
+
+	args->mmap_offset = vhost_shmem_region_offset(args->shmid);
+	return 0;
+
+err_unlock:
+	up_write(&ctx->lock);
+	kfree(region);
+	return ret;
+}
+
+int
+vhost_shmem_ctx_region_destroy(struct vhost_shmem_ctx *ctx,
+			       const struct vhost_shmem_region_destroy *args)
+{
+	struct vhost_shmem_region *region;
+	LIST_HEAD(dispose);
+
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+
+	down_write(&ctx->lock);
+	region = ctx->regions[args->shmid];
+	if (!region) {
+		up_write(&ctx->lock);
+		return -ENOENT;
+	}
+	vhost_shmem_region_remove(ctx, region, &dispose);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_DEL, region, NULL);
+	up_write(&ctx->lock);
+
+	vhost_shmem_dispose(&dispose);
+	kfree(region);
+	return 0;
+}
+
+/* Bytes mapped in @region, and bytes of its pages held by its mappings. */
+void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
+			      struct vhost_shmem_region *region,
+			      u64 *mapped, u64 *resident)
+{
+	struct vhost_shmem_mapping *map;
+	unsigned long index = 0;
+	u64 pages = 0, held = 0;
+
+	lockdep_assert_held(&ctx->lock);
+
+	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
+		pages += map->npages;
+		held += atomic_long_read(&map->nr_resident);
+	}
+	*mapped = pages << PAGE_SHIFT;
+	*resident = held << PAGE_SHIFT;
+}
+
+int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
+				struct vhost_shmem_region_info *args)
+{
+	struct vhost_shmem_region *region;
+
+	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+
+	down_read(&ctx->lock);
+	region = ctx->regions[args->shmid];
+	if (!region) {
+		up_read(&ctx->lock);
+		return -ENOENT;
+	}
+	vhost_shmem_region_usage(ctx, region, &args->mapped_bytes,
+				 &args->resident_bytes);
+	args->size = (u64)region->npages << PAGE_SHIFT;
+	args->mmap_offset = vhost_shmem_region_offset(region->shmid);
+	args->nr_mappings = region->nr_mappings;
+	up_read(&ctx->lock);
+	return 0;
+}
