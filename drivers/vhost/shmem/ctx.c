@@ -140,7 +140,7 @@ void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 			vhost_shmem_region_remove(ctx, region, &dispose);
 		up_write(&ctx->lock);
 
-		vhost_shmem_dispose(&dispose);
+		vhost_shmem_mapping_dispose(&dispose);
 		INIT_LIST_HEAD(&dispose);
 		kfree(region);
 	}
@@ -175,5 +175,5 @@ void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_RESET, NULL, NULL);
 	up_write(&ctx->lock);
 
-	vhost_shmem_dispose(&dispose);
+	vhost_shmem_mapping_dispose(&dispose);
 }

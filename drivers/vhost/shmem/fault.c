@@ -170,7 +170,7 @@ static void vhost_shmem_fault_around(struct vm_fault *vmf,
 		/* The VMA, hence the range, lies inside one region. */
 		if (!map || index < map->first ||
 		    index - map->first >= map->npages)
-			map = vhost_shmem_lookup(ctx, pgoff);
+			map = vhost_shmem_mapping_lookup(ctx, pgoff);
 		if (!map)
 			continue;
 		page = vhost_shmem_mapping_cached_page(map, index - map->first);
@@ -241,7 +241,7 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 
 again:
 	down_read(&ctx->lock);
-	map = vhost_shmem_lookup(ctx, vmf->pgoff);
+	map = vhost_shmem_mapping_lookup(ctx, vmf->pgoff);
 	if (!map) {
 		ret = VM_FAULT_SIGBUS;
 		goto out_unlock;
@@ -335,7 +335,7 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_NOPAGE;
 
 	down_read(&ctx->lock);
-	map = vhost_shmem_lookup(ctx, vmf->pgoff);
+	map = vhost_shmem_mapping_lookup(ctx, vmf->pgoff);
 	if (map && map->writable) {
 		zap_special_vma_range(vmf->vma, vmf->address & PAGE_MASK,
 				      PAGE_SIZE);

@@ -74,8 +74,8 @@ static int vhost_shmem_count(struct vhost_shmem_ctx *ctx, int stat, int ret)
 	return ret;
 }
 
-static long vhost_shmem_get_info(struct vhost_shmem_ctx *ctx,
-				 void __user *argp)
+static long vhost_shmem_get_info_ioctl(struct vhost_shmem_ctx *ctx,
+				       void __user *argp)
 {
 	struct vhost_shmem_info info;
 
@@ -94,15 +94,15 @@ static long vhost_shmem_get_info(struct vhost_shmem_ctx *ctx,
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static long vhost_shmem_region_create(struct vhost_shmem_ctx *ctx,
-				      void __user *argp)
+static long vhost_shmem_region_create_ioctl(struct vhost_shmem_ctx *ctx,
+					    void __user *argp)
 {
 	struct vhost_shmem_region_create __user *uarg = argp;
 	struct vhost_shmem_region_create args;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	if (!vhost_shmem_region_create_valid(&args))
+	if (!vhost_shmem_region_add_valid(&args))
 		return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES,
 					 -EINVAL);
 	/*
@@ -112,35 +112,36 @@ static long vhost_shmem_region_create(struct vhost_shmem_ctx *ctx,
 	if (put_user(vhost_shmem_region_offset(args.shmid), &uarg->mmap_offset))
 		return -EFAULT;
 	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES,
-				 vhost_shmem_ctx_region_create(ctx, &args));
+				 vhost_shmem_region_add(ctx, &args));
 }
 
-static long vhost_shmem_region_destroy(struct vhost_shmem_ctx *ctx,
-				       void __user *argp)
+static long vhost_shmem_region_destroy_ioctl(struct vhost_shmem_ctx *ctx,
+					     void __user *argp)
 {
 	struct vhost_shmem_region_destroy args;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_DESTROYS,
-				 vhost_shmem_ctx_region_destroy(ctx, &args));
+				 vhost_shmem_region_del(ctx, &args));
 }
 
-static long vhost_shmem_region_info(struct vhost_shmem_ctx *ctx,
-				    void __user *argp)
+static long vhost_shmem_region_info_ioctl(struct vhost_shmem_ctx *ctx,
+					  void __user *argp)
 {
 	struct vhost_shmem_region_info args;
 	int ret;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	ret = vhost_shmem_ctx_region_info(ctx, &args);
+	ret = vhost_shmem_region_query(ctx, &args);
 	if (ret)
 		return ret;
 	return copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;
 }
 
-static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
+static long vhost_shmem_map_ioctl(struct vhost_shmem_ctx *ctx,
+				  void __user *argp)
 {
 	struct vhost_shmem_map args;
 	struct file *file;
@@ -150,7 +151,7 @@ static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
 		return -EFAULT;
 	file = fget(args.fd);
 	if (file) {
-		ret = vhost_shmem_ctx_map(ctx, &args, file);
+		ret = vhost_shmem_mapping_add(ctx, &args, file);
 		fput(file);
 	} else {
 		ret = -EBADF;
@@ -158,17 +159,19 @@ static long vhost_shmem_map(struct vhost_shmem_ctx *ctx, void __user *argp)
 	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_MAPS, ret);
 }
 
-static long vhost_shmem_unmap(struct vhost_shmem_ctx *ctx, void __user *argp)
+static long vhost_shmem_unmap_ioctl(struct vhost_shmem_ctx *ctx,
+				    void __user *argp)
 {
 	struct vhost_shmem_unmap args;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_UNMAPS,
-				 vhost_shmem_ctx_unmap(ctx, &args));
+				 vhost_shmem_mapping_del(ctx, &args));
 }
 
-static long vhost_shmem_relay(struct vhost_shmem_ctx *ctx, void __user *argp)
+static long vhost_shmem_relay_ioctl(struct vhost_shmem_ctx *ctx,
+				    void __user *argp)
 {
 	struct vhost_shmem_relay __user *uarg = argp;
 	struct vhost_shmem_user_reply reply = {};
@@ -226,22 +229,22 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case VHOST_SHMEM_GET_INFO:
-		return vhost_shmem_get_info(ctx, argp);
+		return vhost_shmem_get_info_ioctl(ctx, argp);
 	case VHOST_SHMEM_REGION_CREATE:
-		return vhost_shmem_region_create(ctx, argp);
+		return vhost_shmem_region_create_ioctl(ctx, argp);
 	case VHOST_SHMEM_REGION_DESTROY:
-		return vhost_shmem_region_destroy(ctx, argp);
+		return vhost_shmem_region_destroy_ioctl(ctx, argp);
 	case VHOST_SHMEM_REGION_INFO:
-		return vhost_shmem_region_info(ctx, argp);
+		return vhost_shmem_region_info_ioctl(ctx, argp);
 	case VHOST_SHMEM_MAP:
-		return vhost_shmem_map(ctx, argp);
+		return vhost_shmem_map_ioctl(ctx, argp);
 	case VHOST_SHMEM_UNMAP:
-		return vhost_shmem_unmap(ctx, argp);
+		return vhost_shmem_unmap_ioctl(ctx, argp);
 	case VHOST_SHMEM_RESET:
 		vhost_shmem_ctx_reset(ctx);
 		return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_RESETS, 0);
 	case VHOST_SHMEM_RELAY:
-		return vhost_shmem_relay(ctx, argp);
+		return vhost_shmem_relay_ioctl(ctx, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -26,7 +26,7 @@
 #include "compat.h"
 
 struct vhost_shmem_mapping *
-vhost_shmem_lookup(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
+vhost_shmem_mapping_lookup(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
 {
 	struct vhost_shmem_region *region;
 	unsigned long shmid = pgoff >> VHOST_SHMEM_REGION_PGSHIFT;
@@ -46,9 +46,9 @@ vhost_shmem_lookup(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
  * @npages) of @region.  KVM's MMU notifier runs synchronously from here, so
  * on return no guest can reach those pages either.
  */
-void vhost_shmem_zap(struct vhost_shmem_ctx *ctx,
-		     struct vhost_shmem_region *region,
-		     pgoff_t first, pgoff_t npages)
+void vhost_shmem_region_zap(struct vhost_shmem_ctx *ctx,
+			    struct vhost_shmem_region *region,
+			    pgoff_t first, pgoff_t npages)
 {
 	lockdep_assert_held_write(&ctx->lock);
 
@@ -69,8 +69,8 @@ void vhost_shmem_zap(struct vhost_shmem_ctx *ctx,
  * blob).
  */
 VISIBLE_IF_KUNIT struct file *
-vhost_shmem_admitted(struct vhost_shmem_ctx *ctx,
-		     struct file *file, bool writable)
+vhost_shmem_admission_find(struct vhost_shmem_ctx *ctx,
+			   struct file *file, bool writable)
 {
 	struct vhost_shmem_admission *adm;
 
@@ -158,7 +158,7 @@ static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 	kfree(map);
 }
 
-void vhost_shmem_dispose(struct list_head *dispose)
+void vhost_shmem_mapping_dispose(struct list_head *dispose)
 {
 	struct vhost_shmem_mapping *map, *next;
 
@@ -251,8 +251,9 @@ static bool vhost_shmem_file_kind_ok(struct file *file)
  * mapping may extend past the end of the file, as mmap()'s may.
  *
  * An open file that a live mapping of @ctx already maps with the access
- * asked for is not probed again (see vhost_shmem_admitted()): only what may
- * change on an open file is checked again (append-only, swap file, seals).
+ * asked for is not probed again (see vhost_shmem_admission_find()): only
+ * what may change on an open file is checked again (append-only, swap
+ * file, seals).
  *
  * On success, *@real is the file whose pages are mapped (the backing file
  * of a stacked filesystem) with a reference, and for a read-write mapping
@@ -282,7 +283,7 @@ static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 		return -EOVERFLOW;
 
 	down_read(&ctx->lock);
-	f = vhost_shmem_admitted(ctx, file, writable);
+	f = vhost_shmem_admission_find(ctx, file, writable);
 	up_read(&ctx->lock);
 	if (f) {
 		/*
@@ -351,9 +352,9 @@ err_fput:
 	return ret;
 }
 
-int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
-			const struct vhost_shmem_map *args,
-			struct file *file)
+int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
+			    const struct vhost_shmem_map *args,
+			    struct file *file)
 {
 	bool writable = args->flags & VHOST_SHMEM_MAP_F_RW;
 	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
@@ -430,8 +431,8 @@ err_release_file:
 	return ret;
 }
 
-int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
-			  const struct vhost_shmem_unmap *args)
+int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
+			    const struct vhost_shmem_unmap *args)
 {
 	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
 	pgoff_t npages = args->len >> PAGE_SHIFT;
@@ -461,7 +462,7 @@ int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
 	}
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);
-	vhost_shmem_zap(ctx, region, first, npages);
+	vhost_shmem_region_zap(ctx, region, first, npages);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL, region, map);
 	up_write(&ctx->lock);
 

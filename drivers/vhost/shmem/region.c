@@ -36,7 +36,7 @@ void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 	}
 	mtree_destroy(&region->mappings);
 	region->nr_mappings = 0;
-	vhost_shmem_zap(ctx, region, 0, region->npages);
+	vhost_shmem_region_zap(ctx, region, 0, region->npages);
 }
 
 void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
@@ -51,7 +51,7 @@ void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
 }
 
 bool
-vhost_shmem_region_create_valid(const struct vhost_shmem_region_create *args)
+vhost_shmem_region_add_valid(const struct vhost_shmem_region_create *args)
 {
 	return !memchr_inv(args->pad, 0, sizeof(args->pad)) && !args->flags &&
 	       !memchr_inv(args->reserved, 0, sizeof(args->reserved)) &&
@@ -59,13 +59,13 @@ vhost_shmem_region_create_valid(const struct vhost_shmem_region_create *args)
 	       args->size <= VHOST_SHMEM_MAX_REGION_SIZE;
 }
 
-int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
-				  struct vhost_shmem_region_create *args)
+int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
+			   struct vhost_shmem_region_create *args)
 {
 	struct vhost_shmem_region *region;
 	int ret;
 
-	if (!vhost_shmem_region_create_valid(args))
+	if (!vhost_shmem_region_add_valid(args))
 		return -EINVAL;
 
 	region = kzalloc_obj(*region, GFP_KERNEL_ACCOUNT);
@@ -99,8 +99,8 @@ err_unlock:
 }
 
 int
-vhost_shmem_ctx_region_destroy(struct vhost_shmem_ctx *ctx,
-			       const struct vhost_shmem_region_destroy *args)
+vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
+		       const struct vhost_shmem_region_destroy *args)
 {
 	struct vhost_shmem_region *region;
 	LIST_HEAD(dispose);
@@ -119,7 +119,7 @@ vhost_shmem_ctx_region_destroy(struct vhost_shmem_ctx *ctx,
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_DEL, region, NULL);
 	up_write(&ctx->lock);
 
-	vhost_shmem_dispose(&dispose);
+	vhost_shmem_mapping_dispose(&dispose);
 	kfree(region);
 	return 0;
 }
@@ -143,8 +143,8 @@ void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 	*resident = held << PAGE_SHIFT;
 }
 
-int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
-				struct vhost_shmem_region_info *args)
+int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
+			     struct vhost_shmem_region_info *args)
 {
 	struct vhost_shmem_region *region;
 

@@ -85,7 +85,7 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			.flags = msg.flags,
 		};
 
-		*result = file ? vhost_shmem_ctx_map(ctx, &args, file) : -EBADF;
+		*result = file ? vhost_shmem_mapping_add(ctx, &args, file) : -EBADF;
 	} else {
 		struct vhost_shmem_unmap args = {
 			.shmid = msg.shmid,
@@ -93,7 +93,7 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			.len = msg.len,
 		};
 
-		*result = vhost_shmem_ctx_unmap(ctx, &args);
+		*result = vhost_shmem_mapping_del(ctx, &args);
 	}
 
 	*reply_due = msg.need_reply || always_reply;

@@ -224,13 +224,13 @@ void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx);
 void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx);
 
 /* region.c */
-bool vhost_shmem_region_create_valid(const struct vhost_shmem_region_create *args);
-int vhost_shmem_ctx_region_create(struct vhost_shmem_ctx *ctx,
-				  struct vhost_shmem_region_create *args);
-int vhost_shmem_ctx_region_destroy(struct vhost_shmem_ctx *ctx,
-				   const struct vhost_shmem_region_destroy *args);
-int vhost_shmem_ctx_region_info(struct vhost_shmem_ctx *ctx,
-				struct vhost_shmem_region_info *args);
+bool vhost_shmem_region_add_valid(const struct vhost_shmem_region_create *args);
+int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
+			   struct vhost_shmem_region_create *args);
+int vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
+			   const struct vhost_shmem_region_destroy *args);
+int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
+			     struct vhost_shmem_region_info *args);
 void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 			      struct vhost_shmem_region *region,
 			      u64 *mapped, u64 *resident);
@@ -242,18 +242,18 @@ void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
 			       struct list_head *dispose);
 
 /* mapping.c */
-struct vhost_shmem_mapping *vhost_shmem_lookup(struct vhost_shmem_ctx *ctx,
-					       pgoff_t pgoff);
-void vhost_shmem_zap(struct vhost_shmem_ctx *ctx,
-		     struct vhost_shmem_region *region,
-		     pgoff_t first, pgoff_t npages);
+struct vhost_shmem_mapping *
+vhost_shmem_mapping_lookup(struct vhost_shmem_ctx *ctx, pgoff_t pgoff);
+void vhost_shmem_region_zap(struct vhost_shmem_ctx *ctx,
+			    struct vhost_shmem_region *region,
+			    pgoff_t first, pgoff_t npages);
 void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
 			       struct vhost_shmem_mapping *map);
-void vhost_shmem_dispose(struct list_head *dispose);
-int vhost_shmem_ctx_map(struct vhost_shmem_ctx *ctx,
-			const struct vhost_shmem_map *args, struct file *file);
-int vhost_shmem_ctx_unmap(struct vhost_shmem_ctx *ctx,
-			  const struct vhost_shmem_unmap *args);
+void vhost_shmem_mapping_dispose(struct list_head *dispose);
+int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
+			    const struct vhost_shmem_map *args, struct file *file);
+int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
+			    const struct vhost_shmem_unmap *args);
 
 /* fault.c */
 int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma);
@@ -276,8 +276,8 @@ void vhost_shmem_nl_exit(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Static but for the KUnit suite (tests/vhost_shmem_kunit.c). */
-struct file *vhost_shmem_admitted(struct vhost_shmem_ctx *ctx,
-				  struct file *file, bool writable);
+struct file *vhost_shmem_admission_find(struct vhost_shmem_ctx *ctx,
+					struct file *file, bool writable);
 void vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 			       struct vhost_shmem_mapping *map,
 			       struct vhost_shmem_admission **spare);

@@ -36,7 +36,7 @@ static u64 t_mapped_bytes(struct vhost_shmem_test *t)
 {
 	struct vhost_shmem_region_info ri = { .shmid = T_SHMID };
 
-	return vhost_shmem_ctx_region_info(t->ctx, &ri) ? U64_MAX :
+	return vhost_shmem_region_query(t->ctx, &ri) ? U64_MAX :
 							   ri.mapped_bytes;
 }
 
@@ -51,7 +51,7 @@ static int t_map(struct vhost_shmem_test *t, pgoff_t fd_pg, pgoff_t shm_pg,
 		.flags = flags,
 	};
 
-	return vhost_shmem_ctx_map(t->ctx, &m, t->file);
+	return vhost_shmem_mapping_add(t->ctx, &m, t->file);
 }
 
 static int t_unmap(struct vhost_shmem_test *t, pgoff_t shm_pg, pgoff_t npages)
@@ -62,7 +62,7 @@ static int t_unmap(struct vhost_shmem_test *t, pgoff_t shm_pg, pgoff_t npages)
 		.len = (u64)npages << PAGE_SHIFT,
 	};
 
-	return vhost_shmem_ctx_unmap(t->ctx, &u);
+	return vhost_shmem_mapping_del(t->ctx, &u);
 }
 
 static int vhost_shmem_test_init(struct kunit *test)
@@ -94,7 +94,7 @@ static int vhost_shmem_test_init(struct kunit *test)
 		goto err_free_ctx;
 	}
 
-	ret = vhost_shmem_ctx_region_create(t->ctx, &rc);
+	ret = vhost_shmem_region_add(t->ctx, &rc);
 	if (ret)
 		goto err_fput;
 	test->priv = t;
@@ -150,36 +150,36 @@ static void vhost_shmem_test_region_rules(struct kunit *test)
 	struct vhost_shmem_region_destroy rd = { .shmid = 7 };
 	struct vhost_shmem_region_create rc = { .shmid = 7, .size = PAGE_SIZE };
 
-	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_create(t->ctx, &rc));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_add(t->ctx, &rc));
 	KUNIT_EXPECT_EQ(test, vhost_shmem_region_offset(7), rc.mmap_offset);
 	KUNIT_EXPECT_EQ(test, -EEXIST,
-			vhost_shmem_ctx_region_create(t->ctx, &rc));
+			vhost_shmem_region_add(t->ctx, &rc));
 	KUNIT_EXPECT_EQ(test, 2, t->ctx->nr_regions);
 
 	rc.shmid = 8;
 	rc.size = 0;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_shmem_ctx_region_create(t->ctx, &rc));
+			vhost_shmem_region_add(t->ctx, &rc));
 	rc.size = PAGE_SIZE - 1;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_shmem_ctx_region_create(t->ctx, &rc));
+			vhost_shmem_region_add(t->ctx, &rc));
 	rc.size = VHOST_SHMEM_MAX_REGION_SIZE + PAGE_SIZE;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_shmem_ctx_region_create(t->ctx, &rc));
+			vhost_shmem_region_add(t->ctx, &rc));
 	rc.size = PAGE_SIZE;
 	rc.reserved[1] = 1;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_shmem_ctx_region_create(t->ctx, &rc));
+			vhost_shmem_region_add(t->ctx, &rc));
 	rc.reserved[1] = 0;
 
 	/* The limit counts regions, not shmids. */
 	t->ctx->max_regions = 2;
 	KUNIT_EXPECT_EQ(test, -ENOSPC,
-			vhost_shmem_ctx_region_create(t->ctx, &rc));
-	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_destroy(t->ctx, &rd));
-	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_create(t->ctx, &rc));
+			vhost_shmem_region_add(t->ctx, &rc));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_del(t->ctx, &rd));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_add(t->ctx, &rc));
 	KUNIT_EXPECT_EQ(test, -ENOENT,
-			vhost_shmem_ctx_region_destroy(t->ctx, &rd));
+			vhost_shmem_region_del(t->ctx, &rd));
 	KUNIT_EXPECT_EQ(test, 2, t->ctx->nr_regions);
 }
 
@@ -217,38 +217,38 @@ static void vhost_shmem_test_map_validation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, T_REGION_PAGES, 1, 0));
 	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, T_REGION_PAGES - 1, 2, 0));
 	m.shm_offset = 1;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.shm_offset = 0;
 	m.fd_offset = PAGE_SIZE / 2;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.fd_offset = U64_MAX & PAGE_MASK;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	/* Beyond the largest file offset, as mmap() says. */
 	m.fd_offset = MAX_LFS_FILESIZE & PAGE_MASK;
-	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.fd_offset = 0;
 	m.shm_offset = U64_MAX & PAGE_MASK;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.shm_offset = 0;
 
 	/* Flags, padding, reserved fields. */
 	m.flags = BIT_ULL(1);
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.flags = 0;
 	m.pad[2] = 1;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.pad[2] = 0;
 	m.reserved[0] = 1;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.reserved[0] = 0;
 
 	/* No such region. */
 	m.shmid = T_SHMID + 1;
-	KUNIT_EXPECT_EQ(test, -ENOENT, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, -ENOENT, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.shmid = T_SHMID;
 
 	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
-	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_map(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 }
 
 static void vhost_shmem_test_unmap_exact(struct kunit *test)
@@ -270,7 +270,7 @@ static void vhost_shmem_test_unmap_exact(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, 8, 1));
 	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, T_REGION_PAGES, 1));
 	KUNIT_EXPECT_EQ(test, -EINVAL, t_unmap(t, 0, 0));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_ctx_unmap(t->ctx, &u));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_del(t->ctx, &u));
 	KUNIT_EXPECT_EQ(test, 2, t_region(t)->nr_mappings);
 
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 2, 2));
@@ -427,7 +427,7 @@ static void vhost_shmem_test_admission_cache(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, adm->nr_rw);
 
 	down_read(&t->ctx->lock);
-	KUNIT_EXPECT_NULL(test, vhost_shmem_admitted(t->ctx, t->file, true));
+	KUNIT_EXPECT_NULL(test, vhost_shmem_admission_find(t->ctx, t->file, true));
 	up_read(&t->ctx->lock);
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 0, 1, 1, VHOST_SHMEM_MAP_F_RW));
 	KUNIT_EXPECT_EQ(test, 2, adm->nr_maps);
@@ -471,7 +471,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 2, 0, 4, VHOST_SHMEM_MAP_F_RW));
 	down_read(&t->ctx->lock);
-	map = vhost_shmem_lookup(t->ctx, vhost_shmem_region_offset(T_SHMID) >>
+	map = vhost_shmem_mapping_lookup(t->ctx, vhost_shmem_region_offset(T_SHMID) >>
 				 PAGE_SHIFT);
 	KUNIT_ASSERT_NOT_NULL(test, map);
 	page = t_page(map, 1);
@@ -482,7 +482,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 1, atomic_long_read(&map->nr_resident));
 	up_read(&t->ctx->lock);
 
-	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_info(t->ctx, &ri));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_query(t->ctx, &ri));
 	KUNIT_EXPECT_EQ(test, PAGE_SIZE, ri.resident_bytes);
 	KUNIT_EXPECT_EQ(test, 4 * PAGE_SIZE, ri.mapped_bytes);
 	KUNIT_EXPECT_EQ(test, 1, ri.nr_mappings);
@@ -495,7 +495,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	up_read(&t->ctx->lock);
 
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 4));
-	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_ctx_region_info(t->ctx, &ri));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_query(t->ctx, &ri));
 	KUNIT_EXPECT_EQ(test, 0, ri.resident_bytes);
 }
 
