@@ -78,6 +78,15 @@ static struct file_system_type vhost_shmem_fs_type = {
 	.kill_sb = kill_anon_super,
 };
 
+/*
+ * Contexts whose file is open, by id: the names netlink dumps and events
+ * give them.  Lookups run under RCU and take a reference
+ * (&vhost_shmem_ctx.refs) before they leave it.  Ids start at 1: 0 is a
+ * context that was never registered (the KUnit suite's).
+ */
+static DEFINE_XARRAY_ALLOC1(vhost_shmem_ctxs);
+static u32 vhost_shmem_next_ctx_id;
+
 struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 {
 	struct vhost_shmem_ctx *ctx;
@@ -106,14 +115,8 @@ struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 	ctx->owner = get_pid(task_tgid(current));
 	get_task_comm(ctx->comm, current);
 	ctx->created = ktime_get_real_ns();
-	ret = vhost_shmem_nl_ctx_register(ctx);
-	if (ret)
-		goto err_put_owner;
 	return ctx;
 
-err_put_owner:
-	put_pid(ctx->owner);
-	iput(ctx->inode);
 err_release_fs:
 	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
 err_free_ctx:
@@ -128,7 +131,8 @@ void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 	LIST_HEAD(dispose);
 
 	/* Out of the dumps' sight before anything is torn down. */
-	vhost_shmem_nl_ctx_unregister(ctx);
+	if (ctx->id)
+		xa_erase(&vhost_shmem_ctxs, ctx->id);
 	down_write(&ctx->lock);
 	ctx->dead = true;
 	up_write(&ctx->lock);
@@ -149,7 +153,8 @@ void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 	xa_destroy(&ctx->admitted);
 	iput(ctx->inode);
 	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL, NULL, NULL);
+	if (ctx->id)
+		vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL, NULL, NULL);
 	vhost_shmem_ctx_put(ctx);
 }
 
@@ -162,16 +167,61 @@ void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx)
 	kfree_rcu(ctx, rcu);
 }
 
+/**
+ * vhost_shmem_ctx_register() - give a new context an id and announce it
+ * @ctx: the context, fresh from vhost_shmem_ctx_alloc().
+ *
+ * From here on netlink dumps may find @ctx and take references to it;
+ * vhost_shmem_ctx_free() removes it again.
+ *
+ * Context: process context, no lock held.
+ * Return: 0, or -ENOMEM or -EBUSY when no id could be allocated.
+ */
+int vhost_shmem_ctx_register(struct vhost_shmem_ctx *ctx)
+{
+	int ret;
+
+	ret = xa_alloc_cyclic(&vhost_shmem_ctxs, &ctx->id, ctx, xa_limit_31b,
+			      &vhost_shmem_next_ctx_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		return ret;
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_NEW, NULL, NULL);
+	return 0;
+}
+
+/**
+ * vhost_shmem_ctx_get_next() - the first registered context from an id on
+ * @id: in, the id to look from; out, the id of the context returned.
+ *
+ * Context: any context; takes the RCU read lock.
+ * Return: the context, with a reference that the caller drops with
+ * vhost_shmem_ctx_put(); NULL when there is none.  The context may have
+ * been released meanwhile: &vhost_shmem_ctx.dead then says so.
+ */
+struct vhost_shmem_ctx *vhost_shmem_ctx_get_next(unsigned long *id)
+{
+	struct vhost_shmem_ctx *ctx;
+
+	rcu_read_lock();
+	for (;;) {
+		ctx = xa_find(&vhost_shmem_ctxs, id, ULONG_MAX, XA_PRESENT);
+		if (!ctx || refcount_inc_not_zero(&ctx->refs))
+			break;
+		(*id)++;
+	}
+	rcu_read_unlock();
+	return ctx;
+}
+
 void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
 {
+	struct vhost_shmem_region *region;
 	unsigned int shmid;
 	LIST_HEAD(dispose);
 
 	down_write(&ctx->lock);
-	for (shmid = 0; shmid < VHOST_SHMEM_NR_SHMIDS; shmid++)
-		if (ctx->regions[shmid])
-			vhost_shmem_region_clear(ctx, ctx->regions[shmid],
-						 &dispose);
+	for (shmid = 0; (region = vhost_shmem_region_next(ctx, &shmid)); shmid++)
+		vhost_shmem_region_clear(ctx, region, &dispose);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_RESET, NULL, NULL);
 	up_write(&ctx->lock);
 

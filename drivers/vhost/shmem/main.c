@@ -253,9 +253,15 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 static int vhost_shmem_open(struct inode *inode, struct file *file)
 {
 	struct vhost_shmem_ctx *ctx = vhost_shmem_ctx_alloc();
+	int ret;
 
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
+	ret = vhost_shmem_ctx_register(ctx);
+	if (ret) {
+		vhost_shmem_ctx_free(ctx);
+		return ret;
+	}
 	file->f_mapping = ctx->inode->i_mapping;
 	file->private_data = ctx;
 	return 0;

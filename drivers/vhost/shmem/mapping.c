@@ -41,6 +41,27 @@ vhost_shmem_mapping_lookup(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
 	return mtree_load(&region->mappings, vhost_shmem_region_index(pgoff));
 }
 
+/**
+ * vhost_shmem_mapping_next() - the first mapping of a region from a page on
+ * @ctx: the context of @region.
+ * @region: the region.
+ * @index: in, the page index of @region to look from; out, the index after
+ *         the mapping returned.
+ *
+ * Context: @ctx->lock held.
+ * Return: the mapping that holds page *@index or the first after it, or
+ * NULL when there is none.
+ */
+struct vhost_shmem_mapping *
+vhost_shmem_mapping_next(struct vhost_shmem_ctx *ctx,
+			 struct vhost_shmem_region *region,
+			 unsigned long *index)
+{
+	lockdep_assert_held(&ctx->lock);
+
+	return mt_find(&region->mappings, index, ULONG_MAX);
+}
+
 /*
  * Remove every PTE of every window that maps pages [@first, @first +
  * @npages) of @region.  KVM's MMU notifier runs synchronously from here, so

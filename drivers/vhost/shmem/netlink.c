@@ -28,13 +28,6 @@
 #include "vhost_shmem_private.h"
 #include "compat.h"
 
-/*
- * Registered contexts by id.  Lookups run under RCU and must take a
- * reference (&vhost_shmem_ctx.refs) before they leave it.
- */
-static DEFINE_XARRAY_ALLOC1(vhost_shmem_nl_ctxs);
-static u32 vhost_shmem_nl_next_id;
-
 /* An upper bound of the size of an event's attributes. */
 #define VHOST_SHMEM_NL_EVENT_SIZE \
 	(4 * nla_total_size(sizeof(u32)) + nla_total_size(TASK_COMM_LEN) + \
@@ -228,6 +221,9 @@ void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
 		lockdep_assert_held_write(&ctx->lock);
 		ctx->gen++;
 	}
+	/* Nobody can know a context that was never registered. */
+	if (!ctx->id)
+		return;
 	if (!genl_has_listeners(&vhost_shmem_nl_family, &init_net,
 				VHOST_SHMEM_NLGRP_EVENTS))
 		return;
@@ -260,36 +256,6 @@ err_free_skb:
 err_lost:
 	genl_set_err(&vhost_shmem_nl_family, &init_net, 0,
 		     VHOST_SHMEM_NLGRP_EVENTS, -ENOBUFS);
-}
-
-/**
- * vhost_shmem_nl_ctx_register() - give a new context an id and show it
- * @ctx: the context, with its owner, comm and creation time set.
- *
- * Return: 0, or -ENOMEM or -EBUSY when no id could be allocated.
- */
-int vhost_shmem_nl_ctx_register(struct vhost_shmem_ctx *ctx)
-{
-	int ret;
-
-	ret = xa_alloc_cyclic(&vhost_shmem_nl_ctxs, &ctx->id, ctx,
-			      xa_limit_31b, &vhost_shmem_nl_next_id,
-			      GFP_KERNEL_ACCOUNT);
-	if (ret < 0)
-		return ret;
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_NEW, NULL, NULL);
-	return 0;
-}
-
-/**
- * vhost_shmem_nl_ctx_unregister() - hide a context whose file is released
- * @ctx: the context.
- *
- * Dumps that already hold a reference see &vhost_shmem_ctx.dead instead.
- */
-void vhost_shmem_nl_ctx_unregister(struct vhost_shmem_ctx *ctx)
-{
-	xa_erase(&vhost_shmem_nl_ctxs, ctx->id);
 }
 
 static struct vhost_shmem_nl_cursor *
@@ -355,22 +321,6 @@ static void vhost_shmem_nl_cursor_move(struct vhost_shmem_nl_cursor *cur,
 	cur->index = 0;
 }
 
-/* Returns the first registered context from *@id on, with a reference. */
-static struct vhost_shmem_ctx *vhost_shmem_nl_ctx_get(unsigned long *id)
-{
-	struct vhost_shmem_ctx *ctx;
-
-	rcu_read_lock();
-	for (;;) {
-		ctx = xa_find(&vhost_shmem_nl_ctxs, id, ULONG_MAX, XA_PRESENT);
-		if (!ctx || refcount_inc_not_zero(&ctx->refs))
-			break;
-		(*id)++;
-	}
-	rcu_read_unlock();
-	return ctx;
-}
-
 static bool vhost_shmem_nl_visible(struct vhost_shmem_nl_cursor *cur,
 				   struct vhost_shmem_ctx *ctx)
 {
@@ -412,7 +362,7 @@ static int vhost_shmem_nl_dump_mappings(struct sk_buff *skb,
 
 	lockdep_assert_held(&ctx->lock);
 
-	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
+	while ((map = vhost_shmem_mapping_next(ctx, region, &index))) {
 		cur->index = map->first;
 		hdr = vhost_shmem_nl_put_hdr(skb, cb, ctx,
 					     VHOST_SHMEM_CMD_MAPPING_NEW);
@@ -435,6 +385,7 @@ static int vhost_shmem_nl_dump_ctx(struct sk_buff *skb,
 {
 	struct vhost_shmem_nl_cursor *cur = vhost_shmem_nl_cursor(cb);
 	struct vhost_shmem_region *region;
+	unsigned int shmid;
 	void *hdr;
 
 	lockdep_assert_held(&ctx->lock);
@@ -458,11 +409,13 @@ static int vhost_shmem_nl_dump_ctx(struct sk_buff *skb,
 	}
 
 	/* Each region starts with its header and its first mapping. */
-	for (; cur->shmid < VHOST_SHMEM_NR_SHMIDS;
-	     cur->shmid++, cur->region_done = false, cur->index = 0) {
-		region = ctx->regions[cur->shmid];
-		if (!region)
-			continue;
+	for (shmid = cur->shmid; (region = vhost_shmem_region_next(ctx, &shmid));
+	     shmid++) {
+		if (shmid != cur->shmid) {
+			cur->shmid = shmid;
+			cur->region_done = false;
+			cur->index = 0;
+		}
 		if (!cur->region_done) {
 			hdr = vhost_shmem_nl_put_hdr(skb, cb, ctx,
 						     VHOST_SHMEM_CMD_REGION_NEW);
@@ -495,7 +448,7 @@ static int vhost_shmem_nl_get_dumpit(struct sk_buff *skb,
 
 	cb->seq = cur->intr ? VHOST_SHMEM_NL_SEQ_INTR : VHOST_SHMEM_NL_SEQ_OK;
 
-	for (; (ctx = vhost_shmem_nl_ctx_get(&id)); id++) {
+	for (; (ctx = vhost_shmem_ctx_get_next(&id)); id++) {
 		if ((cur->want_id && id != cur->want_id) ||
 		    !vhost_shmem_nl_visible(cur, ctx)) {
 			vhost_shmem_ctx_put(ctx);

@@ -39,6 +39,25 @@ void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 	vhost_shmem_region_zap(ctx, region, 0, region->npages);
 }
 
+/**
+ * vhost_shmem_region_next() - the first region of a context from a shmid on
+ * @ctx: the context.
+ * @shmid: in, the shmid to look from; out, the shmid of the region returned.
+ *
+ * Context: @ctx->lock held.
+ * Return: the region, or NULL when there is none.
+ */
+struct vhost_shmem_region *
+vhost_shmem_region_next(struct vhost_shmem_ctx *ctx, unsigned int *shmid)
+{
+	lockdep_assert_held(&ctx->lock);
+
+	for (; *shmid < VHOST_SHMEM_NR_SHMIDS; (*shmid)++)
+		if (ctx->regions[*shmid])
+			return ctx->regions[*shmid];
+	return NULL;
+}
+
 void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
 			       struct vhost_shmem_region *region,
 			       struct list_head *dispose)

@@ -126,7 +126,8 @@ struct vhost_shmem_region {
  * @dead: the file was released; dumps skip the context.  Protected by
  *        @lock.
  * @gen: bumped by every change a dump could show.  Protected by @lock.
- * @id: the context's netlink id, constant once registered.
+ * @id: the context's id, constant once vhost_shmem_ctx_register() gave it;
+ *      0 before.
  * @owner: thread group that opened the context; holds a reference.
  * @comm: command name of @owner when it opened the context.
  * @created: when the context was opened, in ns of CLOCK_REALTIME.
@@ -222,6 +223,8 @@ struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void);
 void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx);
 void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx);
 void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx);
+int vhost_shmem_ctx_register(struct vhost_shmem_ctx *ctx);
+struct vhost_shmem_ctx *vhost_shmem_ctx_get_next(unsigned long *id);
 
 /* region.c */
 bool vhost_shmem_region_add_valid(const struct vhost_shmem_region_create *args);
@@ -234,6 +237,8 @@ int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 			      struct vhost_shmem_region *region,
 			      u64 *mapped, u64 *resident);
+struct vhost_shmem_region *
+vhost_shmem_region_next(struct vhost_shmem_ctx *ctx, unsigned int *shmid);
 void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 			      struct vhost_shmem_region *region,
 			      struct list_head *dispose);
@@ -249,6 +254,10 @@ void vhost_shmem_region_zap(struct vhost_shmem_ctx *ctx,
 			    pgoff_t first, pgoff_t npages);
 void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
 			       struct vhost_shmem_mapping *map);
+struct vhost_shmem_mapping *
+vhost_shmem_mapping_next(struct vhost_shmem_ctx *ctx,
+			 struct vhost_shmem_region *region,
+			 unsigned long *index);
 void vhost_shmem_mapping_dispose(struct list_head *dispose);
 int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 			    const struct vhost_shmem_map *args, struct file *file);
@@ -266,8 +275,6 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			  bool *reply_due, int *result);
 
 /* netlink.c */
-int vhost_shmem_nl_ctx_register(struct vhost_shmem_ctx *ctx);
-void vhost_shmem_nl_ctx_unregister(struct vhost_shmem_ctx *ctx);
 void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
 			  struct vhost_shmem_region *region,
 			  struct vhost_shmem_mapping *map);
