@@ -87,6 +87,17 @@ static struct file_system_type vhost_shmem_fs_type = {
 static DEFINE_XARRAY_ALLOC1(vhost_shmem_ctxs);
 static u32 vhost_shmem_next_ctx_id;
 
+/**
+ * vhost_shmem_ctx_alloc() - make a context for the calling process
+ *
+ * The context takes the limits the module parameters give now, and a
+ * private inode for its windows.  It is not registered: nothing outside
+ * the caller can find it until vhost_shmem_ctx_register().
+ *
+ * Context: process context, no lock held.
+ * Return: the context, owned by the caller until vhost_shmem_ctx_free();
+ * ERR_PTR(-ENOMEM) or the pseudo filesystem's error.
+ */
 struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 {
 	struct vhost_shmem_ctx *ctx;
@@ -124,6 +135,17 @@ err_free_ctx:
 	return ERR_PTR(ret);
 }
 
+/**
+ * vhost_shmem_ctx_free() - tear down a context whose file is released
+ * @ctx: the context; the caller's reference goes with it.
+ *
+ * Unregisters @ctx, removes every region and mapping, zapping their
+ * windows, and gives every page and file back.  Dumps that still hold a
+ * reference see &vhost_shmem_ctx.dead; the memory goes with the last
+ * reference, after an RCU grace period.
+ *
+ * Context: process context, no lock held; takes @ctx->lock.
+ */
 void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 {
 	struct vhost_shmem_region *region;
@@ -158,7 +180,14 @@ void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 	vhost_shmem_ctx_put(ctx);
 }
 
-/* Drops a reference to @ctx; the last one frees it, after an RCU grace period. */
+/**
+ * vhost_shmem_ctx_put() - drop a reference to a context
+ * @ctx: the context.
+ *
+ * The last reference frees @ctx after an RCU grace period.
+ *
+ * Context: any context that may sleep; no lock of @ctx held.
+ */
 void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx)
 {
 	if (!refcount_dec_and_test(&ctx->refs))
@@ -213,6 +242,15 @@ struct vhost_shmem_ctx *vhost_shmem_ctx_get_next(unsigned long *id)
 	return ctx;
 }
 
+/**
+ * vhost_shmem_ctx_reset() - remove every mapping of every region
+ * @ctx: the context.
+ *
+ * The regions stay; their windows are zapped before any page is given
+ * back.
+ *
+ * Context: process context, no lock held; takes @ctx->lock for writing.
+ */
 void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
 {
 	struct vhost_shmem_region *region;

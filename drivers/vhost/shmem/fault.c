@@ -352,6 +352,17 @@ static const struct vm_operations_struct vhost_shmem_vm_ops = {
 	.pfn_mkwrite = vhost_shmem_pfn_mkwrite,
 };
 
+/**
+ * vhost_shmem_mmap() - map a window of a region
+ * @file: the context's file.
+ * @vma: the new VMA; its offset selects the region (shmid << 40) and the
+ *       first page.
+ *
+ * Context: process context, the caller's mmap_lock held for writing;
+ * takes the context lock for reading.
+ * Return: 0; -EINVAL for a private mapping or a range outside a region,
+ * -EPERM for an executable one.
+ */
 int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct vhost_shmem_ctx *ctx = file->private_data;

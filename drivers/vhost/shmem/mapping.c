@@ -25,6 +25,14 @@
 #include "vhost_shmem_private.h"
 #include "compat.h"
 
+/**
+ * vhost_shmem_mapping_lookup() - the mapping that holds a window page
+ * @ctx: the context.
+ * @pgoff: the page's offset in the context's file (shmid and page index).
+ *
+ * Context: @ctx->lock held.
+ * Return: the mapping, or NULL when none maps the page.
+ */
 struct vhost_shmem_mapping *
 vhost_shmem_mapping_lookup(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
 {
@@ -62,10 +70,18 @@ vhost_shmem_mapping_next(struct vhost_shmem_ctx *ctx,
 	return mt_find(&region->mappings, index, ULONG_MAX);
 }
 
-/*
- * Remove every PTE of every window that maps pages [@first, @first +
- * @npages) of @region.  KVM's MMU notifier runs synchronously from here, so
- * on return no guest can reach those pages either.
+/**
+ * vhost_shmem_region_zap() - make pages of a region unreachable
+ * @ctx: the context of @region.
+ * @region: the region.
+ * @first: the first page index in @region.
+ * @npages: how many pages.
+ *
+ * Removes every PTE of every window that maps pages [@first, @first +
+ * @npages) of @region.  KVM's MMU notifier runs synchronously from here,
+ * so on return no guest can reach those pages either.
+ *
+ * Context: @ctx->lock held for writing; takes i_mmap_rwsem of @ctx's inode.
  */
 void vhost_shmem_region_zap(struct vhost_shmem_ctx *ctx,
 			    struct vhost_shmem_region *region,
@@ -137,7 +153,13 @@ vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 	map->admitted = true;
 }
 
-/* Uncount @map, removed from its region, from @ctx's admissions. */
+/**
+ * vhost_shmem_admission_del() - uncount a mapping from its context's admissions
+ * @ctx: the context.
+ * @map: a mapping just removed from its region.
+ *
+ * Context: @ctx->lock held for writing.
+ */
 void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
 			       struct vhost_shmem_mapping *map)
 {
@@ -179,6 +201,16 @@ static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 	kfree(map);
 }
 
+/**
+ * vhost_shmem_mapping_dispose() - free mappings removed from their regions
+ * @dispose: the mappings, linked by &vhost_shmem_mapping.dispose.
+ *
+ * Every PTE that could reach their pages must be gone (zapped under the
+ * context lock).  Dirties the pages of read-write mappings and gives every
+ * page and file back.
+ *
+ * Context: process context; no vhost-shmem lock held.
+ */
 void vhost_shmem_mapping_dispose(struct list_head *dispose)
 {
 	struct vhost_shmem_mapping *map, *next;
@@ -373,6 +405,23 @@ err_fput:
 	return ret;
 }
 
+/**
+ * vhost_shmem_mapping_add() - map a file into a region (MAP)
+ * @ctx: the context.
+ * @args: the arguments, in kernel memory; @args->fd is ignored.
+ * @file: the file @args->fd refers to; the mapping takes its own reference.
+ *
+ * Admits @file as vhost_shmem_mapping_admit() says, then inserts the
+ * mapping if its range is free.  No page is touched: windows fault them
+ * in.
+ *
+ * Context: process context, no lock held; takes the caller's mmap_lock,
+ * the file's inode lock and @ctx->lock for writing.
+ * Return: 0; -EINVAL for invalid arguments or a range outside the region,
+ * -ENOENT when there is no such region, -EEXIST when a page of the range is
+ * mapped, -ENOSPC at the region's mapping limit, -ENOMEM, or an admission
+ * error.
+ */
 int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 			    const struct vhost_shmem_map *args,
 			    struct file *file)
@@ -452,6 +501,18 @@ err_release_file:
 	return ret;
 }
 
+/**
+ * vhost_shmem_mapping_del() - unmap exactly one mapping (UNMAP)
+ * @ctx: the context.
+ * @args: the arguments, in kernel memory.
+ *
+ * On return no window and no guest can reach the mapping's pages, and they
+ * have been given back.
+ *
+ * Context: process context, no lock held; takes @ctx->lock for writing.
+ * Return: 0; -EINVAL for invalid arguments, -ENOENT unless a mapping
+ * covers exactly the range, -ENOMEM.
+ */
 int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 			    const struct vhost_shmem_unmap *args)
 {

@@ -202,11 +202,14 @@ static int vhost_shmem_nl_put_mapping(struct sk_buff *skb,
  * @region: the region the event is about, or NULL.
  * @map: the mapping the event is about, or NULL.
  *
- * Called with @ctx->lock held for writing, so that the events of a context
- * are sent in the order of its changes; or, for %VHOST_SHMEM_CMD_CTX_NEW and
- * %VHOST_SHMEM_CMD_CTX_DEL, before any change or after the last, when only
- * the constant fields of @ctx are read.  A listener that misses an event
- * for lack of memory gets -ENOBUFS on its socket.
+ * A listener that misses an event for lack of memory gets -ENOBUFS on its
+ * socket.  Events of a context that was never registered are not sent.
+ *
+ * Context: process context; @ctx->lock held for writing, so that the
+ * events of a context are sent in the order of its changes; for
+ * %VHOST_SHMEM_CMD_CTX_NEW and %VHOST_SHMEM_CMD_CTX_DEL, no lock held, as
+ * they come before any change or after the last and read only the
+ * constant fields of @ctx.
  */
 void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
 			  struct vhost_shmem_region *region,

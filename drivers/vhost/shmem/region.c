@@ -15,9 +15,16 @@
 #include "vhost_shmem_private.h"
 #include "compat.h"
 
-/*
- * Remove every mapping of @region and zap its windows; the mappings are
- * queued on @dispose to be freed once the lock is dropped.
+/**
+ * vhost_shmem_region_clear() - remove every mapping of a region
+ * @ctx: the context of @region.
+ * @region: the region.
+ * @dispose: list the removed mappings are queued on, to be freed with
+ *           vhost_shmem_mapping_dispose() once @ctx->lock is dropped.
+ *
+ * The windows of @region are zapped before this returns.
+ *
+ * Context: @ctx->lock held for writing.
  */
 void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 			      struct vhost_shmem_region *region,
@@ -58,6 +65,14 @@ vhost_shmem_region_next(struct vhost_shmem_ctx *ctx, unsigned int *shmid)
 	return NULL;
 }
 
+/**
+ * vhost_shmem_region_remove() - clear a region and take it out of its context
+ * @ctx: the context of @region.
+ * @region: the region; the caller frees it once @ctx->lock is dropped.
+ * @dispose: as for vhost_shmem_region_clear().
+ *
+ * Context: @ctx->lock held for writing.
+ */
 void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
 			       struct vhost_shmem_region *region,
 			       struct list_head *dispose)
@@ -69,6 +84,15 @@ void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
 	ctx->nr_regions--;
 }
 
+/**
+ * vhost_shmem_region_add_valid() - check REGION_CREATE's arguments
+ * @args: the arguments, in kernel memory.
+ *
+ * Context: any context.
+ * Return: whether every field but @args->shmid (any u8 is one) is valid:
+ * flags, padding and reserved fields zero, size a non-zero multiple of
+ * PAGE_SIZE of at most 1 TiB.
+ */
 bool
 vhost_shmem_region_add_valid(const struct vhost_shmem_region_create *args)
 {
@@ -78,6 +102,15 @@ vhost_shmem_region_add_valid(const struct vhost_shmem_region_create *args)
 	       args->size <= VHOST_SHMEM_MAX_REGION_SIZE;
 }
 
+/**
+ * vhost_shmem_region_add() - create a region (REGION_CREATE)
+ * @ctx: the context.
+ * @args: the arguments, in kernel memory; @args->mmap_offset is set.
+ *
+ * Context: process context, no lock held; takes @ctx->lock for writing.
+ * Return: 0; -EINVAL for invalid arguments, -EEXIST when the shmid is
+ * taken, -ENOSPC at the context's region limit, -ENOMEM.
+ */
 int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 			   struct vhost_shmem_region_create *args)
 {
@@ -117,6 +150,15 @@ err_unlock:
 	return ret;
 }
 
+/**
+ * vhost_shmem_region_del() - destroy a region and its mappings (REGION_DESTROY)
+ * @ctx: the context.
+ * @args: the arguments, in kernel memory.
+ *
+ * Context: process context, no lock held; takes @ctx->lock for writing.
+ * Return: 0; -EINVAL for invalid arguments, -ENOENT when there is no such
+ * region.
+ */
 int
 vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
 		       const struct vhost_shmem_region_destroy *args)
@@ -143,7 +185,15 @@ vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
 	return 0;
 }
 
-/* Bytes mapped in @region, and bytes of its pages held by its mappings. */
+/**
+ * vhost_shmem_region_usage() - what a region maps and holds
+ * @ctx: the context of @region.
+ * @region: the region.
+ * @mapped: set to the bytes its mappings cover.
+ * @resident: set to the bytes of the pages its mappings hold.
+ *
+ * Context: @ctx->lock held.
+ */
 void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 			      struct vhost_shmem_region *region,
 			      u64 *mapped, u64 *resident)
@@ -162,6 +212,15 @@ void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 	*resident = held << PAGE_SHIFT;
 }
 
+/**
+ * vhost_shmem_region_query() - describe a region (REGION_INFO)
+ * @ctx: the context.
+ * @args: the arguments, in kernel memory; the output fields are set.
+ *
+ * Context: process context, no lock held; takes @ctx->lock for reading.
+ * Return: 0; -EINVAL for invalid arguments, -ENOENT when there is no such
+ * region.
+ */
 int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 			     struct vhost_shmem_region_info *args)
 {

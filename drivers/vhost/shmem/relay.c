@@ -55,13 +55,24 @@ vhost_shmem_relay_decode(const void *buf, size_t len, bool has_fd,
 	return 0;
 }
 
-/*
- * Execute the message of @len bytes at @buf.  @has_fd tells whether a
- * descriptor came with it, @file what it refers to, NULL if that is not an
- * open file: a MAP then fails with -EBADF like any MAP of an unusable file,
- * and is answered.  Returns 0 when the message was executed, with the
- * operation's result in *@result and, when one is due, the reply in *@reply
- * and *@reply_due set.
+/**
+ * vhost_shmem_ctx_relay() - execute a back-end channel message
+ * @ctx: the context.
+ * @buf: the first min(@len, %VHOST_SHMEM_RELAY_MSG_LEN) bytes of the
+ *       message, in kernel memory.
+ * @len: the message's length in bytes.
+ * @has_fd: a descriptor came with the message.
+ * @file: what it refers to, or NULL if that is not an open file: a MAP
+ *        then fails with -EBADF like any MAP of an unusable file, and is
+ *        answered.
+ * @always_reply: answer even when the back-end did not ask.
+ * @reply: set to the reply when one is due.
+ * @reply_due: set when a reply is due.
+ * @result: set to the result of the MAP or UNMAP.
+ *
+ * Context: process context, no lock held; as vhost_shmem_mapping_add().
+ * Return: 0 when the message was executed; -ENOMSG for a request the
+ * relay leaves to the caller, -EBADMSG for a malformed message.
  */
 int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			  size_t len, bool has_fd, struct file *file,
