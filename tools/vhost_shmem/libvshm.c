@@ -40,12 +40,9 @@ int libvshm_open(struct libvshm *v, const char *path)
 	v->fd = open(v->path, O_RDWR | O_CLOEXEC);
 	if (v->fd < 0)
 		return fail(v, LIBVSHM_OP_OPEN, 0, -errno);
+	v->info.size = sizeof(v->info);
 	if (ioctl(v->fd, VHOST_SHMEM_GET_INFO, &v->info)) {
 		err = -errno;
-		goto err;
-	}
-	if (v->info.api_version < VHOST_SHMEM_API_VERSION) {
-		err = -EPROTONOSUPPORT;
 		goto err;
 	}
 	return 0;
@@ -65,15 +62,19 @@ void libvshm_close(struct libvshm *v)
 int libvshm_region_create(struct libvshm *v, __u8 shmid, __u64 size,
 			  struct libvshm_region *r)
 {
-	struct vhost_shmem_region_create rc = { .shmid = shmid, .size = size };
-	struct vhost_shmem_region_destroy rd = { .shmid = shmid };
+	struct vhost_shmem_region_create rc = {
+		.size = sizeof(rc), .shmid = shmid, .length = size,
+	};
+	struct vhost_shmem_region_destroy rd = {
+		.size = sizeof(rd), .shmid = shmid,
+	};
 	int err;
 
 	memset(r, 0, sizeof(*r));
 	if (ioctl(v->fd, VHOST_SHMEM_REGION_CREATE, &rc))
 		return fail(v, LIBVSHM_OP_REGION_CREATE, shmid, -errno);
 	r->hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
-		      rc.mmap_offset);
+		      rc.out_mmap_offset);
 	if (r->hva == MAP_FAILED) {
 		err = -errno;
 		r->hva = NULL;
@@ -82,13 +83,15 @@ int libvshm_region_create(struct libvshm *v, __u8 shmid, __u64 size,
 	}
 	r->shmid = shmid;
 	r->size = size;
-	r->mmap_offset = rc.mmap_offset;
+	r->mmap_offset = rc.out_mmap_offset;
 	return 0;
 }
 
 int libvshm_region_destroy(struct libvshm *v, struct libvshm_region *r)
 {
-	struct vhost_shmem_region_destroy rd = { .shmid = r->shmid };
+	struct vhost_shmem_region_destroy rd = {
+		.size = sizeof(rd), .shmid = r->shmid,
+	};
 
 	if (r->hva)
 		munmap(r->hva, r->size);
@@ -257,6 +260,7 @@ int libvshm_relay(struct libvshm *v, int sock, struct libvshm_msg *m,
 {
 	struct vhost_shmem_user_reply reply;
 	struct vhost_shmem_relay r = {
+		.size = sizeof(r),
 		.msg = (uintptr_t)m->buf,
 		.msg_len = m->len,
 		.fd = m->fd,
@@ -276,7 +280,7 @@ int libvshm_relay(struct libvshm *v, int sock, struct libvshm_msg *m,
 	libvshm_msg_release(m);
 	if (err)
 		return fail(v, LIBVSHM_OP_RELAY, m->request, err);
-	m->result = r.result;
+	m->result = r.out_result;
 	if (r.reply_len) {
 		err = send_all(sock, &reply, r.reply_len);
 		if (err)
@@ -382,10 +386,6 @@ const char *libvshm_strerror(const struct libvshm *v, int err, char *buf,
 		if (err == -ENOTTY)
 			snprintf(buf, size, "vhost-shmem: %s is not a vhost-shmem device",
 				 path);
-		else if (err == -EPROTONOSUPPORT)
-			snprintf(buf, size,
-				 "vhost-shmem: the module speaks API version %u, this VMM needs %u: load a newer vhost_shmem",
-				 v->info.api_version, VHOST_SHMEM_API_VERSION);
 		else
 			snprintf(buf, size, "vhost-shmem: GET_INFO on %s failed: %s",
 				 path, strerror(-err));

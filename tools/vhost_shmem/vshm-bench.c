@@ -130,7 +130,7 @@ static int set_slot(int vm, int slot, uint64_t gpa, void *hva, uint64_t size)
 static int do_map(struct bench *b, uint64_t off, uint64_t len, int idx)
 {
 	struct vhost_shmem_map m = {
-		.shmid = 0, .fd = b->fd, .shm_offset = off, .len = len,
+		.size = sizeof(m), .shmid = 0, .fd = b->fd, .shm_offset = off, .len = len,
 		.flags = VHOST_SHMEM_MAP_F_RW,
 	};
 	void *p;
@@ -153,8 +153,8 @@ static int do_map(struct bench *b, uint64_t off, uint64_t len, int idx)
 
 static int do_unmap(struct bench *b, uint64_t off, uint64_t len, int idx)
 {
-	struct vhost_shmem_unmap u = { .shmid = 0, .shm_offset = off,
-				       .len = len };
+	struct vhost_shmem_unmap u = { .size = sizeof(u), .shmid = 0,
+				       .shm_offset = off, .len = len };
 	void *p;
 	int ret;
 
@@ -489,7 +489,7 @@ static struct result measure_ioctls(void)
 		die("calloc", ENOMEM);
 	for (i = 0; i < iters; i++) {
 		uint64_t t0 = now_ns();
-		struct vhost_shmem_info info = { 0 };
+		struct vhost_shmem_info info = { .size = sizeof(info) };
 
 		if (ioctl(v.fd, VHOST_SHMEM_GET_INFO, &info) ||
 		    ioctl(v.fd, VHOST_SHMEM_GET_INFO, &info))

@@ -74,180 +74,263 @@ static int vhost_shmem_count(struct vhost_shmem_ctx *ctx, int stat, int ret)
 	return ret;
 }
 
-static long vhost_shmem_get_info_ioctl(struct vhost_shmem_ctx *ctx,
-				       void __user *argp)
+/**
+ * struct vhost_shmem_ucmd - an ioctl being executed
+ * @ctx: the context of the device file.
+ * @ubuffer: the caller's argument.
+ * @user_size: &vhost_shmem_info.size (and the like) as the caller gave it.
+ * @cmd: the kernel's copy of the argument, zero-extended to the kernel's
+ *       struct.
+ */
+struct vhost_shmem_ucmd {
+	struct vhost_shmem_ctx *ctx;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+/*
+ * Write the first @len bytes of the kernel's copy back, or as many as the
+ * caller's struct holds.
+ */
+static int vhost_shmem_ucmd_respond(struct vhost_shmem_ucmd *ucmd, size_t len)
 {
-	struct vhost_shmem_info info;
-
-	if (copy_from_user(&info, argp, sizeof(info)))
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, len)))
 		return -EFAULT;
-	if (info.flags || memchr_inv(info.reserved, 0, sizeof(info.reserved)))
-		return -EINVAL;
-
-	info.api_version = VHOST_SHMEM_API_VERSION;
-	info.features = 0;
-	info.max_regions = ctx->max_regions;
-	info.max_mappings = ctx->max_mappings;
-	info.max_region_size = VHOST_SHMEM_MAX_REGION_SIZE;
-	info.page_size = PAGE_SIZE;
-
-	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+	return 0;
 }
 
-static long vhost_shmem_region_create_ioctl(struct vhost_shmem_ctx *ctx,
-					    void __user *argp)
+static int vhost_shmem_get_info_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
-	struct vhost_shmem_region_create __user *uarg = argp;
-	struct vhost_shmem_region_create args;
+	struct vhost_shmem_info *info = ucmd->cmd;
+	struct vhost_shmem_ctx *ctx = ucmd->ctx;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	if (!vhost_shmem_region_add_valid(&args))
+	if (info->flags)
+		return -EOPNOTSUPP;
+
+	info->features = 0;
+	info->max_regions = ctx->max_regions;
+	info->max_mappings = ctx->max_mappings;
+	info->max_region_size = VHOST_SHMEM_MAX_REGION_SIZE;
+	info->page_size = PAGE_SIZE;
+	return vhost_shmem_ucmd_respond(ucmd, sizeof(*info));
+}
+
+static int vhost_shmem_region_create_ioctl(struct vhost_shmem_ucmd *ucmd)
+{
+	struct vhost_shmem_region_create *args = ucmd->cmd;
+	struct vhost_shmem_ctx *ctx = ucmd->ctx;
+	int ret;
+
+	ret = vhost_shmem_region_add_check(args);
+	if (ret)
 		return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES,
-					 -EINVAL);
+					 ret);
 	/*
 	 * The offset depends on the shmid alone: write it out before the
 	 * region exists, so that a failing copy leaves nothing behind.
 	 */
-	if (put_user(vhost_shmem_region_offset(args.shmid), &uarg->mmap_offset))
+	args->out_mmap_offset = vhost_shmem_region_offset(args->shmid);
+	if (vhost_shmem_ucmd_respond(ucmd, sizeof(*args)))
 		return -EFAULT;
 	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES,
-				 vhost_shmem_region_add(ctx, &args));
+				 vhost_shmem_region_add(ctx, args));
 }
 
-static long vhost_shmem_region_destroy_ioctl(struct vhost_shmem_ctx *ctx,
-					     void __user *argp)
+static int vhost_shmem_region_destroy_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
-	struct vhost_shmem_region_destroy args;
-
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_DESTROYS,
-				 vhost_shmem_region_del(ctx, &args));
+	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_REGION_DESTROYS,
+				 vhost_shmem_region_del(ucmd->ctx, ucmd->cmd));
 }
 
-static long vhost_shmem_region_info_ioctl(struct vhost_shmem_ctx *ctx,
-					  void __user *argp)
+static int vhost_shmem_region_info_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
-	struct vhost_shmem_region_info args;
+	struct vhost_shmem_region_info *args = ucmd->cmd;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	ret = vhost_shmem_region_query(ctx, &args);
+	ret = vhost_shmem_region_query(ucmd->ctx, args);
 	if (ret)
 		return ret;
-	return copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;
+	return vhost_shmem_ucmd_respond(ucmd, sizeof(*args));
 }
 
-static long vhost_shmem_map_ioctl(struct vhost_shmem_ctx *ctx,
-				  void __user *argp)
+static int vhost_shmem_map_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
-	struct vhost_shmem_map args;
+	struct vhost_shmem_map *args = ucmd->cmd;
 	struct file *file;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	file = fget(args.fd);
+	file = fget(args->fd);
 	if (file) {
-		ret = vhost_shmem_mapping_add(ctx, &args, file);
+		ret = vhost_shmem_mapping_add(ucmd->ctx, args, file);
 		fput(file);
 	} else {
 		ret = -EBADF;
 	}
-	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_MAPS, ret);
+	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_MAPS, ret);
 }
 
-static long vhost_shmem_unmap_ioctl(struct vhost_shmem_ctx *ctx,
-				    void __user *argp)
+static int vhost_shmem_unmap_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
-	struct vhost_shmem_unmap args;
-
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_UNMAPS,
-				 vhost_shmem_mapping_del(ctx, &args));
+	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_UNMAPS,
+				 vhost_shmem_mapping_del(ucmd->ctx, ucmd->cmd));
 }
 
-static long vhost_shmem_relay_ioctl(struct vhost_shmem_ctx *ctx,
-				    void __user *argp)
+static int vhost_shmem_reset_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
-	struct vhost_shmem_relay __user *uarg = argp;
+	vhost_shmem_ctx_reset(ucmd->ctx);
+	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_RESETS, 0);
+}
+
+static int vhost_shmem_relay_ioctl(struct vhost_shmem_ucmd *ucmd)
+{
+	struct vhost_shmem_relay *args = ucmd->cmd;
+	struct vhost_shmem_relay __user *uarg = ucmd->ubuffer;
+	struct vhost_shmem_ctx *ctx = ucmd->ctx;
 	struct vhost_shmem_user_reply reply = {};
 	u8 buf[VHOST_SHMEM_RELAY_MSG_LEN];
-	struct vhost_shmem_relay args;
 	void __user *ureply;
 	struct file *file = NULL;
 	bool reply_due = false;
 	int ret, result = 0;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	if ((args.flags & ~VHOST_SHMEM_RELAY_F_ALWAYS_REPLY) ||
-	    memchr_inv(args.reserved, 0, sizeof(args.reserved)) ||
-	    args.reply_len < sizeof(reply) || args.fd < -1)
+	if ((args->flags & ~VHOST_SHMEM_RELAY_F_ALWAYS_REPLY) ||
+	    args->__reserved)
+		return -EOPNOTSUPP;
+	if (args->reply_len < sizeof(reply) || args->fd < -1)
 		return -EINVAL;
-	if (copy_from_user(buf, u64_to_user_ptr(args.msg),
-			   min_t(size_t, args.msg_len, sizeof(buf))))
+	if (copy_from_user(buf, u64_to_user_ptr(args->msg),
+			   min_t(size_t, args->msg_len, sizeof(buf))))
 		return -EFAULT;
 	/*
 	 * Make sure the results can be written back before anything is
 	 * done: an executed request must not end in -EFAULT.
 	 */
-	ureply = u64_to_user_ptr(args.reply);
+	ureply = u64_to_user_ptr(args->reply);
 	if (copy_to_user(ureply, &reply, sizeof(reply)) ||
 	    put_user(0, &uarg->reply_len))
 		return -EFAULT;
 
-	if (args.fd != -1)
-		file = fget(args.fd);
-	ret = vhost_shmem_ctx_relay(ctx, buf, args.msg_len, args.fd != -1, file,
-				    args.flags & VHOST_SHMEM_RELAY_F_ALWAYS_REPLY,
+	if (args->fd != -1)
+		file = fget(args->fd);
+	ret = vhost_shmem_ctx_relay(ctx, buf, args->msg_len, args->fd != -1,
+				    file,
+				    args->flags & VHOST_SHMEM_RELAY_F_ALWAYS_REPLY,
 				    &reply, &reply_due, &result);
 	if (file)
 		fput(file);
 	if (ret)
 		return ret;
 
-	args.request = le32_to_cpu(((struct vhost_shmem_user_hdr *)buf)->request);
-	args.result = vhost_shmem_count(ctx,
-					args.request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP ?
-					VHOST_SHMEM_A_STAT_MAPS :
-					VHOST_SHMEM_A_STAT_UNMAPS, result);
-	args.reply_len = reply_due ? sizeof(reply) : 0;
+	args->out_request =
+		le32_to_cpu(((struct vhost_shmem_user_hdr *)buf)->request);
+	args->out_result =
+		vhost_shmem_count(ctx, args->out_request ==
+					VHOST_SHMEM_USER_BACKEND_SHMEM_MAP ?
+				  VHOST_SHMEM_A_STAT_MAPS :
+				  VHOST_SHMEM_A_STAT_UNMAPS, result);
+	args->reply_len = reply_due ? sizeof(reply) : 0;
 	if (reply_due && copy_to_user(ureply, &reply, sizeof(reply)))
 		return -EFAULT;
-	return copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;
+	return vhost_shmem_ucmd_respond(ucmd, sizeof(*args));
 }
 
+union vhost_shmem_ucmd_buffer {
+	struct vhost_shmem_info info;
+	struct vhost_shmem_region_create region_create;
+	struct vhost_shmem_region_destroy region_destroy;
+	struct vhost_shmem_region_info region_info;
+	struct vhost_shmem_map map;
+	struct vhost_shmem_unmap unmap;
+	struct vhost_shmem_relay relay;
+};
+
+/**
+ * struct vhost_shmem_ioctl_op - an ioctl of the device
+ * @size: size of the kernel's struct; 0 for an ioctl without argument.
+ * @min_size: size of the struct's first version: the least a caller may
+ *            pass.
+ * @ioctl_num: the ioctl number.
+ * @execute: runs the ioctl on &vhost_shmem_ucmd.cmd.
+ */
+struct vhost_shmem_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct vhost_shmem_ucmd *ucmd);
+};
+
+#define VHOST_SHMEM_IOCTL_OP(_ioctl, _fn, _struct, _last)		\
+	[_IOC_NR(_ioctl) - VHOST_SHMEM_BASE] = {			\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union vhost_shmem_ucmd_buffer) < \
+					  sizeof(_struct)),		\
+		.min_size = offsetofend(_struct, _last),		\
+		.ioctl_num = _ioctl,					\
+		.execute = _fn,						\
+	}
+
+static const struct vhost_shmem_ioctl_op vhost_shmem_ioctl_ops[] = {
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_GET_INFO, vhost_shmem_get_info_ioctl,
+			     struct vhost_shmem_info, page_size),
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_CREATE,
+			     vhost_shmem_region_create_ioctl,
+			     struct vhost_shmem_region_create, out_mmap_offset),
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_DESTROY,
+			     vhost_shmem_region_destroy_ioctl,
+			     struct vhost_shmem_region_destroy, __reserved),
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_MAP, vhost_shmem_map_ioctl,
+			     struct vhost_shmem_map, len),
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_UNMAP, vhost_shmem_unmap_ioctl,
+			     struct vhost_shmem_unmap, len),
+	[_IOC_NR(VHOST_SHMEM_RESET) - VHOST_SHMEM_BASE] = {
+		.ioctl_num = VHOST_SHMEM_RESET,
+		.execute = vhost_shmem_reset_ioctl,
+	},
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_INFO,
+			     vhost_shmem_region_info_ioctl,
+			     struct vhost_shmem_region_info, out_resident_bytes),
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_RELAY, vhost_shmem_relay_ioctl,
+			     struct vhost_shmem_relay, __reserved),
+};
+
+/*
+ * Every ioctl argument starts with its size: copy what the caller has,
+ * zero-extended to the kernel's struct, refusing (-E2BIG) what the kernel
+ * does not know.  See "General ioctl format" in the uAPI header.
+ */
 static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
-	struct vhost_shmem_ctx *ctx = file->private_data;
-	void __user *argp = (void __user *)arg;
+	struct vhost_shmem_ucmd ucmd = {
+		.ctx = file->private_data,
+		.ubuffer = (void __user *)arg,
+	};
+	const struct vhost_shmem_ioctl_op *op;
+	union vhost_shmem_ucmd_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	int ret;
 
-	switch (cmd) {
-	case VHOST_SHMEM_GET_INFO:
-		return vhost_shmem_get_info_ioctl(ctx, argp);
-	case VHOST_SHMEM_REGION_CREATE:
-		return vhost_shmem_region_create_ioctl(ctx, argp);
-	case VHOST_SHMEM_REGION_DESTROY:
-		return vhost_shmem_region_destroy_ioctl(ctx, argp);
-	case VHOST_SHMEM_REGION_INFO:
-		return vhost_shmem_region_info_ioctl(ctx, argp);
-	case VHOST_SHMEM_MAP:
-		return vhost_shmem_map_ioctl(ctx, argp);
-	case VHOST_SHMEM_UNMAP:
-		return vhost_shmem_unmap_ioctl(ctx, argp);
-	case VHOST_SHMEM_RESET:
-		vhost_shmem_ctx_reset(ctx);
-		return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_RESETS, 0);
-	case VHOST_SHMEM_RELAY:
-		return vhost_shmem_relay_ioctl(ctx, argp);
-	default:
+	if (nr < VHOST_SHMEM_BASE ||
+	    nr - VHOST_SHMEM_BASE >= ARRAY_SIZE(vhost_shmem_ioctl_ops))
 		return -ENOTTY;
+	op = &vhost_shmem_ioctl_ops[nr - VHOST_SHMEM_BASE];
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+
+	if (op->size) {
+		if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+			return -EFAULT;
+		if (ucmd.user_size < op->min_size)
+			return -EINVAL;
+		ret = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
+					    ucmd.user_size);
+		if (ret)
+			return ret;
+		ucmd.cmd = &buf;
 	}
+	return op->execute(&ucmd);
 }
 
 static int vhost_shmem_open(struct inode *inode, struct file *file)

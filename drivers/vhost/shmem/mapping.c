@@ -417,7 +417,8 @@ err_fput:
  *
  * Context: process context, no lock held; takes the caller's mmap_lock,
  * the file's inode lock and @ctx->lock for writing.
- * Return: 0; -EINVAL for invalid arguments or a range outside the region,
+ * Return: 0; -EOPNOTSUPP for an unknown flag, -EINVAL for invalid
+ * arguments or a range outside the region,
  * -ENOENT when there is no such region, -EEXIST when a page of the range is
  * mapped, -ENOSPC at the region's mapping limit, -ENOMEM, or an admission
  * error.
@@ -435,9 +436,9 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	struct file *real;
 	int ret;
 
-	if (memchr_inv(args->pad, 0, sizeof(args->pad)) ||
-	    (args->flags & ~VHOST_SHMEM_MAP_F_RW) ||
-	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+	if (args->flags & ~VHOST_SHMEM_MAP_F_RW)
+		return -EOPNOTSUPP;
+	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
 		return -EINVAL;
 	if (!vhost_shmem_range_valid(args->shm_offset, args->len) ||
 	    !vhost_shmem_range_valid(args->fd_offset, args->len))
@@ -510,8 +511,9 @@ err_release_file:
  * have been given back.
  *
  * Context: process context, no lock held; takes @ctx->lock for writing.
- * Return: 0; -EINVAL for invalid arguments, -ENOENT unless a mapping
- * covers exactly the range, -ENOMEM.
+ * Return: 0; -EOPNOTSUPP for flags or a reserved field not zero, -EINVAL
+ * for invalid arguments, -ENOENT unless a mapping covers exactly the
+ * range, -ENOMEM.
  */
 int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 			    const struct vhost_shmem_unmap *args)
@@ -522,8 +524,9 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 	struct vhost_shmem_mapping *map;
 	int ret;
 
-	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
-	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+	if (args->flags || args->__reserved)
+		return -EOPNOTSUPP;
+	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
 		return -EINVAL;
 	if (!vhost_shmem_range_valid(args->shm_offset, args->len))
 		return -EINVAL;

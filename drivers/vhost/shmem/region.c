@@ -85,31 +85,34 @@ void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
 }
 
 /**
- * vhost_shmem_region_add_valid() - check REGION_CREATE's arguments
+ * vhost_shmem_region_add_check() - check REGION_CREATE's arguments
  * @args: the arguments, in kernel memory.
  *
  * Context: any context.
- * Return: whether every field but @args->shmid (any u8 is one) is valid:
- * flags, padding and reserved fields zero, size a non-zero multiple of
- * PAGE_SIZE of at most 1 TiB.
+ * Return: 0; -EOPNOTSUPP for flags or a reserved field not zero, -EINVAL
+ * for a shmid above 255 or a length that is zero, not a multiple of
+ * PAGE_SIZE or above 1 TiB.
  */
-bool
-vhost_shmem_region_add_valid(const struct vhost_shmem_region_create *args)
+int vhost_shmem_region_add_check(const struct vhost_shmem_region_create *args)
 {
-	return !memchr_inv(args->pad, 0, sizeof(args->pad)) && !args->flags &&
-	       !memchr_inv(args->reserved, 0, sizeof(args->reserved)) &&
-	       args->size && PAGE_ALIGNED(args->size) &&
-	       args->size <= VHOST_SHMEM_MAX_REGION_SIZE;
+	if (args->flags || args->__reserved)
+		return -EOPNOTSUPP;
+	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS || !args->length ||
+	    !PAGE_ALIGNED(args->length) ||
+	    args->length > VHOST_SHMEM_MAX_REGION_SIZE)
+		return -EINVAL;
+	return 0;
 }
 
 /**
  * vhost_shmem_region_add() - create a region (REGION_CREATE)
  * @ctx: the context.
- * @args: the arguments, in kernel memory; @args->mmap_offset is set.
+ * @args: the arguments, in kernel memory; @args->out_mmap_offset is set.
  *
  * Context: process context, no lock held; takes @ctx->lock for writing.
- * Return: 0; -EINVAL for invalid arguments, -EEXIST when the shmid is
- * taken, -ENOSPC at the context's region limit, -ENOMEM.
+ * Return: 0; -EOPNOTSUPP or -EINVAL for invalid arguments (see
+ * vhost_shmem_region_add_check()), -EEXIST when the shmid is taken,
+ * -ENOSPC at the context's region limit, -ENOMEM.
  */
 int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 			   struct vhost_shmem_region_create *args)
@@ -117,14 +120,15 @@ int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 	struct vhost_shmem_region *region;
 	int ret;
 
-	if (!vhost_shmem_region_add_valid(args))
-		return -EINVAL;
+	ret = vhost_shmem_region_add_check(args);
+	if (ret)
+		return ret;
 
 	region = kzalloc_obj(*region, GFP_KERNEL_ACCOUNT);
 	if (!region)
 		return -ENOMEM;
 	region->shmid = args->shmid;
-	region->npages = args->size >> PAGE_SHIFT;
+	region->npages = args->length >> PAGE_SHIFT;
 	mt_init(&region->mappings);
 
 	down_write(&ctx->lock);
@@ -141,7 +145,7 @@ int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_NEW, region, NULL);
 	up_write(&ctx->lock);
 
-	args->mmap_offset = vhost_shmem_region_offset(args->shmid);
+	args->out_mmap_offset = vhost_shmem_region_offset(args->shmid);
 	return 0;
 
 err_unlock:
@@ -156,8 +160,8 @@ err_unlock:
  * @args: the arguments, in kernel memory.
  *
  * Context: process context, no lock held; takes @ctx->lock for writing.
- * Return: 0; -EINVAL for invalid arguments, -ENOENT when there is no such
- * region.
+ * Return: 0; -EOPNOTSUPP for flags or a reserved field not zero, -EINVAL
+ * for a shmid above 255, -ENOENT when there is no such region.
  */
 int
 vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
@@ -166,8 +170,9 @@ vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
 	struct vhost_shmem_region *region;
 	LIST_HEAD(dispose);
 
-	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
-	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+	if (args->flags || args->__reserved)
+		return -EOPNOTSUPP;
+	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
 		return -EINVAL;
 
 	down_write(&ctx->lock);
@@ -218,16 +223,17 @@ void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
  * @args: the arguments, in kernel memory; the output fields are set.
  *
  * Context: process context, no lock held; takes @ctx->lock for reading.
- * Return: 0; -EINVAL for invalid arguments, -ENOENT when there is no such
- * region.
+ * Return: 0; -EOPNOTSUPP for flags not zero, -EINVAL
+ * for a shmid above 255, -ENOENT when there is no such region.
  */
 int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 			     struct vhost_shmem_region_info *args)
 {
 	struct vhost_shmem_region *region;
 
-	if (memchr_inv(args->pad, 0, sizeof(args->pad)) || args->flags ||
-	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+	if (args->flags)
+		return -EOPNOTSUPP;
+	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
 		return -EINVAL;
 
 	down_read(&ctx->lock);
@@ -236,11 +242,11 @@ int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 		up_read(&ctx->lock);
 		return -ENOENT;
 	}
-	vhost_shmem_region_usage(ctx, region, &args->mapped_bytes,
-				 &args->resident_bytes);
-	args->size = (u64)region->npages << PAGE_SHIFT;
-	args->mmap_offset = vhost_shmem_region_offset(region->shmid);
-	args->nr_mappings = region->nr_mappings;
+	vhost_shmem_region_usage(ctx, region, &args->out_mapped_bytes,
+				 &args->out_resident_bytes);
+	args->out_length = (u64)region->npages << PAGE_SHIFT;
+	args->out_mmap_offset = vhost_shmem_region_offset(region->shmid);
+	args->out_nr_mappings = region->nr_mappings;
 	up_read(&ctx->lock);
 	return 0;
 }

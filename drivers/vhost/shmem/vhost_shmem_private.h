@@ -227,7 +227,7 @@ int vhost_shmem_ctx_register(struct vhost_shmem_ctx *ctx);
 struct vhost_shmem_ctx *vhost_shmem_ctx_get_next(unsigned long *id);
 
 /* region.c */
-bool vhost_shmem_region_add_valid(const struct vhost_shmem_region_create *args);
+int vhost_shmem_region_add_check(const struct vhost_shmem_region_create *args);
 int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 			   struct vhost_shmem_region_create *args);
 int vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,

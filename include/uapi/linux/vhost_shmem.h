@@ -16,195 +16,219 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/**
+ * DOC: General ioctl format
+ *
+ * The ioctls of /dev/vhost-shmem follow the conventions of iommufd:
+ *
+ * - The ioctl number is _IO(%VHOST_SHMEM_TYPE, nr) and carries no size;
+ *   the argument is a pointer to a struct that starts with ``__u32 size``,
+ *   which the caller sets to sizeof() the struct it was built with, and
+ *   ``__u32 flags``.  %VHOST_SHMEM_RESET takes no argument.
+ * - Structs only ever grow, at their end.  The kernel accepts any @size
+ *   from the struct's first version on: fields a shorter struct lacks read
+ *   as 0, and output fields it lacks are not written.  Bytes past the
+ *   kernel's own size must be zero.
+ * - Fields named ``__reserved`` must be 0.
+ *
+ * Errors every ioctl gives, in the order they are checked; each ioctl then
+ * lists its own:
+ *
+ * - %ENOTTY: not an ioctl of this device.
+ * - %EFAULT: the argument could not be read or written.
+ * - %EINVAL: @size is smaller than the struct's first version.
+ * - %E2BIG: @size is larger than the kernel's struct and a byte past the
+ *   kernel's struct is not zero: the caller asks for something this kernel
+ *   does not know.
+ * - %EOPNOTSUPP: a flag or a ``__reserved`` field that this kernel does not
+ *   know is set.
+ * - %EINVAL: a value is out of its range.
+ *
+ * An ioctl that fails changed nothing.  Features that a kernel may lack are
+ * announced as bits of &vhost_shmem_info.features; a VMM tests the bit
+ * rather than a version.
+ */
+
 /* Shares the vhost ioctl type; numbers 0xE0-0xEF are reserved for us. */
 #define VHOST_SHMEM_TYPE		0xAF
 #define VHOST_SHMEM_BASE		0xE0
 
-/* Version of the interface described by this header. */
-#define VHOST_SHMEM_API_VERSION		1
+enum {
+	VHOST_SHMEM_IOCTL_GET_INFO = VHOST_SHMEM_BASE,
+	VHOST_SHMEM_IOCTL_REGION_CREATE,
+	VHOST_SHMEM_IOCTL_REGION_DESTROY,
+	VHOST_SHMEM_IOCTL_MAP,
+	VHOST_SHMEM_IOCTL_UNMAP,
+	VHOST_SHMEM_IOCTL_RESET,
+	VHOST_SHMEM_IOCTL_REGION_INFO,
+	VHOST_SHMEM_IOCTL_RELAY,
+};
 
 /**
  * struct vhost_shmem_info - ioctl(VHOST_SHMEM_GET_INFO)
- * @api_version: Out: %VHOST_SHMEM_API_VERSION of the running module.
- * @flags: In: must be 0.
- * @features: Out: bitmap of VHOST_SHMEM_F_* features the module supports.
- *            Bits not listed here are reserved and reported as 0.
- * @max_regions: Out: number of regions this context may hold at once
- *	(1-256; the module parameter when the context was opened).
- * @max_mappings: Out: number of mappings each region of this context may
- *	hold at once (1-16777216; likewise).
- * @max_region_size: Out: largest region size, in bytes, that
+ * @size: sizeof(struct vhost_shmem_info)
+ * @flags: Must be 0.
+ * @features: Output: bitmap of VHOST_SHMEM_F_* features the module
+ *            supports.  None is defined yet: every bit reads 0.
+ * @max_regions: Output: regions this context may hold at once (1-256; the
+ *               module parameter when the context was opened).
+ * @max_mappings: Output: mappings each region of this context may hold at
+ *                once (1-16777216; likewise).
+ * @max_region_size: Output: largest region, in bytes, that
  *                   %VHOST_SHMEM_REGION_CREATE accepts.
- * @page_size: Out: granularity, in bytes, of every size and offset.
- * @reserved: In: must be 0.  Out: 0.
- *
- * Lets a VMM discover what the running module implements before it uses
- * anything beyond API version 1.
+ * @page_size: Output: granularity, in bytes, of every length and offset.
  */
 struct vhost_shmem_info {
-	__u32 api_version;
+	__u32 size;
 	__u32 flags;
 	__aligned_u64 features;
 	__u32 max_regions;
 	__u32 max_mappings;
 	__aligned_u64 max_region_size;
 	__aligned_u64 page_size;
-	__aligned_u64 reserved[4];
 };
 
 /**
- * VHOST_SHMEM_GET_INFO - _IOWR(VHOST_SHMEM_TYPE, 0xE0, struct vhost_shmem_info)
+ * VHOST_SHMEM_GET_INFO - _IO(VHOST_SHMEM_TYPE, 0xE0)
  *
- * Query the API version, features and limits.
+ * Query the features and limits of this context.
  *
- * Return: 0 on success, -1 with errno set otherwise:
- * %EFAULT the argument could not be copied; %EINVAL @flags or @reserved
- * not zero.
+ * Return: 0, or -1 with errno set to one of the general errors.
  */
-#define VHOST_SHMEM_GET_INFO	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 0, \
-				      struct vhost_shmem_info)
+#define VHOST_SHMEM_GET_INFO	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_GET_INFO)
 
 /**
  * struct vhost_shmem_region_create - ioctl(VHOST_SHMEM_REGION_CREATE)
- * @shmid: In: the region's VIRTIO shared memory id.
- * @pad: In: must be 0.
- * @flags: In: must be 0.
- * @size: In: region size in bytes; a non-zero multiple of the page size,
- *        at most &vhost_shmem_info.max_region_size.
- * @mmap_offset: Out: file offset at which mmap() of the device file maps
- *               the region's window.
- * @reserved: In: must be 0.
+ * @size: sizeof(struct vhost_shmem_region_create)
+ * @flags: Must be 0.
+ * @shmid: The region's VIRTIO shared memory id (0-255).
+ * @__reserved: Must be 0.
+ * @length: Region size in bytes; a non-zero multiple of the page size, at
+ *          most &vhost_shmem_info.max_region_size.
+ * @out_mmap_offset: Output: file offset at which mmap() of the device file
+ *                   maps the region's window.
  *
- * The window is mmap(@mmap_offset, @size) of the device file with
+ * The window is mmap(@out_mmap_offset, @length) of the device file with
  * %MAP_SHARED.  A part of it may be mapped as well: any range of pages
- * inside [@mmap_offset, @mmap_offset + @size).
+ * inside [@out_mmap_offset, @out_mmap_offset + @length).
  */
 struct vhost_shmem_region_create {
-	__u8 shmid;
-	__u8 pad[3];
+	__u32 size;
 	__u32 flags;
-	__aligned_u64 size;
-	__aligned_u64 mmap_offset;
-	__aligned_u64 reserved[2];
+	__u32 shmid;
+	__u32 __reserved;
+	__aligned_u64 length;
+	__aligned_u64 out_mmap_offset;
 };
 
 /**
- * VHOST_SHMEM_REGION_CREATE - _IOWR(VHOST_SHMEM_TYPE, 0xE1, struct vhost_shmem_region_create)
+ * VHOST_SHMEM_REGION_CREATE - _IO(VHOST_SHMEM_TYPE, 0xE1)
  *
  * Create an empty region: every page of its window faults with %SIGBUS until
  * something is mapped there.
  *
- * Return: 0 on success, -1 with errno set otherwise:
- * %EFAULT the argument could not be copied; %EINVAL a padding, flag or
- * reserved field is not zero, or @size is zero, unaligned or too large;
+ * Return: 0, or -1 with errno set to one of the general errors or:
+ * %EINVAL @shmid is above 255, or @length is zero, unaligned or too large;
  * %EEXIST the context already has a region with this @shmid; %ENOSPC the
  * context already holds &vhost_shmem_info.max_regions regions; %ENOMEM.
  */
 #define VHOST_SHMEM_REGION_CREATE \
-	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 1, \
-	      struct vhost_shmem_region_create)
+	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_REGION_CREATE)
 
 /**
  * struct vhost_shmem_region_destroy - ioctl(VHOST_SHMEM_REGION_DESTROY)
- * @shmid: In: the region to destroy.
- * @pad: In: must be 0.
- * @flags: In: must be 0.
- * @reserved: In: must be 0.
+ * @size: sizeof(struct vhost_shmem_region_destroy)
+ * @flags: Must be 0.
+ * @shmid: The region to destroy.
+ * @__reserved: Must be 0.
  */
 struct vhost_shmem_region_destroy {
-	__u8 shmid;
-	__u8 pad[3];
+	__u32 size;
 	__u32 flags;
-	__aligned_u64 reserved[2];
+	__u32 shmid;
+	__u32 __reserved;
 };
 
 /**
- * VHOST_SHMEM_REGION_DESTROY - _IOW(VHOST_SHMEM_TYPE, 0xE2, struct vhost_shmem_region_destroy)
+ * VHOST_SHMEM_REGION_DESTROY - _IO(VHOST_SHMEM_TYPE, 0xE2)
  *
  * Unmap every mapping of the region, as %VHOST_SHMEM_UNMAP would, then
  * destroy it.  Windows that are still mmapped stay valid address ranges
  * whose pages fault with %SIGBUS; they only reach a region again if one with
  * the same @shmid is created.
  *
- * Return: 0 on success, -1 with errno set otherwise:
- * %EFAULT the argument could not be copied; %EINVAL a padding, flag or
- * reserved field is not zero; %ENOENT no region with this @shmid.
+ * Return: 0, or -1 with errno set to one of the general errors or:
+ * %EINVAL @shmid is above 255; %ENOENT no region with this @shmid.
  */
 #define VHOST_SHMEM_REGION_DESTROY \
-	_IOW(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 2, \
-	     struct vhost_shmem_region_destroy)
+	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_REGION_DESTROY)
 
 /**
  * struct vhost_shmem_region_info - ioctl(VHOST_SHMEM_REGION_INFO)
- * @shmid: In: the region to describe.
- * @pad: In: must be 0.
- * @flags: In: must be 0.
- * @size: Out: size of the region in bytes.
- * @mmap_offset: Out: offset of the region's window in the device file.
- * @nr_mappings: Out: number of mappings in the region.
- * @mapped_bytes: Out: sum of the lengths of the mappings.
- * @resident_bytes: Out: bytes of file pages that the mappings have inserted
- *                  into windows and hold until they are unmapped.
- * @reserved: In: must be 0.  Out: 0.
+ * @size: sizeof(struct vhost_shmem_region_info)
+ * @flags: Must be 0.
+ * @shmid: The region to describe.
+ * @out_nr_mappings: Output: number of mappings in the region.
+ * @out_length: Output: size of the region in bytes.
+ * @out_mmap_offset: Output: offset of the region's window in the device
+ *                   file.
+ * @out_mapped_bytes: Output: sum of the lengths of the mappings.
+ * @out_resident_bytes: Output: bytes of file pages that the mappings have
+ *                      inserted into windows and hold until they are
+ *                      unmapped.
  */
 struct vhost_shmem_region_info {
-	__u8 shmid;
-	__u8 pad[3];
+	__u32 size;
 	__u32 flags;
-	__aligned_u64 size;
-	__aligned_u64 mmap_offset;
-	__aligned_u64 nr_mappings;
-	__aligned_u64 mapped_bytes;
-	__aligned_u64 resident_bytes;
-	__aligned_u64 reserved[4];
+	__u32 shmid;
+	__u32 out_nr_mappings;
+	__aligned_u64 out_length;
+	__aligned_u64 out_mmap_offset;
+	__aligned_u64 out_mapped_bytes;
+	__aligned_u64 out_resident_bytes;
 };
 
 /**
- * VHOST_SHMEM_REGION_INFO - _IOWR(VHOST_SHMEM_TYPE, 0xE6, struct vhost_shmem_region_info)
+ * VHOST_SHMEM_REGION_INFO - _IO(VHOST_SHMEM_TYPE, 0xE6)
  *
  * Describe a region: its geometry and what is mapped in it right now.
  *
- * Return: 0 on success, -1 with errno set otherwise:
- * %EFAULT the argument could not be copied; %EINVAL a padding, flag or
- * reserved field is not zero; %ENOENT no region with this @shmid.
+ * Return: 0, or -1 with errno set to one of the general errors or:
+ * %EINVAL @shmid is above 255; %ENOENT no region with this @shmid.
  */
 #define VHOST_SHMEM_REGION_INFO \
-	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 6, \
-	      struct vhost_shmem_region_info)
+	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_REGION_INFO)
 
 /* The mapping is writable; without it, it is read-only. */
-#define VHOST_SHMEM_MAP_F_RW		(1ULL << 0)
+#define VHOST_SHMEM_MAP_F_RW		(1U << 0)
 
 /**
  * struct vhost_shmem_map - ioctl(VHOST_SHMEM_MAP)
- * @shmid: In: the region to map into.
- * @pad: In: must be 0.
- * @fd: In: the file to map: a memfd or tmpfs file, or, read-only, a
- *      regular file of a filesystem that keeps its data in the page cache.
- * @fd_offset: In: offset in the file of the first byte to map; page aligned.
- * @shm_offset: In: offset in the region where the mapping starts; page
- *              aligned.
- * @len: In: length in bytes; a non-zero multiple of the page size.
- * @flags: In: %VHOST_SHMEM_MAP_F_RW or 0.  The same bits, with the same
- *         meaning, as the flags of the vhost-user VhostUserMMap payload.
- * @reserved: In: must be 0.
+ * @size: sizeof(struct vhost_shmem_map)
+ * @flags: %VHOST_SHMEM_MAP_F_RW or 0: bit 0 of the flags of the vhost-user
+ *         VhostUserMMap payload, with the same meaning.
+ * @shmid: The region to map into.
+ * @fd: The file to map: a memfd or tmpfs file, or, read-only, a regular
+ *      file of a filesystem that keeps its data in the page cache.
+ * @fd_offset: Offset in the file of the first byte to map; page aligned.
+ * @shm_offset: Offset in the region where the mapping starts; page aligned.
+ * @len: Length in bytes; a non-zero multiple of the page size.
  *
  * The fields follow the vhost-user SHMEM_MAP payload, so that a VMM can copy
  * them over from the back-end's message.
  */
 struct vhost_shmem_map {
-	__u8 shmid;
-	__u8 pad[3];
+	__u32 size;
+	__u32 flags;
+	__u32 shmid;
 	__s32 fd;
 	__aligned_u64 fd_offset;
 	__aligned_u64 shm_offset;
 	__aligned_u64 len;
-	__aligned_u64 flags;
-	__aligned_u64 reserved[2];
 };
 
 /**
- * VHOST_SHMEM_MAP - _IOW(VHOST_SHMEM_TYPE, 0xE3, struct vhost_shmem_map)
+ * VHOST_SHMEM_MAP - _IO(VHOST_SHMEM_TYPE, 0xE3)
  *
  * Map [@fd_offset, @fd_offset + @len) of @fd at [@shm_offset, @shm_offset +
  * @len) of the region.  Pages are inserted into every window of the region
@@ -217,9 +241,8 @@ struct vhost_shmem_map {
  * succeed, and refused with the errno mmap() would give; the range may
  * extend past the end of the file, whose pages then fault until it grows.
  *
- * Return: 0 on success, -1 with errno set otherwise:
- * %EFAULT the argument could not be copied; %EINVAL a padding, flag or
- * reserved field is not zero, @len is zero, an offset or @len is not page
+ * Return: 0, or -1 with errno set to one of the general errors or:
+ * %EINVAL @shmid is above 255, @len is zero, an offset or @len is not page
  * aligned, an end overflows, or the range does not lie inside the region;
  * %EOVERFLOW [@fd_offset, @fd_offset + @len) goes past the largest file
  * offset;
@@ -235,54 +258,50 @@ struct vhost_shmem_map {
  * overlaps a mapping of the region; %ENOSPC the region already holds
  * &vhost_shmem_info.max_mappings mappings; %ENOMEM.
  */
-#define VHOST_SHMEM_MAP		_IOW(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 3, \
-				     struct vhost_shmem_map)
+#define VHOST_SHMEM_MAP		_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_MAP)
 
 /**
  * struct vhost_shmem_unmap - ioctl(VHOST_SHMEM_UNMAP)
- * @shmid: In: the region to unmap from.
- * @pad: In: must be 0.
- * @flags: In: must be 0.
- * @shm_offset: In: offset in the region of the mapping.
- * @len: In: length of the mapping.
- * @reserved: In: must be 0.
+ * @size: sizeof(struct vhost_shmem_unmap)
+ * @flags: Must be 0.
+ * @shmid: The region to unmap from.
+ * @__reserved: Must be 0.
+ * @shm_offset: Offset in the region of the mapping.
+ * @len: Length of the mapping.
  */
 struct vhost_shmem_unmap {
-	__u8 shmid;
-	__u8 pad[3];
+	__u32 size;
 	__u32 flags;
+	__u32 shmid;
+	__u32 __reserved;
 	__aligned_u64 shm_offset;
 	__aligned_u64 len;
-	__aligned_u64 reserved[2];
 };
 
 /**
- * VHOST_SHMEM_UNMAP - _IOW(VHOST_SHMEM_TYPE, 0xE4, struct vhost_shmem_unmap)
+ * VHOST_SHMEM_UNMAP - _IO(VHOST_SHMEM_TYPE, 0xE4)
  *
  * Remove the one mapping that starts at @shm_offset and is @len bytes long.
  * When the call returns, no window and no KVM guest reaches the mapping's
  * pages any more: the range faults with %SIGBUS again.
  *
- * Return: 0 on success, -1 with errno set otherwise:
- * %EFAULT the argument could not be copied; %EINVAL a padding, flag or
- * reserved field is not zero, @len is zero, @shm_offset or @len is not page
- * aligned, or the end overflows; %ENOENT no region with this @shmid, or
- * [@shm_offset, @shm_offset + @len) is not exactly one existing mapping
- * (part of one, several, or a hole); %ENOMEM.  Nothing is unmapped on
- * failure.
+ * Return: 0, or -1 with errno set to one of the general errors or:
+ * %EINVAL @shmid is above 255, @len is zero, @shm_offset or @len is not
+ * page aligned, or the end overflows; %ENOENT no region with this @shmid,
+ * or [@shm_offset, @shm_offset + @len) is not exactly one existing mapping
+ * (part of one, several, or a hole); %ENOMEM.
  */
-#define VHOST_SHMEM_UNMAP	_IOW(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 4, \
-				     struct vhost_shmem_unmap)
+#define VHOST_SHMEM_UNMAP	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_UNMAP)
 
 /**
  * VHOST_SHMEM_RESET - _IO(VHOST_SHMEM_TYPE, 0xE5)
  *
  * Device reset: unmap every mapping of every region of the context.  The
- * regions and their windows stay.
+ * regions and their windows stay.  The argument is ignored.
  *
  * Return: 0.
  */
-#define VHOST_SHMEM_RESET	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 5)
+#define VHOST_SHMEM_RESET	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_RESET)
 
 /*
  * The vhost-user back-end channel messages that VHOST_SHMEM_RELAY executes,
@@ -349,58 +368,60 @@ struct vhost_shmem_user_reply {
 
 /**
  * struct vhost_shmem_relay - ioctl(VHOST_SHMEM_RELAY)
- * @msg: In: address of the message exactly as received from the back-end
+ * @size: sizeof(struct vhost_shmem_relay)
+ * @flags: %VHOST_SHMEM_RELAY_F_ALWAYS_REPLY or 0.
+ * @msg: Address of the message exactly as received from the back-end
  *       channel: a &struct vhost_shmem_user_hdr and its payload.
- * @msg_len: In: number of bytes received.
- * @fd: In: the one file descriptor received with the message, or -1.  The
+ * @msg_len: Number of bytes received.
+ * @fd: The one file descriptor received with the message, or -1.  The
  *      relay never closes it: the caller does, whatever the outcome.  A MAP
  *      whose descriptor is not an open file (an %O_PATH one, say) fails
- *      with @result -%EBADF and is answered like any failed MAP.
- * @flags: In: %VHOST_SHMEM_RELAY_F_ALWAYS_REPLY or 0.
- * @reply_len: In: size of the buffer at @reply.  Out: number of bytes of
- *             the reply to write back on the channel; 0 when none is due.
- * @reply: In: address of a buffer of at least
+ *      with @out_result -%EBADF and is answered like any failed MAP.
+ * @reply: Address of a buffer of at least
  *         sizeof(struct vhost_shmem_user_reply) bytes for the reply.
- * @request: Out: the message's request id.
- * @result: Out: 0 when the mapping operation succeeded, otherwise its
- *          negative errno, as %VHOST_SHMEM_MAP or %VHOST_SHMEM_UNMAP would
- *          have returned it.  The reply carries it as a positive number.
- * @reserved: In: must be 0.
+ * @reply_len: Input: size of the buffer at @reply.  Output: number of bytes
+ *             of the reply to write back on the channel; 0 when none is due.
+ * @out_request: Output: the message's request id.
+ * @out_result: Output: 0 when the mapping operation succeeded, otherwise
+ *              its negative errno, as %VHOST_SHMEM_MAP or
+ *              %VHOST_SHMEM_UNMAP would have returned it.  The reply
+ *              carries it as a positive number.
+ * @__reserved: Must be 0.
  */
 struct vhost_shmem_relay {
+	__u32 size;
+	__u32 flags;
 	__aligned_u64 msg;
 	__u32 msg_len;
 	__s32 fd;
-	__u32 flags;
-	__u32 reply_len;
 	__aligned_u64 reply;
-	__u32 request;
-	__s32 result;
-	__aligned_u64 reserved[2];
+	__u32 reply_len;
+	__u32 out_request;
+	__s32 out_result;
+	__u32 __reserved;
 };
 
 /**
- * VHOST_SHMEM_RELAY - _IOWR(VHOST_SHMEM_TYPE, 0xE7, struct vhost_shmem_relay)
+ * VHOST_SHMEM_RELAY - _IO(VHOST_SHMEM_TYPE, 0xE7)
  *
  * Execute one vhost-user back-end channel message: a
- * %VHOST_SHMEM_USER_BACKEND_SHMEM_MAP or %VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP request
- * is carried out on this context, and the reply, when the message asked for
- * one with %VHOST_SHMEM_USER_NEED_REPLY_MASK (or the caller asked for every one),
- * is written to @reply for the caller to send.
+ * %VHOST_SHMEM_USER_BACKEND_SHMEM_MAP or
+ * %VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP request is carried out on this
+ * context, and the reply, when the message asked for one with
+ * %VHOST_SHMEM_USER_NEED_REPLY_MASK (or the caller asked for every one), is
+ * written to @reply for the caller to send.
  *
  * Return: 0 when the message was executed, whether the mapping operation
- * succeeded or not (see @result); -1 with errno set otherwise, in which case
- * nothing changed and no reply is due:
+ * succeeded or not (see @out_result); -1 with errno set otherwise, in which
+ * case nothing changed and no reply is due: one of the general errors, or
  * %ENOMSG the request is not one the relay executes: the caller handles it;
  * %EBADMSG the message is malformed: shorter or longer than its header says,
  * a payload size other than 40, a version other than 1, the reply flag or a
  * reserved flag set, no descriptor with a MAP or one with an UNMAP;
- * %EINVAL @flags or @reserved not zero, @reply_len too small, or @fd less
- * than -1;
+ * %EINVAL @reply_len too small, or @fd less than -1;
  * %EFAULT the message or the reply buffer could not be accessed.
  */
-#define VHOST_SHMEM_RELAY	_IOWR(VHOST_SHMEM_TYPE, VHOST_SHMEM_BASE + 7, \
-				      struct vhost_shmem_relay)
+#define VHOST_SHMEM_RELAY	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_RELAY)
 
 /*
  * Generic netlink family: what every context maps, and events as it

@@ -37,7 +37,7 @@ static u64 t_mapped_bytes(struct vhost_shmem_test *t)
 	struct vhost_shmem_region_info ri = { .shmid = T_SHMID };
 
 	return vhost_shmem_region_query(t->ctx, &ri) ? U64_MAX :
-							   ri.mapped_bytes;
+						       ri.out_mapped_bytes;
 }
 
 static int t_map(struct vhost_shmem_test *t, pgoff_t fd_pg, pgoff_t shm_pg,
@@ -69,7 +69,7 @@ static int vhost_shmem_test_init(struct kunit *test)
 {
 	struct vhost_shmem_region_create rc = {
 		.shmid = T_SHMID,
-		.size = T_REGION_PAGES * PAGE_SIZE,
+		.length = T_REGION_PAGES * PAGE_SIZE,
 	};
 	struct vhost_shmem_test *t;
 	int ret;
@@ -148,29 +148,37 @@ static void vhost_shmem_test_region_rules(struct kunit *test)
 {
 	struct vhost_shmem_test *t = test->priv;
 	struct vhost_shmem_region_destroy rd = { .shmid = 7 };
-	struct vhost_shmem_region_create rc = { .shmid = 7, .size = PAGE_SIZE };
+	struct vhost_shmem_region_create rc = { .shmid = 7, .length = PAGE_SIZE };
 
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_add(t->ctx, &rc));
-	KUNIT_EXPECT_EQ(test, vhost_shmem_region_offset(7), rc.mmap_offset);
+	KUNIT_EXPECT_EQ(test, vhost_shmem_region_offset(7), rc.out_mmap_offset);
 	KUNIT_EXPECT_EQ(test, -EEXIST,
 			vhost_shmem_region_add(t->ctx, &rc));
 	KUNIT_EXPECT_EQ(test, 2, t->ctx->nr_regions);
 
 	rc.shmid = 8;
-	rc.size = 0;
+	rc.length = 0;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
 			vhost_shmem_region_add(t->ctx, &rc));
-	rc.size = PAGE_SIZE - 1;
+	rc.length = PAGE_SIZE - 1;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
 			vhost_shmem_region_add(t->ctx, &rc));
-	rc.size = VHOST_SHMEM_MAX_REGION_SIZE + PAGE_SIZE;
+	rc.length = VHOST_SHMEM_MAX_REGION_SIZE + PAGE_SIZE;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
 			vhost_shmem_region_add(t->ctx, &rc));
-	rc.size = PAGE_SIZE;
-	rc.reserved[1] = 1;
+	rc.length = PAGE_SIZE;
+	rc.shmid = VHOST_SHMEM_NR_SHMIDS;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
 			vhost_shmem_region_add(t->ctx, &rc));
-	rc.reserved[1] = 0;
+	rc.shmid = 8;
+	rc.flags = 1;
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
+			vhost_shmem_region_add(t->ctx, &rc));
+	rc.flags = 0;
+	rc.__reserved = 1;
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
+			vhost_shmem_region_add(t->ctx, &rc));
+	rc.__reserved = 0;
 
 	/* The limit counts regions, not shmids. */
 	t->ctx->max_regions = 2;
@@ -231,16 +239,17 @@ static void vhost_shmem_test_map_validation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.shm_offset = 0;
 
-	/* Flags, padding, reserved fields. */
-	m.flags = BIT_ULL(1);
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
+	/* Unknown flags; a shmid out of range. */
+	m.flags = BIT(1);
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
+			vhost_shmem_mapping_add(t->ctx, &m, t->file));
+	m.flags = BIT(31);
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
+			vhost_shmem_mapping_add(t->ctx, &m, t->file));
 	m.flags = 0;
-	m.pad[2] = 1;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.pad[2] = 0;
-	m.reserved[0] = 1;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.reserved[0] = 0;
+	m.shmid = VHOST_SHMEM_NR_SHMIDS;
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_shmem_mapping_add(t->ctx, &m, t->file));
 
 	/* No such region. */
 	m.shmid = T_SHMID + 1;
@@ -270,6 +279,12 @@ static void vhost_shmem_test_unmap_exact(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, 8, 1));
 	KUNIT_EXPECT_EQ(test, -ENOENT, t_unmap(t, T_REGION_PAGES, 1));
 	KUNIT_EXPECT_EQ(test, -EINVAL, t_unmap(t, 0, 0));
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP, vhost_shmem_mapping_del(t->ctx, &u));
+	u.flags = 0;
+	u.__reserved = 1;
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP, vhost_shmem_mapping_del(t->ctx, &u));
+	u.__reserved = 0;
+	u.shmid = VHOST_SHMEM_NR_SHMIDS;
 	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_del(t->ctx, &u));
 	KUNIT_EXPECT_EQ(test, 2, t_region(t)->nr_mappings);
 
@@ -483,9 +498,9 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	up_read(&t->ctx->lock);
 
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_query(t->ctx, &ri));
-	KUNIT_EXPECT_EQ(test, PAGE_SIZE, ri.resident_bytes);
-	KUNIT_EXPECT_EQ(test, 4 * PAGE_SIZE, ri.mapped_bytes);
-	KUNIT_EXPECT_EQ(test, 1, ri.nr_mappings);
+	KUNIT_EXPECT_EQ(test, PAGE_SIZE, ri.out_resident_bytes);
+	KUNIT_EXPECT_EQ(test, 4 * PAGE_SIZE, ri.out_mapped_bytes);
+	KUNIT_EXPECT_EQ(test, 1, ri.out_nr_mappings);
 
 	/* Past a truncation, no page is read. */
 	KUNIT_ASSERT_EQ(test, 0, vfs_truncate(&t->file->f_path, 4 * PAGE_SIZE));
@@ -496,7 +511,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 4));
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_query(t->ctx, &ri));
-	KUNIT_EXPECT_EQ(test, 0, ri.resident_bytes);
+	KUNIT_EXPECT_EQ(test, 0, ri.out_resident_bytes);
 }
 
 /* A well-formed MAP or UNMAP of pages [@shm_pg, +@npages) of T_SHMID. */

@@ -16,6 +16,9 @@
 #                they are not ours to fix.
 #   kernel-doc   scripts/kernel-doc -none -Wall over the driver and the UAPI
 #                header: any warning fails
+#   ioctl-number Documentation/userspace-api/ioctl/ioctl-number.patch, the
+#                claim of the ioctl range, still applies to the newest
+#                kernel's ioctl-number.rst
 #
 # The tools come from the newest linux-source Debian ships (lib.sh's
 # vshm_linux_source, as for the debug kernel) and the sparse package
@@ -41,6 +44,7 @@ die() { echo "lint: ERROR: $*" >&2; echo "lint: not ok setup ($*)"; exit 1; }
 
 # checkpatch findings that are accepted: "<file> <TYPE> <reason>".
 ALLOW=(
+	"drivers/vhost/shmem/main.c MACRO_ARG_REUSE VHOST_SHMEM_IOCTL_OP() uses the constant ioctl number as the table index and as the number to match, as iommufd's IOCTL_OP() does"
 	"drivers/vhost/shmem/compat.h LINUX_VERSION_CODE the compat shims exist only for the out-of-tree build against 6.1 and 6.12 and go away in-tree"
 	"tools/testing/selftests/vhost_shmem/vshm_fuse.h ENOSYS the test's FUSE server answers unknown opcodes with ENOSYS: that is the FUSE protocol's 'not implemented'"
 )
@@ -161,10 +165,23 @@ check_kernel_doc() {
 	result kernel-doc "$n" "$n warnings, $((SECONDS - t))s"
 }
 
+# The claim of the ioctl range must still apply to the newest kernel's
+# Documentation/userspace-api/ioctl/ioctl-number.rst.
+check_ioctl_number() {
+	local patchfile=$REPO/Documentation/userspace-api/ioctl/ioctl-number.patch out
+
+	if out=$(patch --dry-run -p1 -d "$LINUX_SRC" < "$patchfile" 2>&1); then
+		result ioctl-number 0 "applies to ${LINUX_SRC##*/}"
+	else
+		sed 's/^/  /' <<< "$out"
+		result ioctl-number 1 "${patchfile#"$REPO"/} does not apply to ${LINUX_SRC##*/}"
+	fi
+}
+
 main() {
 	local series kdir start=$SECONDS
 	local dbuild newsparse
-	vshm_install_packages sparse make gcc perl debian-archive-keyring \
+	vshm_install_packages sparse make gcc perl patch debian-archive-keyring \
 		linux-headers-amd64 linux-headers-6.12-amd64
 	vshm_linux_source
 	command -v sparse >/dev/null || die "sparse not installed"
@@ -192,6 +209,7 @@ main() {
 		check_build "$series" "$dbuild" "$newsparse"
 	fi
 	check_kernel_doc
+	check_ioctl_number
 	log "$FAILED check(s) failed, took $((SECONDS - start))s"
 	[ "$FAILED" -eq 0 ]
 }

@@ -397,7 +397,7 @@ TEST_F(files, poisoned_page_not_reinserted)
 
 	/* A new window: no PTE left over from before the poison. */
 	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
-	off = ri.mmap_offset;
+	off = ri.out_mmap_offset;
 	munmap(self->win, REGION_SIZE);
 	self->win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 self->dev, off);

@@ -100,12 +100,52 @@ static uint64_t rnd_pages(struct fuzz *f, uint64_t max_pages)
 	}
 }
 
-static bool rnd_garbage(struct fuzz *f, void *p, size_t len)
+/* Sets *@p, a flags or reserved field, to garbage now and then. */
+static bool rnd_garbage(struct fuzz *f, uint32_t *p)
 {
 	if (!chance(f, 3))
 		return false;
-	((uint8_t *)p)[rnd(f) % len] = 1 + rnd(f) % 255;
+	*p = rnd(f) | 1U << (rnd(f) % 32);
 	return true;
+}
+
+/* A shmid: mostly one of the pool, now and then one out of range. */
+static uint32_t rnd_shmid(struct fuzz *f, uint8_t pooled)
+{
+	return chance(f, 2) ? 256 + rnd(f) % 100000 : pooled;
+}
+
+/*
+ * Issue @cmd on the struct at @a, of @len bytes, as a VMM built against
+ * another version of the header might: now and then with a size below the
+ * struct's first version, or as a longer struct whose extra bytes are
+ * zero or not.  Returns the result; *@size_err is the error the size
+ * alone decides (0: none).  Output fields are copied back to @a.
+ */
+static int fuzz_sized_ioctl(struct fuzz *f, unsigned long cmd, void *a,
+			    size_t len, int *size_err)
+{
+	uint8_t buf[256] = { 0 };
+	uint32_t size = len;
+	unsigned int c = rnd(f) % 100;
+	int ret;
+
+	*size_err = 0;
+	if (c < 2) {
+		size = rnd(f) % len;
+		*size_err = -EINVAL;
+	} else if (c < 6) {
+		size = len + 1 + rnd(f) % 64;
+		if (chance(f, 50)) {
+			buf[len + rnd(f) % (size - len)] = 1 + rnd(f) % 255;
+			*size_err = -E2BIG;
+		}
+	}
+	memcpy(buf, a, len);
+	memcpy(buf, &size, sizeof(size));
+	ret = vshm_ioctl(f->dev, cmd, buf);
+	memcpy(a, buf, len);
+	return ret;
 }
 
 static int count_fds(void)
@@ -126,7 +166,7 @@ static bool range_ok(uint64_t off, uint64_t len)
 	return len && !(off % PAGE) && !(len % PAGE) && off + len > off;
 }
 
-static int model_region_index(uint8_t shmid)
+static int model_region_index(uint32_t shmid)
 {
 	int i;
 
@@ -142,8 +182,9 @@ static int expect_create(struct fuzz *f, struct vhost_shmem_region_create *a,
 	int i = model_region_index(a->shmid);
 
 	if (garbage)
-		return -EINVAL;
-	if (!a->size || a->size % PAGE || a->size > (1ULL << 40))
+		return -EOPNOTSUPP;
+	if (i < 0 || !a->length || a->length % PAGE ||
+	    a->length > (1ULL << 40))
 		return -EINVAL;
 	if (f->r[i].exists)
 		return -EEXIST;
@@ -152,17 +193,18 @@ static int expect_create(struct fuzz *f, struct vhost_shmem_region_create *a,
 	return 0;
 }
 
-static int expect_map(struct fuzz *f, struct vhost_shmem_map *a, int kind,
-		      bool garbage)
+static int expect_map(struct fuzz *f, struct vhost_shmem_map *a, int kind)
 {
-	struct model_region *r = &f->r[model_region_index(a->shmid)];
+	int i = model_region_index(a->shmid);
+	struct model_region *r = &f->r[i < 0 ? 0 : i];
 	uint64_t first = a->shm_offset / PAGE, n = a->len / PAGE;
 	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW;
-	int i;
 
 	if (kind == FD_CLOSED || kind == FD_NEG)
 		return -EBADF;
-	if (garbage || (a->flags & ~VHOST_SHMEM_MAP_F_RW))
+	if (a->flags & ~VHOST_SHMEM_MAP_F_RW)
+		return -EOPNOTSUPP;
+	if (i < 0)
 		return -EINVAL;
 	if (!range_ok(a->shm_offset, a->len) || !range_ok(a->fd_offset, a->len))
 		return -EINVAL;
@@ -240,7 +282,7 @@ static void fuzz_setup(struct fuzz *f, unsigned int seed)
 	memset(f, 0, sizeof(*f));
 	f->state = seed ? seed : 1;
 	f->dev = vshm_open();
-	ioctl(f->dev, VHOST_SHMEM_GET_INFO, &info);
+	vshm_get_info(f->dev, &info);
 	f->max_regions = info.max_regions;
 	f->max_mappings = info.max_mappings;
 	for (i = 0; i < NR_FD_KINDS; i++)
@@ -294,41 +336,49 @@ TEST(fuzz)
 		uint8_t shmid = shmid_pool[rnd(&f) % SHMIDS];
 		struct model_region *r = &f.r[model_region_index(shmid)];
 		unsigned int op = rnd(&f) % 100;
-		int got, want;
+		int got, want, size_err;
 
 		if (op < 8) {
-			struct vhost_shmem_region_create a = { .shmid = shmid };
+			struct vhost_shmem_region_create a = {
+				.shmid = rnd_shmid(&f, shmid),
+			};
 			bool g;
 
-			a.size = chance(&f, 90) ?
-				 (1 + rnd(&f) % MAX_PAGES) * PAGE :
-				 rnd_pages(&f, MAX_PAGES);
-			g = rnd_garbage(&f, a.pad, sizeof(a.pad)) |
-			    rnd_garbage(&f, a.reserved, sizeof(a.reserved));
-			if (chance(&f, 2)) {
-				a.flags = rnd(&f) | 1;
-				g = true;
-			}
+			a.length = chance(&f, 90) ?
+				   (1 + rnd(&f) % MAX_PAGES) * PAGE :
+				   rnd_pages(&f, MAX_PAGES);
+			g = rnd_garbage(&f, &a.flags) |
+			    rnd_garbage(&f, &a.__reserved);
 			want = expect_create(&f, &a, g);
-			got = vshm_ioctl(f.dev, VHOST_SHMEM_REGION_CREATE, &a);
-			ASSERT_EQ(want, got) TH_LOG("seed %u step %u: create shmid %u size %#llx",
-						    seed, it, shmid, a.size);
+			got = fuzz_sized_ioctl(&f, VHOST_SHMEM_REGION_CREATE, &a,
+					       sizeof(a), &size_err);
+			if (size_err)
+				want = size_err;
+			ASSERT_EQ(want, got) TH_LOG("seed %u step %u: create shmid %u length %#llx",
+						    seed, it, a.shmid, a.length);
 			if (!got) {
 				r->exists = true;
-				r->npages = a.size / PAGE;
+				r->npages = a.length / PAGE;
 				r->nr = 0;
 				f.nr_regions++;
-				r->win = mmap(NULL, a.size, PROT_READ | PROT_WRITE,
-					      MAP_SHARED, f.dev, a.mmap_offset);
+				r->win = mmap(NULL, a.length, PROT_READ | PROT_WRITE,
+					      MAP_SHARED, f.dev, a.out_mmap_offset);
 				ASSERT_NE(MAP_FAILED, r->win);
 			}
 			stats[0]++;
 		} else if (op < 12) {
-			struct vhost_shmem_region_destroy a = { .shmid = shmid };
-			bool g = rnd_garbage(&f, a.reserved, sizeof(a.reserved));
+			struct vhost_shmem_region_destroy a = {
+				.shmid = rnd_shmid(&f, shmid),
+			};
+			bool g = rnd_garbage(&f, &a.flags) |
+				 rnd_garbage(&f, &a.__reserved);
 
-			want = g ? -EINVAL : r->exists ? 0 : -ENOENT;
-			got = vshm_ioctl(f.dev, VHOST_SHMEM_REGION_DESTROY, &a);
+			want = g ? -EOPNOTSUPP : a.shmid > 255 ? -EINVAL :
+			       r->exists ? 0 : -ENOENT;
+			got = fuzz_sized_ioctl(&f, VHOST_SHMEM_REGION_DESTROY, &a,
+					       sizeof(a), &size_err);
+			if (size_err)
+				want = size_err;
 			ASSERT_EQ(want, got) TH_LOG("seed %u step %u: destroy %u",
 						    seed, it, shmid);
 			if (!got) {
@@ -342,10 +392,11 @@ TEST(fuzz)
 			}
 			stats[1]++;
 		} else if (op < 60) {
-			struct vhost_shmem_map a = { .shmid = shmid };
+			struct vhost_shmem_map a = {
+				.shmid = rnd_shmid(&f, shmid),
+			};
 			int kind = chance(&f, 80) ? rnd(&f) % 3 :
 				   rnd(&f) % NR_FD_KINDS;
-			bool g;
 
 			a.fd = f.fds[kind];
 			if (r->exists && chance(&f, 60)) {
@@ -363,14 +414,15 @@ TEST(fuzz)
 				a.len = chance(&f, 70) ? (1 + rnd(&f) % 4) * PAGE :
 					rnd_pages(&f, MAX_PAGES);
 			}
-			a.flags = chance(&f, 97) ? rnd(&f) % 2 : rnd64(&f);
-			g = rnd_garbage(&f, a.pad, sizeof(a.pad)) |
-			    rnd_garbage(&f, a.reserved, sizeof(a.reserved));
-			want = expect_map(&f, &a, kind, g);
-			got = vshm_ioctl(f.dev, VHOST_SHMEM_MAP, &a);
+			a.flags = chance(&f, 97) ? rnd(&f) % 2 : rnd(&f);
+			want = expect_map(&f, &a, kind);
+			got = fuzz_sized_ioctl(&f, VHOST_SHMEM_MAP, &a, sizeof(a),
+					       &size_err);
+			if (size_err)
+				want = size_err;
 			ASSERT_EQ(want, got)
-				TH_LOG("seed %u step %u: map %u fd %d %#llx at %#llx+%#llx %#llx",
-				       seed, it, shmid, kind, a.fd_offset,
+				TH_LOG("seed %u step %u: map %u fd %d %#llx at %#llx+%#llx %#x",
+				       seed, it, a.shmid, kind, a.fd_offset,
 				       a.shm_offset, a.len, a.flags);
 			if (!got) {
 				struct model_map *m = &r->maps[r->nr++];
@@ -384,7 +436,9 @@ TEST(fuzz)
 			stats[2] += !got;
 			stats[3]++;
 		} else if (op < 88) {
-			struct vhost_shmem_unmap a = { .shmid = shmid };
+			struct vhost_shmem_unmap a = {
+				.shmid = rnd_shmid(&f, shmid),
+			};
 			int idx = -1;
 			bool g;
 
@@ -396,16 +450,22 @@ TEST(fuzz)
 				a.shm_offset = rnd_pages(&f, MAX_PAGES);
 				a.len = rnd_pages(&f, 4);
 			}
-			g = rnd_garbage(&f, a.pad, sizeof(a.pad)) |
-			    rnd_garbage(&f, a.reserved, sizeof(a.reserved));
-			if (g || !range_ok(a.shm_offset, a.len)) {
+			g = rnd_garbage(&f, &a.flags) |
+			    rnd_garbage(&f, &a.__reserved);
+			if (g) {
+				want = -EOPNOTSUPP;
+			} else if (a.shmid > 255 ||
+				   !range_ok(a.shm_offset, a.len)) {
 				want = -EINVAL;
 			} else {
 				idx = r->exists ? find_exact(r, a.shm_offset / PAGE,
 							     a.len / PAGE) : -1;
 				want = idx < 0 ? -ENOENT : 0;
 			}
-			got = vshm_ioctl(f.dev, VHOST_SHMEM_UNMAP, &a);
+			got = fuzz_sized_ioctl(&f, VHOST_SHMEM_UNMAP, &a, sizeof(a),
+					       &size_err);
+			if (size_err)
+				want = size_err;
 			ASSERT_EQ(want, got) TH_LOG("seed %u step %u: unmap shmid %u %#llx+%#llx",
 						    seed, it, shmid, a.shm_offset, a.len);
 			if (!got)
@@ -425,10 +485,10 @@ TEST(fuzz)
 			if (!got) {
 				for (i = 0; i < (unsigned int)r->nr; i++)
 					bytes += r->maps[i].npages * PAGE;
-				ASSERT_EQ(r->nr, ri.nr_mappings);
-				ASSERT_EQ(bytes, ri.mapped_bytes);
-				ASSERT_EQ(r->npages * PAGE, ri.size);
-				ASSERT_GE(bytes, ri.resident_bytes);
+				ASSERT_EQ(r->nr, ri.out_nr_mappings);
+				ASSERT_EQ(bytes, ri.out_mapped_bytes);
+				ASSERT_EQ(r->npages * PAGE, ri.out_length);
+				ASSERT_GE(bytes, ri.out_resident_bytes);
 			}
 		} else if (op < 98) {
 			if (r->exists)
@@ -439,7 +499,7 @@ TEST(fuzz)
 		} else {
 			/* Commands that do not exist, in our block and out. */
 			unsigned long cmd = rnd(&f) % 2 ?
-				_IO(VHOST_SHMEM_TYPE, 0xE7 + rnd(&f) % 9) :
+				_IO(VHOST_SHMEM_TYPE, 0xE8 + rnd(&f) % 8) :
 				_IOWR(VHOST_SHMEM_TYPE, 0xE0 + rnd(&f) % 7, uint64_t);
 			uint64_t junk[8] = { 0 };
 
@@ -459,8 +519,8 @@ TEST(fuzz)
 		if (!f.r[i].exists)
 			continue;
 		ASSERT_EQ(0, vshm_region_info(f.dev, shmid_pool[i], &ri));
-		ASSERT_EQ(0, ri.nr_mappings);
-		ASSERT_EQ(0, ri.resident_bytes);
+		ASSERT_EQ(0, ri.out_nr_mappings);
+		ASSERT_EQ(0, ri.out_resident_bytes);
 		munmap(f.r[i].win, f.r[i].npages * PAGE);
 	}
 	for (i = 0; i < FD_CLOSED; i++)

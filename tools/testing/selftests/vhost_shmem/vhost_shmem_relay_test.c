@@ -79,6 +79,7 @@ static struct relay_out relay(int dev, const void *msg, uint32_t len, int fd,
 {
 	struct relay_out o = { 0 };
 	struct vhost_shmem_relay r = {
+		.size = sizeof(r),
 		.msg = (uintptr_t)msg,
 		.msg_len = len,
 		.fd = fd,
@@ -90,8 +91,8 @@ static struct relay_out relay(int dev, const void *msg, uint32_t len, int fd,
 	memset(o.reply, 0xaa, sizeof(o.reply));
 	o.ret = vshm_ioctl(dev, VHOST_SHMEM_RELAY, &r);
 	o.reply_len = r.reply_len;
-	o.result = r.result;
-	o.request = r.request;
+	o.result = r.out_result;
+	o.request = r.out_request;
 	return o;
 }
 
@@ -133,7 +134,7 @@ static uint64_t nr_mappings(int dev)
 {
 	struct vhost_shmem_region_info ri;
 
-	return vshm_region_info(dev, SHMID, &ri) ? ~0ULL : ri.nr_mappings;
+	return vshm_region_info(dev, SHMID, &ri) ? ~0ULL : ri.out_nr_mappings;
 }
 
 TEST_F(relay, map_with_reply_byte_for_byte)
@@ -202,9 +203,11 @@ TEST_F(relay, failures_reply_non_zero)
 	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
 	EXPECT_EQ(-ENOENT, o.result);
 	EXPECT_NE(0, get_le(o.reply + 12, 8));
+	/* A flag this kernel does not know, as MAP refuses it. */
 	build(m, 9, 0x9, SHMID, 0, 2 * PAGE, PAGE, 2);
 	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
-	EXPECT_EQ(-EINVAL, o.result);
+	EXPECT_EQ(-EOPNOTSUPP, o.result);
+	EXPECT_EQ(EOPNOTSUPP, get_le(o.reply + 12, 8));
 
 	/* QEMU's flags are a u16: the bytes after it are padding. */
 	build(m, 9, 0x9, SHMID, 0, 6 * PAGE, PAGE, 0xdead000000000000ULL | 1);
@@ -393,9 +396,10 @@ TEST_F(relay, malformed_changes_nothing)
 
 	/* The ioctl's own fields. */
 	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
-	EXPECT_EQ(-EINVAL, relay(self->dev, m, MSG_LEN, self->fd, 2).ret);
+	EXPECT_EQ(-EOPNOTSUPP, relay(self->dev, m, MSG_LEN, self->fd, 2).ret);
 	EXPECT_EQ(-EINVAL, relay(self->dev, m, MSG_LEN, -2, 0).ret);
 	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
 	r.msg = (uintptr_t)m;
 	r.msg_len = MSG_LEN;
 	r.fd = self->fd;
@@ -403,9 +407,9 @@ TEST_F(relay, malformed_changes_nothing)
 	r.reply_len = 19;
 	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
 	r.reply_len = sizeof(reply);
-	r.reserved[1] = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
-	r.reserved[1] = 0;
+	r.__reserved = 1;
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
+	r.__reserved = 0;
 	r.msg = 8;
 	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
 	r.msg = (uintptr_t)m;

@@ -151,11 +151,11 @@ static void mapper_step(struct stress *s, unsigned int *seed)
 		for (i = 0; i < s->nr; i++)
 			bytes += s->maps[i].n * PAGE;
 		ret = vshm_region_info(s->dev, SHMID, &ri);
-		if (ret || ri.nr_mappings != (uint64_t)s->nr ||
-		    ri.mapped_bytes != bytes || ri.resident_bytes > bytes)
+		if (ret || ri.out_nr_mappings != (uint64_t)s->nr ||
+		    ri.out_mapped_bytes != bytes || ri.out_resident_bytes > bytes)
 			fail(s, "REGION_INFO: %d, %llu mappings, %llu bytes, expected %d, %llu",
-			     ret, (unsigned long long)ri.nr_mappings,
-			     (unsigned long long)ri.mapped_bytes, s->nr,
+			     ret, (unsigned long long)ri.out_nr_mappings,
+			     (unsigned long long)ri.out_mapped_bytes, s->nr,
 			     (unsigned long long)bytes);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -345,9 +345,9 @@ TEST_F_TIMEOUT(stress, map_unmap_reset_vs_readers_and_vcpu, 600)
 	for (i = 0; i < s->nr; i++)
 		bytes += s->maps[i].n * PAGE;
 	ASSERT_EQ(0, vshm_region_info(s->dev, SHMID, &ri));
-	EXPECT_EQ(s->nr, ri.nr_mappings);
-	EXPECT_EQ(bytes, ri.mapped_bytes);
-	EXPECT_GE(bytes, ri.resident_bytes);
+	EXPECT_EQ(s->nr, ri.out_nr_mappings);
+	EXPECT_EQ(bytes, ri.out_mapped_bytes);
+	EXPECT_GE(bytes, ri.out_resident_bytes);
 	for (p = 0; p < NPAGES; p++) {
 		bool mapped = false;
 
@@ -364,7 +364,7 @@ TEST_F_TIMEOUT(stress, map_unmap_reset_vs_readers_and_vcpu, 600)
 	EXPECT_EQ(0, atomic_load(&s->errors)) TH_LOG("%s", s->first_error);
 	ASSERT_EQ(0, vshm_reset(s->dev));
 	ASSERT_EQ(0, vshm_region_info(s->dev, SHMID, &ri));
-	EXPECT_EQ(0, ri.resident_bytes);
+	EXPECT_EQ(0, ri.out_resident_bytes);
 }
 
 static void *fault_until_gone(void *arg)

@@ -70,8 +70,8 @@ TEST(info)
 		SKIP(return, VSHM_DEV " missing");
 	ASSERT_LE(0, dev);
 
-	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
-	EXPECT_EQ(VHOST_SHMEM_API_VERSION, info.api_version);
+	ASSERT_EQ(0, vshm_get_info(dev, &info));
+	EXPECT_EQ(sizeof(info), info.size);
 	EXPECT_EQ(0, info.features);
 	EXPECT_EQ(getpagesize(), info.page_size);
 	EXPECT_LE(1, info.max_regions);
@@ -80,16 +80,92 @@ TEST(info)
 	EXPECT_LE(1ULL << 30, info.max_region_size);
 
 	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
 	info.flags = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
-	memset(&info, 0, sizeof(info));
-	info.reserved[3] = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
 	EXPECT_EQ(-EFAULT, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, NULL));
 
 	/* An unknown command of our block, and one of plain vhost. */
 	EXPECT_EQ(-ENOTTY, vshm_ioctl(dev, _IO(VHOST_SHMEM_TYPE, 0xEF), NULL));
 	EXPECT_EQ(-ENOTTY, vshm_ioctl(dev, _IO(VHOST_SHMEM_TYPE, 0x01), NULL));
+	/* The numbers carry no size: a sized number is another command. */
+	EXPECT_EQ(-ENOTTY, vshm_ioctl(dev, _IOWR(VHOST_SHMEM_TYPE, 0xE0,
+						 struct vhost_shmem_info),
+				      &info));
+	close(dev);
+}
+
+/*
+ * The general ioctl format (the uAPI header's DOC block): the size leads,
+ * a struct shorter than the first version is refused, a longer one is
+ * accepted when its extra bytes are zero and refused with E2BIG when not,
+ * and outputs are written only as far as the caller's struct goes.
+ */
+TEST(ioctl_size)
+{
+	struct {
+		struct vhost_shmem_info info;
+		uint8_t tail[16];
+	} big;
+	struct vhost_shmem_region_create rc;
+	struct vhost_shmem_info info;
+	uint8_t buf[sizeof(info) + 8];
+	int dev = vshm_open();
+
+	if (dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing");
+	ASSERT_LE(0, dev);
+
+	/* Too short, on every ioctl with an argument. */
+	memset(&big, 0, sizeof(big));
+	big.info.size = 0;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &big));
+	big.info.size = 7;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &big));
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &big));
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &big));
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_INFO, &big));
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_MAP, &big));
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_UNMAP, &big));
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_RELAY, &big));
+	big.info.size = sizeof(info) - 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &big));
+
+	/* Longer, zero-extended: as the kernel's own size. */
+	big.info.size = sizeof(big);
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &big));
+	EXPECT_EQ(getpagesize(), big.info.page_size);
+	/* Longer, with a byte this kernel does not know. */
+	big.tail[15] = 1;
+	EXPECT_EQ(-E2BIG, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &big));
+	big.tail[15] = 0;
+	big.tail[0] = 0x80;
+	EXPECT_EQ(-E2BIG, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &big));
+
+	/* Outputs stop at the caller's size, here the kernel's. */
+	memset(buf, 0xa5, sizeof(buf));
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	memcpy(buf, &info, sizeof(info));
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, buf));
+	memcpy(&info, buf, sizeof(info));
+	EXPECT_EQ(getpagesize(), info.page_size);
+	EXPECT_EQ(0xa5, buf[sizeof(info)]);
+	EXPECT_EQ(0xa5, buf[sizeof(buf) - 1]);
+
+	/* A refused longer struct created nothing. */
+	memset(&rc, 0, sizeof(rc));
+	rc.size = sizeof(rc) + 8;
+	rc.shmid = 3;
+	rc.length = PAGE;
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &rc, sizeof(rc));
+	buf[sizeof(rc) + 7] = 1;
+	EXPECT_EQ(-E2BIG, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, buf));
+	EXPECT_EQ(-ENOENT, vshm_region_destroy(dev, 3));
+	buf[sizeof(rc) + 7] = 0;
+	EXPECT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, buf));
+	EXPECT_EQ(0, vshm_region_destroy(dev, 3));
 	close(dev);
 }
 
@@ -122,28 +198,35 @@ TEST(region_lifecycle)
 	EXPECT_EQ(-EINVAL, vshm_region_create(dev, 9, ~0ULL & ~(PAGE - 1),
 					      NULL));
 
-	/* Padding, flags and reserved fields must be zero. */
+	/* Flags and reserved fields must be zero; shmids stop at 255. */
 	memset(&rc, 0, sizeof(rc));
+	rc.size = sizeof(rc);
 	rc.shmid = 9;
-	rc.size = PAGE;
-	rc.pad[2] = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
-	rc.pad[2] = 0;
+	rc.length = PAGE;
 	rc.flags = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
 	rc.flags = 0;
-	rc.reserved[1] = 1;
+	rc.__reserved = 1U << 31;
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	rc.__reserved = 0;
+	rc.shmid = 256;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	rc.shmid = 9 + 256;
 	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
 	EXPECT_EQ(-EFAULT, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, NULL));
 	/* None of the failures created region 9. */
 	EXPECT_EQ(-ENOENT, vshm_region_destroy(dev, 9));
 
 	memset(&rd, 0, sizeof(rd));
+	rd.size = sizeof(rd);
 	rd.shmid = 0;
 	rd.flags = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd));
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd));
 	rd.flags = 0;
-	rd.reserved[0] = 1;
+	rd.__reserved = 1;
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd));
+	rd.__reserved = 0;
+	rd.shmid = 256;
 	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd));
 	EXPECT_EQ(0, vshm_region_destroy(dev, 0));
 	close(dev);
@@ -170,7 +253,7 @@ TEST_F(vshm, read_fault_maps_cached_neighbours)
 	ASSERT_EQ(0, probe_read(self->win, 5 * PAGE, &v));
 	EXPECT_EQ(pattern(16, 5 * PAGE), v);
 	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
-	EXPECT_EQ(16 * PAGE, ri.resident_bytes);
+	EXPECT_EQ(16 * PAGE, ri.out_resident_bytes);
 	/* The pages mapped ahead are the file's. */
 	ASSERT_EQ(0, probe_read(self->win, 15 * PAGE + 8, &v));
 	EXPECT_EQ(pattern(16, 15 * PAGE + 8), v);
@@ -181,7 +264,7 @@ TEST_F(vshm, read_fault_maps_cached_neighbours)
 	ASSERT_EQ(0, probe_read(self->win, 5 * PAGE, &v));
 	EXPECT_EQ(0, v);
 	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
-	EXPECT_EQ(PAGE, ri.resident_bytes);
+	EXPECT_EQ(PAGE, ri.out_resident_bytes);
 	close(full);
 	close(sparse);
 }
@@ -193,11 +276,12 @@ TEST_F(vshm, region_info_counts)
 	int fd;
 
 	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
-	EXPECT_EQ(REGION_SIZE, ri.size);
-	EXPECT_EQ(self->mmap_offset, ri.mmap_offset);
-	EXPECT_EQ(0, ri.nr_mappings);
-	EXPECT_EQ(0, ri.mapped_bytes);
-	EXPECT_EQ(0, ri.resident_bytes);
+	EXPECT_EQ(sizeof(ri), ri.size);
+	EXPECT_EQ(REGION_SIZE, ri.out_length);
+	EXPECT_EQ(self->mmap_offset, ri.out_mmap_offset);
+	EXPECT_EQ(0, ri.out_nr_mappings);
+	EXPECT_EQ(0, ri.out_mapped_bytes);
+	EXPECT_EQ(0, ri.out_resident_bytes);
 
 	fd = memfd_pattern(15, 4 * PAGE, 0);
 	ASSERT_LE(0, fd);
@@ -207,29 +291,29 @@ TEST_F(vshm, region_info_counts)
 	ASSERT_EQ(0, probe_read(self->win, 4, &v));
 	ASSERT_EQ(0, probe_read(self->win, 2 * PAGE, &v));
 	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
-	EXPECT_EQ(2, ri.nr_mappings);
-	EXPECT_EQ(4 * PAGE, ri.mapped_bytes);
+	EXPECT_EQ(2, ri.out_nr_mappings);
+	EXPECT_EQ(4 * PAGE, ri.out_mapped_bytes);
 	/* Fault-around mapped every cached page near the first read. */
-	EXPECT_EQ(4 * PAGE, ri.resident_bytes);
+	EXPECT_EQ(4 * PAGE, ri.out_resident_bytes);
 
 	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 3 * PAGE));
 	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
-	EXPECT_EQ(1, ri.nr_mappings);
-	EXPECT_EQ(PAGE, ri.mapped_bytes);
-	EXPECT_EQ(PAGE, ri.resident_bytes);
+	EXPECT_EQ(1, ri.out_nr_mappings);
+	EXPECT_EQ(PAGE, ri.out_mapped_bytes);
+	EXPECT_EQ(PAGE, ri.out_resident_bytes);
 	ASSERT_EQ(0, vshm_reset(self->dev));
 	ASSERT_EQ(0, vshm_region_info(self->dev, SHMID, &ri));
-	EXPECT_EQ(0, ri.nr_mappings);
-	EXPECT_EQ(0, ri.mapped_bytes);
+	EXPECT_EQ(0, ri.out_nr_mappings);
+	EXPECT_EQ(0, ri.out_mapped_bytes);
 
 	EXPECT_EQ(-ENOENT, vshm_region_info(self->dev, SHMID + 1, &ri));
+	EXPECT_EQ(-EINVAL, vshm_region_info(self->dev, 256 + SHMID, &ri));
 	memset(&ri, 0, sizeof(ri));
+	ri.size = sizeof(ri);
 	ri.shmid = SHMID;
-	ri.reserved[2] = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_REGION_INFO, &ri));
-	ri.reserved[2] = 0;
 	ri.flags = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_REGION_INFO, &ri));
+	EXPECT_EQ(-EOPNOTSUPP,
+		  vshm_ioctl(self->dev, VHOST_SHMEM_REGION_INFO, &ri));
 	close(fd);
 }
 
@@ -519,20 +603,17 @@ TEST_F(vshm, map_invalid)
 				       (uint64_t)INT64_MAX & ~(PAGE - 1),
 				       8 * PAGE, PAGE, 0));
 
-	/* Flags, padding and reserved fields. */
-	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, PAGE,
-				    1ULL << 1));
-	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, PAGE,
-				    1ULL << 63));
+	/* Flags this kernel does not know; shmids past 255. */
+	EXPECT_EQ(-EOPNOTSUPP, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE,
+					PAGE, 1U << 1));
+	EXPECT_EQ(-EOPNOTSUPP, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE,
+					PAGE, 1U << 31));
 	memset(&m, 0, sizeof(m));
-	m.shmid = SHMID;
+	m.size = sizeof(m);
+	m.shmid = SHMID + 256;
 	m.fd = fd;
 	m.shm_offset = 8 * PAGE;
 	m.len = PAGE;
-	m.pad[1] = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_MAP, &m));
-	m.pad[1] = 0;
-	m.reserved[1] = 1;
 	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_MAP, &m));
 	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_MAP, NULL));
 
@@ -623,15 +704,16 @@ TEST_F(vshm, unmap_invalid)
 	EXPECT_EQ(-EINVAL, vshm_unmap(self->dev, SHMID, ~0ULL & ~(PAGE - 1),
 				      2 * PAGE));
 	memset(&u, 0, sizeof(u));
+	u.size = sizeof(u);
 	u.shmid = SHMID;
 	u.len = 2 * PAGE;
 	u.flags = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_UNMAP, &u));
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(self->dev, VHOST_SHMEM_UNMAP, &u));
 	u.flags = 0;
-	u.pad[0] = 1;
-	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_UNMAP, &u));
-	u.pad[0] = 0;
-	u.reserved[0] = 1;
+	u.__reserved = 1;
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(self->dev, VHOST_SHMEM_UNMAP, &u));
+	u.__reserved = 0;
+	u.shmid = SHMID + 256;
 	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_UNMAP, &u));
 
 	/* Nothing changed. */
@@ -842,13 +924,13 @@ TEST_F(vshm, limits)
 	EXPECT_EQ(2, param_get("max_mappings"));
 
 	/* The fixture's context keeps the limits it was opened with. */
-	ASSERT_EQ(0, vshm_ioctl(self->dev, VHOST_SHMEM_GET_INFO, &info));
+	ASSERT_EQ(0, vshm_get_info(self->dev, &info));
 	EXPECT_EQ(old_maps, info.max_mappings);
 	EXPECT_EQ(old_regions, info.max_regions);
 
 	dev = vshm_open();
 	ASSERT_LE(0, dev);
-	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
+	ASSERT_EQ(0, vshm_get_info(dev, &info));
 	EXPECT_EQ(2, info.max_mappings);
 	EXPECT_EQ(2, info.max_regions);
 	ASSERT_EQ(0, vshm_region_create(dev, SHMID, REGION_SIZE, &off));
@@ -898,7 +980,7 @@ TEST(all_shmids)
 	if (dev < 0 && errno == ENOENT)
 		SKIP(return, VSHM_DEV " missing");
 	ASSERT_LE(0, dev);
-	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, &info));
+	ASSERT_EQ(0, vshm_get_info(dev, &info));
 	if (info.max_regions < 256)
 		SKIP(return, "max_regions is %u", info.max_regions);
 	fd = memfd_pattern(16, 256 * PAGE, 0);
@@ -911,7 +993,7 @@ TEST(all_shmids)
 	for (id = 0; id < 256; id += 51) {
 		ASSERT_EQ(-EEXIST, vshm_region_create(dev, id, 2 * PAGE, NULL));
 		ASSERT_EQ(0, vshm_region_info(dev, id, &ri));
-		off = ri.mmap_offset;
+		off = ri.out_mmap_offset;
 		w = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, dev, off);
 		ASSERT_NE(MAP_FAILED, w);
 		EXPECT_EQ(SIGBUS, probe_read(w, 0, &v));

@@ -37,36 +37,49 @@ static inline int vshm_ioctl(int dev, unsigned long cmd, void *arg)
 	return ioctl(dev, cmd, arg) ? -errno : 0;
 }
 
-static inline int vshm_region_create(int dev, uint8_t shmid, uint64_t size,
+static inline int vshm_get_info(int dev, struct vhost_shmem_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return vshm_ioctl(dev, VHOST_SHMEM_GET_INFO, info);
+}
+
+static inline int vshm_region_create(int dev, uint32_t shmid, uint64_t size,
 				     uint64_t *mmap_offset)
 {
-	struct vhost_shmem_region_create rc = { .shmid = shmid, .size = size };
+	struct vhost_shmem_region_create rc = {
+		.size = sizeof(rc), .shmid = shmid, .length = size,
+	};
 	int ret = vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc);
 
 	if (!ret && mmap_offset)
-		*mmap_offset = rc.mmap_offset;
+		*mmap_offset = rc.out_mmap_offset;
 	return ret;
 }
 
-static inline int vshm_region_destroy(int dev, uint8_t shmid)
+static inline int vshm_region_destroy(int dev, uint32_t shmid)
 {
-	struct vhost_shmem_region_destroy rd = { .shmid = shmid };
+	struct vhost_shmem_region_destroy rd = {
+		.size = sizeof(rd), .shmid = shmid,
+	};
 
 	return vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd);
 }
 
-static inline int vshm_region_info(int dev, uint8_t shmid,
+static inline int vshm_region_info(int dev, uint32_t shmid,
 				   struct vhost_shmem_region_info *ri)
 {
 	memset(ri, 0, sizeof(*ri));
+	ri->size = sizeof(*ri);
 	ri->shmid = shmid;
 	return vshm_ioctl(dev, VHOST_SHMEM_REGION_INFO, ri);
 }
 
-static inline int vshm_map(int dev, uint8_t shmid, int fd, uint64_t fd_offset,
+static inline int vshm_map(int dev, uint32_t shmid, int fd, uint64_t fd_offset,
 			   uint64_t shm_offset, uint64_t len, uint64_t flags)
 {
 	struct vhost_shmem_map m = {
+		.size = sizeof(m),
 		.shmid = shmid,
 		.fd = fd,
 		.fd_offset = fd_offset,
@@ -78,10 +91,11 @@ static inline int vshm_map(int dev, uint8_t shmid, int fd, uint64_t fd_offset,
 	return vshm_ioctl(dev, VHOST_SHMEM_MAP, &m);
 }
 
-static inline int vshm_unmap(int dev, uint8_t shmid, uint64_t shm_offset,
+static inline int vshm_unmap(int dev, uint32_t shmid, uint64_t shm_offset,
 			     uint64_t len)
 {
 	struct vhost_shmem_unmap u = {
+		.size = sizeof(u),
 		.shmid = shmid,
 		.shm_offset = shm_offset,
 		.len = len,
