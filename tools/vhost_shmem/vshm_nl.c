@@ -72,14 +72,6 @@ static const char * const vshm_nl_stat_names[] = {
 	[VHOST_SHMEM_A_STAT_UNMAPS] = "unmaps",
 	[VHOST_SHMEM_A_STAT_RESETS] = "resets",
 	[VHOST_SHMEM_A_STAT_FAULTS] = "faults",
-	[VHOST_SHMEM_A_STAT_FAIL_INVAL] = "fail_inval",
-	[VHOST_SHMEM_A_STAT_FAIL_NOENT] = "fail_noent",
-	[VHOST_SHMEM_A_STAT_FAIL_EXIST] = "fail_exist",
-	[VHOST_SHMEM_A_STAT_FAIL_NOSPC] = "fail_nospc",
-	[VHOST_SHMEM_A_STAT_FAIL_FILE] = "fail_file",
-	[VHOST_SHMEM_A_STAT_FAIL_NOMEM] = "fail_nomem",
-	[VHOST_SHMEM_A_STAT_FAIL_OTHER] = "fail_other",
-	[VHOST_SHMEM_A_STAT_FAIL_FAULT] = "fail_fault",
 };
 
 const char *vshm_nl_cmd_name(__u8 cmd)

@@ -19,6 +19,7 @@
 
 #include "vhost_shmem_private.h"
 #include "compat.h"
+#include "trace.h"
 
 /*
  * Store @page, whose reference the caller gives, at @index of @map, and
@@ -217,6 +218,25 @@ static void vhost_shmem_read_end(struct vhost_shmem_ctx *ctx, pgoff_t pgoff)
 		WRITE_ONCE(ctx->reads[slot], 0);
 }
 
+/* The fault's result for a page that could not be had, and why. */
+static vm_fault_t vhost_shmem_fault_error(int err, enum vhost_shmem_why *why)
+{
+	switch (err) {
+	case -EINVAL:
+		*why = VHOST_SHMEM_WHY_EOF;
+		return VM_FAULT_SIGBUS;
+	case -EHWPOISON:
+		*why = VHOST_SHMEM_WHY_POISON;
+		return VM_FAULT_HWPOISON;
+	case -ENOMEM:
+		*why = VHOST_SHMEM_WHY_NOMEM;
+		return VM_FAULT_OOM;
+	default:
+		*why = VHOST_SHMEM_WHY_READ;
+		return vmf_error(err);
+	}
+}
+
 /*
  * The fault handler of the windows.  Pages the mapping holds, or that the
  * page cache has up to date, are inserted under the context lock.  A page
@@ -233,6 +253,7 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
+	enum vhost_shmem_why why = VHOST_SHMEM_WHY_NONE;
 	struct vhost_shmem_mapping *map;
 	struct page *page, *read = NULL;
 	struct file *file = NULL;
@@ -244,6 +265,7 @@ again:
 	map = vhost_shmem_mapping_lookup(ctx, vmf->pgoff);
 	if (!map) {
 		ret = VM_FAULT_SIGBUS;
+		why = VHOST_SHMEM_WHY_NOT_MAPPED;
 		goto out_unlock;
 	}
 	index = vhost_shmem_region_index(vmf->pgoff) - map->first;
@@ -266,8 +288,7 @@ again:
 		page = vhost_shmem_mapping_cached_page(map, index);
 	}
 	if (IS_ERR(page)) {
-		ret = PTR_ERR(page) == -EHWPOISON ? VM_FAULT_HWPOISON :
-						     vmf_error(PTR_ERR(page));
+		ret = vhost_shmem_fault_error(PTR_ERR(page), &why);
 		goto out_unlock;
 	}
 
@@ -278,6 +299,9 @@ again:
 
 		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
 			fput(file);
+			trace_vhost_shmem_fault(ctx->id, vmf->pgoff,
+						vmf->flags & FAULT_FLAG_WRITE,
+						why, VM_FAULT_RETRY);
 			return VM_FAULT_RETRY;
 		}
 		if (fault_flag_allow_retry_first(vmf->flags) &&
@@ -288,15 +312,18 @@ again:
 			if (!IS_ERR(read))
 				put_page(read);
 			fput(file);
+			trace_vhost_shmem_fault(ctx->id, vmf->pgoff,
+						vmf->flags & FAULT_FLAG_WRITE,
+						why, VM_FAULT_RETRY);
 			return VM_FAULT_RETRY;
 		}
 		read = vhost_shmem_file_read_page(file, pgoff);
 		if (!IS_ERR(read))
 			goto again;
 		fput(file);
-		ret = PTR_ERR(read) == -EHWPOISON ? VM_FAULT_HWPOISON :
-						     vmf_error(PTR_ERR(read));
-		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAIL_FAULT);
+		ret = vhost_shmem_fault_error(PTR_ERR(read), &why);
+		trace_vhost_shmem_fault(ctx->id, vmf->pgoff,
+					vmf->flags & FAULT_FLAG_WRITE, why, ret);
 		return ret;
 	}
 
@@ -307,9 +334,12 @@ again:
 		vhost_shmem_fault_around(vmf, ctx);
 
 out_unlock:
-	vhost_shmem_stat_inc(ctx, ret == VM_FAULT_NOPAGE ?
-			     VHOST_SHMEM_A_STAT_FAULTS :
-			     VHOST_SHMEM_A_STAT_FAIL_FAULT);
+	if (ret == VM_FAULT_NOPAGE)
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAULTS);
+	else if (why == VHOST_SHMEM_WHY_NONE)
+		why = VHOST_SHMEM_WHY_NOMEM;
+	trace_vhost_shmem_fault(ctx->id, vmf->pgoff,
+				vmf->flags & FAULT_FLAG_WRITE, why, ret);
 	up_read(&ctx->lock);
 	/* A page read for a range that was unmapped meanwhile. */
 	if (read)
@@ -340,8 +370,10 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 		zap_special_vma_range(vmf->vma, vmf->address & PAGE_MASK,
 				      PAGE_SIZE);
 	} else {
-		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAIL_FAULT);
 		ret = VM_FAULT_SIGBUS;
+		trace_vhost_shmem_fault(ctx->id, vmf->pgoff, true,
+					map ? VHOST_SHMEM_WHY_READ_ONLY :
+					      VHOST_SHMEM_WHY_NOT_MAPPED, ret);
 	}
 	up_read(&ctx->lock);
 	return ret;

@@ -33,44 +33,31 @@
 #include "vhost_shmem_private.h"
 #include "compat.h"
 
-/*
- * Count the outcome @ret of an operation of @ctx: success in counter @stat,
- * failure in the counter of its reason.  Returns @ret.
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/**
+ * vhost_shmem_refuse() - trace why a request is refused
+ * @ctx: the context of the request.
+ * @op: what the request was.
+ * @why: the check that refused it.
+ * @err: the errno the request fails with.
+ *
+ * Context: any context.
+ * Return: @err, for the caller to return.
  */
+int vhost_shmem_refuse(struct vhost_shmem_ctx *ctx, enum vhost_shmem_op op,
+		       enum vhost_shmem_why why, int err)
+{
+	trace_vhost_shmem_refuse(ctx->id, op, why, err);
+	return err;
+}
+
+/* Count a successful operation of @ctx in counter @stat.  Returns @ret. */
 static int vhost_shmem_count(struct vhost_shmem_ctx *ctx, int stat, int ret)
 {
-	switch (ret) {
-	case 0:
-		break;
-	case -EINVAL:
-		stat = VHOST_SHMEM_A_STAT_FAIL_INVAL;
-		break;
-	case -ENOENT:
-		stat = VHOST_SHMEM_A_STAT_FAIL_NOENT;
-		break;
-	case -EEXIST:
-		stat = VHOST_SHMEM_A_STAT_FAIL_EXIST;
-		break;
-	case -ENOSPC:
-		stat = VHOST_SHMEM_A_STAT_FAIL_NOSPC;
-		break;
-	case -EBADF:
-	case -ENODEV:
-	case -EOPNOTSUPP:
-	case -EACCES:
-	case -EPERM:
-	case -ETXTBSY:
-	case -EOVERFLOW:
-		stat = VHOST_SHMEM_A_STAT_FAIL_FILE;
-		break;
-	case -ENOMEM:
-		stat = VHOST_SHMEM_A_STAT_FAIL_NOMEM;
-		break;
-	default:
-		stat = VHOST_SHMEM_A_STAT_FAIL_OTHER;
-		break;
-	}
-	vhost_shmem_stat_inc(ctx, stat);
+	if (!ret)
+		vhost_shmem_stat_inc(ctx, stat);
 	return ret;
 }
 
@@ -107,7 +94,8 @@ static int vhost_shmem_get_info_ioctl(struct vhost_shmem_ucmd *ucmd)
 	struct vhost_shmem_ctx *ctx = ucmd->ctx;
 
 	if (info->flags)
-		return -EOPNOTSUPP;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_GET_INFO,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 
 	info->features = 0;
 	info->max_regions = ctx->max_regions;
@@ -123,25 +111,31 @@ static int vhost_shmem_region_create_ioctl(struct vhost_shmem_ucmd *ucmd)
 	struct vhost_shmem_ctx *ctx = ucmd->ctx;
 	int ret;
 
-	ret = vhost_shmem_region_add_check(args);
-	if (ret)
-		return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES,
-					 ret);
-	/*
-	 * The offset depends on the shmid alone: write it out before the
-	 * region exists, so that a failing copy leaves nothing behind.
-	 */
-	args->out_mmap_offset = vhost_shmem_region_offset(args->shmid);
-	if (vhost_shmem_ucmd_respond(ucmd, sizeof(*args)))
-		return -EFAULT;
-	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES,
-				 vhost_shmem_region_add(ctx, args));
+	ret = vhost_shmem_region_add_check(ctx, args);
+	if (!ret) {
+		/*
+		 * The offset depends on the shmid alone: write it out before
+		 * the region exists, so that a failing copy leaves nothing
+		 * behind.
+		 */
+		args->out_mmap_offset = vhost_shmem_region_offset(args->shmid);
+		if (vhost_shmem_ucmd_respond(ucmd, sizeof(*args)))
+			return -EFAULT;
+		ret = vhost_shmem_region_add(ctx, args);
+	}
+	trace_vhost_shmem_region(ctx->id, true, args->shmid, args->length, ret);
+	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES, ret);
 }
 
 static int vhost_shmem_region_destroy_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
-	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_REGION_DESTROYS,
-				 vhost_shmem_region_del(ucmd->ctx, ucmd->cmd));
+	struct vhost_shmem_region_destroy *args = ucmd->cmd;
+	struct vhost_shmem_ctx *ctx = ucmd->ctx;
+	int ret;
+
+	ret = vhost_shmem_region_del(ctx, args);
+	trace_vhost_shmem_region(ctx->id, false, args->shmid, 0, ret);
+	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_DESTROYS, ret);
 }
 
 static int vhost_shmem_region_info_ioctl(struct vhost_shmem_ucmd *ucmd)
@@ -166,20 +160,27 @@ static int vhost_shmem_map_ioctl(struct vhost_shmem_ucmd *ucmd)
 		ret = vhost_shmem_mapping_add(ucmd->ctx, args, file);
 		fput(file);
 	} else {
-		ret = -EBADF;
+		ret = vhost_shmem_refuse(ucmd->ctx, VHOST_SHMEM_OP_MAP,
+					 VHOST_SHMEM_WHY_BAD_FD, -EBADF);
 	}
+	trace_vhost_shmem_map(ucmd->ctx->id, args, false, ret);
 	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_MAPS, ret);
 }
 
 static int vhost_shmem_unmap_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
-	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_UNMAPS,
-				 vhost_shmem_mapping_del(ucmd->ctx, ucmd->cmd));
+	struct vhost_shmem_unmap *args = ucmd->cmd;
+	int ret;
+
+	ret = vhost_shmem_mapping_del(ucmd->ctx, args);
+	trace_vhost_shmem_unmap(ucmd->ctx->id, args, false, ret);
+	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_UNMAPS, ret);
 }
 
 static int vhost_shmem_reset_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
 	vhost_shmem_ctx_reset(ucmd->ctx);
+	trace_vhost_shmem_reset(ucmd->ctx->id);
 	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_RESETS, 0);
 }
 
@@ -197,9 +198,11 @@ static int vhost_shmem_relay_ioctl(struct vhost_shmem_ucmd *ucmd)
 
 	if ((args->flags & ~VHOST_SHMEM_RELAY_F_ALWAYS_REPLY) ||
 	    args->__reserved)
-		return -EOPNOTSUPP;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 	if (args->reply_len < sizeof(reply) || args->fd < -1)
-		return -EINVAL;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_ARG, -EINVAL);
 	if (copy_from_user(buf, u64_to_user_ptr(args->msg),
 			   min_t(size_t, args->msg_len, sizeof(buf))))
 		return -EFAULT;
@@ -252,46 +255,50 @@ union vhost_shmem_ucmd_buffer {
  * @min_size: size of the struct's first version: the least a caller may
  *            pass.
  * @ioctl_num: the ioctl number.
+ * @op: what the ioctl is, for vhost_shmem_refuse().
  * @execute: runs the ioctl on &vhost_shmem_ucmd.cmd.
  */
 struct vhost_shmem_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
+	enum vhost_shmem_op op;
 	int (*execute)(struct vhost_shmem_ucmd *ucmd);
 };
 
-#define VHOST_SHMEM_IOCTL_OP(_ioctl, _fn, _struct, _last)		\
+#define VHOST_SHMEM_IOCTL_OP(_ioctl, _op, _fn, _struct, _last)		\
 	[_IOC_NR(_ioctl) - VHOST_SHMEM_BASE] = {			\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union vhost_shmem_ucmd_buffer) < \
 					  sizeof(_struct)),		\
 		.min_size = offsetofend(_struct, _last),		\
 		.ioctl_num = _ioctl,					\
+		.op = VHOST_SHMEM_OP_##_op,				\
 		.execute = _fn,						\
 	}
 
 static const struct vhost_shmem_ioctl_op vhost_shmem_ioctl_ops[] = {
-	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_GET_INFO, vhost_shmem_get_info_ioctl,
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_GET_INFO, GET_INFO,
+			     vhost_shmem_get_info_ioctl,
 			     struct vhost_shmem_info, page_size),
-	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_CREATE,
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_CREATE, REGION_CREATE,
 			     vhost_shmem_region_create_ioctl,
 			     struct vhost_shmem_region_create, out_mmap_offset),
-	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_DESTROY,
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_DESTROY, REGION_DESTROY,
 			     vhost_shmem_region_destroy_ioctl,
 			     struct vhost_shmem_region_destroy, __reserved),
-	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_MAP, vhost_shmem_map_ioctl,
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_MAP, MAP, vhost_shmem_map_ioctl,
 			     struct vhost_shmem_map, len),
-	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_UNMAP, vhost_shmem_unmap_ioctl,
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_UNMAP, UNMAP, vhost_shmem_unmap_ioctl,
 			     struct vhost_shmem_unmap, len),
 	[_IOC_NR(VHOST_SHMEM_RESET) - VHOST_SHMEM_BASE] = {
 		.ioctl_num = VHOST_SHMEM_RESET,
 		.execute = vhost_shmem_reset_ioctl,
 	},
-	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_INFO,
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_REGION_INFO, REGION_INFO,
 			     vhost_shmem_region_info_ioctl,
 			     struct vhost_shmem_region_info, out_resident_bytes),
-	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_RELAY, vhost_shmem_relay_ioctl,
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_RELAY, RELAY, vhost_shmem_relay_ioctl,
 			     struct vhost_shmem_relay, __reserved),
 };
 
@@ -323,9 +330,13 @@ static long vhost_shmem_ioctl(struct file *file, unsigned int cmd,
 		if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 			return -EFAULT;
 		if (ucmd.user_size < op->min_size)
-			return -EINVAL;
+			return vhost_shmem_refuse(ucmd.ctx, op->op,
+						  VHOST_SHMEM_WHY_ARG, -EINVAL);
 		ret = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
 					    ucmd.user_size);
+		if (ret == -E2BIG)
+			return vhost_shmem_refuse(ucmd.ctx, op->op,
+						  VHOST_SHMEM_WHY_ARG, ret);
 		if (ret)
 			return ret;
 		ucmd.cmd = &buf;

@@ -326,6 +326,7 @@ static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 				     pgoff_t pgoff, pgoff_t npages,
 				     struct file **real)
 {
+	enum vhost_shmem_why why;
 	struct address_space *mapping;
 	struct inode *inode;
 	struct file *f;
@@ -333,7 +334,9 @@ static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 
 	/* mmap() checks that the range fits the file's offsets first. */
 	if ((u64)pgoff + npages > (u64)MAX_LFS_FILESIZE >> PAGE_SHIFT)
-		return -EOVERFLOW;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_FILE_OFFSET,
+					  -EOVERFLOW);
 
 	down_read(&ctx->lock);
 	f = vhost_shmem_admission_find(ctx, file, writable);
@@ -344,11 +347,13 @@ static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 		 * and seals; the descriptor's mode, checked again for free.
 		 */
 		ret = -EACCES;
+		why = VHOST_SHMEM_WHY_ACCESS;
 		if (!(file->f_mode & FMODE_READ) ||
 		    (writable && !(file->f_mode & FMODE_WRITE)) ||
 		    (IS_APPEND(file_inode(file)) && (file->f_mode & FMODE_WRITE)))
 			goto err_fput;
 		ret = -ETXTBSY;
+		why = VHOST_SHMEM_WHY_SWAPFILE;
 		if (writable && IS_SWAPFILE(f->f_mapping->host))
 			goto err_fput;
 		mapping = f->f_mapping;
@@ -361,19 +366,23 @@ static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 	 * vm_mmap() of them would run their own ->mmap for nothing.
 	 */
 	if (!vhost_shmem_file_kind_ok(file))
-		return -ENODEV;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_FILE_KIND, -ENODEV);
 
 	f = vhost_shmem_mmap_probe(file, writable, pgoff);
 	if (IS_ERR(f))
-		return PTR_ERR(f);
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_MMAP, PTR_ERR(f));
 	inode = file_inode(f);
 	mapping = f->f_mapping;
 
 	ret = -ENODEV;
+	why = VHOST_SHMEM_WHY_FILE_KIND;
 	if (!vhost_shmem_file_kind_ok(f) ||
 	    !(shmem_mapping(mapping) || mapping->a_ops->read_folio))
 		goto err_fput;
 	ret = -EOPNOTSUPP;
+	why = VHOST_SHMEM_WHY_RW_BACKING;
 	if (writable && !shmem_mapping(mapping))
 		goto err_fput;
 
@@ -394,6 +403,7 @@ check_seals:
 		else
 			ret = mapping_map_writable(mapping);
 		inode_unlock_shared(inode);
+		why = VHOST_SHMEM_WHY_SEALED;
 		if (ret)
 			goto err_fput;
 	}
@@ -402,7 +412,7 @@ check_seals:
 
 err_fput:
 	fput(f);
-	return ret;
+	return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP, why, ret);
 }
 
 /**
@@ -433,16 +443,20 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	struct vhost_shmem_admission *spare;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
+	enum vhost_shmem_why why;
 	struct file *real;
 	int ret;
 
 	if (args->flags & ~VHOST_SHMEM_MAP_F_RW)
-		return -EOPNOTSUPP;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
-		return -EINVAL;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_SHMID, -EINVAL);
 	if (!vhost_shmem_range_valid(args->shm_offset, args->len) ||
 	    !vhost_shmem_range_valid(args->fd_offset, args->len))
-		return -EINVAL;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_RANGE, -EINVAL);
 	ret = vhost_shmem_mapping_admit(ctx, file, writable,
 					args->fd_offset >> PAGE_SHIFT, npages,
 					&real);
@@ -452,6 +466,7 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	map = kzalloc_obj(*map, GFP_KERNEL_ACCOUNT);
 	if (!map) {
 		ret = -ENOMEM;
+		why = VHOST_SHMEM_WHY_NOMEM;
 		goto err_release_file;
 	}
 	/* Only needed for a file not admitted yet; lost, it costs a probe. */
@@ -468,21 +483,27 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	region = ctx->regions[args->shmid];
 	if (!region) {
 		ret = -ENOENT;
+		why = VHOST_SHMEM_WHY_NO_REGION;
 		goto err_unlock;
 	}
 	if (first >= region->npages || npages > region->npages - first) {
 		ret = -EINVAL;
+		why = VHOST_SHMEM_WHY_OUTSIDE;
 		goto err_unlock;
 	}
 	if (region->nr_mappings >= ctx->max_mappings) {
 		ret = -ENOSPC;
+		why = VHOST_SHMEM_WHY_LIMIT;
 		goto err_unlock;
 	}
 	/* Fails with -EEXIST if any page of the range is already mapped. */
 	ret = mtree_insert_range(&region->mappings, first, first + npages - 1,
 				 map, GFP_KERNEL_ACCOUNT);
-	if (ret)
+	if (ret) {
+		why = ret == -EEXIST ? VHOST_SHMEM_WHY_OVERLAP :
+				       VHOST_SHMEM_WHY_NOMEM;
 		goto err_unlock;
+	}
 	region->nr_mappings++;
 	vhost_shmem_admission_add(ctx, map, &spare);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_NEW, region, map);
@@ -499,7 +520,7 @@ err_release_file:
 	if (writable)
 		mapping_unmap_writable(real->f_mapping);
 	fput(real);
-	return ret;
+	return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP, why, ret);
 }
 
 /**
@@ -525,25 +546,32 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 	int ret;
 
 	if (args->flags || args->__reserved)
-		return -EOPNOTSUPP;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
-		return -EINVAL;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
+					  VHOST_SHMEM_WHY_SHMID, -EINVAL);
 	if (!vhost_shmem_range_valid(args->shm_offset, args->len))
-		return -EINVAL;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
+					  VHOST_SHMEM_WHY_RANGE, -EINVAL);
 
 	down_write(&ctx->lock);
 	region = ctx->regions[args->shmid];
 	map = region ? mtree_load(&region->mappings, first) : NULL;
 	if (!map || map->first != first || map->npages != npages) {
 		up_write(&ctx->lock);
-		return -ENOENT;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
+					  region ? VHOST_SHMEM_WHY_NOT_A_MAPPING :
+						   VHOST_SHMEM_WHY_NO_REGION,
+					  -ENOENT);
 	}
 	/* Erasing may allocate: fail before anything is undone. */
 	ret = mtree_store_range(&region->mappings, first, first + npages - 1,
 				NULL, GFP_KERNEL);
 	if (ret) {
 		up_write(&ctx->lock);
-		return ret;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
+					  VHOST_SHMEM_WHY_NOMEM, ret);
 	}
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);

@@ -86,6 +86,7 @@ void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
 
 /**
  * vhost_shmem_region_add_check() - check REGION_CREATE's arguments
+ * @ctx: the context the request is for.
  * @args: the arguments, in kernel memory.
  *
  * Context: any context.
@@ -93,14 +94,19 @@ void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
  * for a shmid above 255 or a length that is zero, not a multiple of
  * PAGE_SIZE or above 1 TiB.
  */
-int vhost_shmem_region_add_check(const struct vhost_shmem_region_create *args)
+int vhost_shmem_region_add_check(struct vhost_shmem_ctx *ctx,
+				 const struct vhost_shmem_region_create *args)
 {
 	if (args->flags || args->__reserved)
-		return -EOPNOTSUPP;
-	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS || !args->length ||
-	    !PAGE_ALIGNED(args->length) ||
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_CREATE,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
+	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_CREATE,
+					  VHOST_SHMEM_WHY_SHMID, -EINVAL);
+	if (!args->length || !PAGE_ALIGNED(args->length) ||
 	    args->length > VHOST_SHMEM_MAX_REGION_SIZE)
-		return -EINVAL;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_CREATE,
+					  VHOST_SHMEM_WHY_LENGTH, -EINVAL);
 	return 0;
 }
 
@@ -120,24 +126,27 @@ int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 	struct vhost_shmem_region *region;
 	int ret;
 
-	ret = vhost_shmem_region_add_check(args);
+	ret = vhost_shmem_region_add_check(ctx, args);
 	if (ret)
 		return ret;
 
 	region = kzalloc_obj(*region, GFP_KERNEL_ACCOUNT);
 	if (!region)
-		return -ENOMEM;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_CREATE,
+					  VHOST_SHMEM_WHY_NOMEM, -ENOMEM);
 	region->shmid = args->shmid;
 	region->npages = args->length >> PAGE_SHIFT;
 	mt_init(&region->mappings);
 
 	down_write(&ctx->lock);
 	if (ctx->regions[args->shmid]) {
-		ret = -EEXIST;
+		ret = vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_CREATE,
+					 VHOST_SHMEM_WHY_REGION_EXISTS, -EEXIST);
 		goto err_unlock;
 	}
 	if (ctx->nr_regions >= ctx->max_regions) {
-		ret = -ENOSPC;
+		ret = vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_CREATE,
+					 VHOST_SHMEM_WHY_LIMIT, -ENOSPC);
 		goto err_unlock;
 	}
 	ctx->regions[args->shmid] = region;
@@ -171,15 +180,18 @@ vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
 	LIST_HEAD(dispose);
 
 	if (args->flags || args->__reserved)
-		return -EOPNOTSUPP;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_DESTROY,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
-		return -EINVAL;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_DESTROY,
+					  VHOST_SHMEM_WHY_SHMID, -EINVAL);
 
 	down_write(&ctx->lock);
 	region = ctx->regions[args->shmid];
 	if (!region) {
 		up_write(&ctx->lock);
-		return -ENOENT;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_DESTROY,
+					  VHOST_SHMEM_WHY_NO_REGION, -ENOENT);
 	}
 	vhost_shmem_region_remove(ctx, region, &dispose);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_DEL, region, NULL);
@@ -232,15 +244,18 @@ int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 	struct vhost_shmem_region *region;
 
 	if (args->flags)
-		return -EOPNOTSUPP;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_INFO,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
-		return -EINVAL;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_INFO,
+					  VHOST_SHMEM_WHY_SHMID, -EINVAL);
 
 	down_read(&ctx->lock);
 	region = ctx->regions[args->shmid];
 	if (!region) {
 		up_read(&ctx->lock);
-		return -ENOENT;
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_INFO,
+					  VHOST_SHMEM_WHY_NO_REGION, -ENOENT);
 	}
 	vhost_shmem_region_usage(ctx, region, &args->out_mapped_bytes,
 				 &args->out_resident_bytes);

@@ -10,6 +10,7 @@
 
 #include "vhost_shmem_private.h"
 #include "compat.h"
+#include "trace.h"
 
 /*
  * Decode a message of @len bytes whose first min(@len,
@@ -84,6 +85,9 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 	int ret;
 
 	ret = vhost_shmem_relay_decode(buf, len, has_fd, &msg);
+	if (ret == -EBADMSG)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_MESSAGE, ret);
 	if (ret)
 		return ret;
 
@@ -96,7 +100,11 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			.flags = msg.flags,
 		};
 
-		*result = file ? vhost_shmem_mapping_add(ctx, &args, file) : -EBADF;
+		*result = file ? vhost_shmem_mapping_add(ctx, &args, file) :
+				 vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+						    VHOST_SHMEM_WHY_BAD_FD,
+						    -EBADF);
+		trace_vhost_shmem_map(ctx->id, &args, true, *result);
 	} else {
 		struct vhost_shmem_unmap args = {
 			.shmid = msg.shmid,
@@ -105,6 +113,7 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 		};
 
 		*result = vhost_shmem_mapping_del(ctx, &args);
+		trace_vhost_shmem_unmap(ctx->id, &args, true, *result);
 	}
 
 	*reply_due = msg.need_reply || always_reply;

@@ -218,6 +218,53 @@ struct vhost_shmem_relay_msg {
 	(sizeof(struct vhost_shmem_user_hdr) + \
 	 sizeof(struct vhost_shmem_user_mmap))
 
+/*
+ * What a refused request was, and why it was refused: the vhost_shmem_refuse
+ * and vhost_shmem_fault tracepoints (trace.h) print them by name.
+ */
+enum vhost_shmem_op {
+	VHOST_SHMEM_OP_GET_INFO,
+	VHOST_SHMEM_OP_REGION_CREATE,
+	VHOST_SHMEM_OP_REGION_DESTROY,
+	VHOST_SHMEM_OP_REGION_INFO,
+	VHOST_SHMEM_OP_MAP,
+	VHOST_SHMEM_OP_UNMAP,
+	VHOST_SHMEM_OP_RELAY,
+};
+
+enum vhost_shmem_why {
+	VHOST_SHMEM_WHY_NONE,
+	VHOST_SHMEM_WHY_FLAGS,
+	VHOST_SHMEM_WHY_SHMID,
+	VHOST_SHMEM_WHY_LENGTH,
+	VHOST_SHMEM_WHY_RANGE,
+	VHOST_SHMEM_WHY_OUTSIDE,
+	VHOST_SHMEM_WHY_FILE_OFFSET,
+	VHOST_SHMEM_WHY_NO_REGION,
+	VHOST_SHMEM_WHY_REGION_EXISTS,
+	VHOST_SHMEM_WHY_OVERLAP,
+	VHOST_SHMEM_WHY_LIMIT,
+	VHOST_SHMEM_WHY_NOT_A_MAPPING,
+	VHOST_SHMEM_WHY_BAD_FD,
+	VHOST_SHMEM_WHY_FILE_KIND,
+	VHOST_SHMEM_WHY_MMAP,
+	VHOST_SHMEM_WHY_RW_BACKING,
+	VHOST_SHMEM_WHY_ACCESS,
+	VHOST_SHMEM_WHY_SWAPFILE,
+	VHOST_SHMEM_WHY_SEALED,
+	VHOST_SHMEM_WHY_NOMEM,
+	VHOST_SHMEM_WHY_ARG,
+	VHOST_SHMEM_WHY_MESSAGE,
+	VHOST_SHMEM_WHY_NOT_MAPPED,
+	VHOST_SHMEM_WHY_EOF,
+	VHOST_SHMEM_WHY_READ,
+	VHOST_SHMEM_WHY_POISON,
+	VHOST_SHMEM_WHY_READ_ONLY,
+};
+
+int vhost_shmem_refuse(struct vhost_shmem_ctx *ctx, enum vhost_shmem_op op,
+		       enum vhost_shmem_why why, int err);
+
 /* ctx.c */
 struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void);
 void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx);
@@ -227,7 +274,8 @@ int vhost_shmem_ctx_register(struct vhost_shmem_ctx *ctx);
 struct vhost_shmem_ctx *vhost_shmem_ctx_get_next(unsigned long *id);
 
 /* region.c */
-int vhost_shmem_region_add_check(const struct vhost_shmem_region_create *args);
+int vhost_shmem_region_add_check(struct vhost_shmem_ctx *ctx,
+				 const struct vhost_shmem_region_create *args);
 int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 			   struct vhost_shmem_region_create *args);
 int vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,

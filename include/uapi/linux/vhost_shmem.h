@@ -562,24 +562,12 @@ enum vhost_shmem_attr {
  * @VHOST_SHMEM_A_STAT_FAULTS: page faults on windows that were served: a
  *	page table entry for the page is present when the fault returns.  The
  *	guest's, through KVM, are included.
- * @VHOST_SHMEM_A_STAT_FAIL_INVAL: operations refused with %EINVAL.
- * @VHOST_SHMEM_A_STAT_FAIL_NOENT: operations refused with %ENOENT.
- * @VHOST_SHMEM_A_STAT_FAIL_EXIST: operations refused with %EEXIST.
- * @VHOST_SHMEM_A_STAT_FAIL_NOSPC: operations refused with %ENOSPC.
- * @VHOST_SHMEM_A_STAT_FAIL_FILE: MAPs refused because of their file:
- *	%EBADF, %ENODEV, %EOPNOTSUPP, %EACCES, %EPERM, %ETXTBSY, %EOVERFLOW.
- * @VHOST_SHMEM_A_STAT_FAIL_NOMEM: operations that failed with %ENOMEM.
- * @VHOST_SHMEM_A_STAT_FAIL_OTHER: operations that failed otherwise.
- * @VHOST_SHMEM_A_STAT_FAIL_FAULT: page faults on windows that failed: an
- *	access where nothing is mapped, a write to a read-only mapping, a page
- *	that could not be read, or no memory for the page table.
  * @__VHOST_SHMEM_A_STAT_MAX: number of attributes.
  *
- * Operations are the region create and destroy, map, unmap and reset
- * requests that reached the context, whether by ioctl or through the relay.
- * Requests turned away before (an argument that could not be copied, an
- * unknown ioctl, a relay call with bad flags or a message it does not
- * execute) and queries (%VHOST_SHMEM_REGION_INFO) are not counted.
+ * Only operations that succeeded are counted, whether by ioctl or through
+ * the relay.  Refused operations and failed faults, with the reason, are
+ * the vhost_shmem:vhost_shmem_refuse and vhost_shmem:vhost_shmem_fault
+ * tracepoints.
  */
 enum vhost_shmem_stat_attr {
 	VHOST_SHMEM_A_STAT_UNSPEC,
@@ -590,14 +578,6 @@ enum vhost_shmem_stat_attr {
 	VHOST_SHMEM_A_STAT_UNMAPS,
 	VHOST_SHMEM_A_STAT_RESETS,
 	VHOST_SHMEM_A_STAT_FAULTS,
-	VHOST_SHMEM_A_STAT_FAIL_INVAL,
-	VHOST_SHMEM_A_STAT_FAIL_NOENT,
-	VHOST_SHMEM_A_STAT_FAIL_EXIST,
-	VHOST_SHMEM_A_STAT_FAIL_NOSPC,
-	VHOST_SHMEM_A_STAT_FAIL_FILE,
-	VHOST_SHMEM_A_STAT_FAIL_NOMEM,
-	VHOST_SHMEM_A_STAT_FAIL_OTHER,
-	VHOST_SHMEM_A_STAT_FAIL_FAULT,
 	__VHOST_SHMEM_A_STAT_MAX,
 };
 

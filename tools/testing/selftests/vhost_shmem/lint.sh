@@ -45,6 +45,8 @@ die() { echo "lint: ERROR: $*" >&2; echo "lint: not ok setup ($*)"; exit 1; }
 # checkpatch findings that are accepted: "<file> <TYPE> <reason>".
 ALLOW=(
 	"drivers/vhost/shmem/main.c MACRO_ARG_REUSE VHOST_SHMEM_IOCTL_OP() uses the constant ioctl number as the table index and as the number to match, as iommufd's IOCTL_OP() does"
+	"drivers/vhost/shmem/trace.h OPEN_ENDED_LINE TRACE_EVENT() is laid out as every trace header of the kernel lays it out"
+	"drivers/vhost/shmem/trace.h PARENTHESIS_ALIGNMENT TRACE_EVENT() is laid out as every trace header of the kernel lays it out"
 	"drivers/vhost/shmem/compat.h LINUX_VERSION_CODE the compat shims exist only for the out-of-tree build against 6.1 and 6.12 and go away in-tree"
 	"tools/testing/selftests/vhost_shmem/vshm_fuse.h ENOSYS the test's FUSE server answers unknown opcodes with ENOSYS: that is the FUSE protocol's 'not implemented'"
 )
