@@ -65,6 +65,15 @@ static int t_unmap(struct vhost_shmem_test *t, pgoff_t shm_pg, pgoff_t npages)
 	return vhost_shmem_mapping_del(t->ctx, &u);
 }
 
+KUNIT_DEFINE_ACTION_WRAPPER(t_ctx_free, vhost_shmem_ctx_free,
+			    struct vhost_shmem_ctx *);
+KUNIT_DEFINE_ACTION_WRAPPER(t_fput, fput, struct file *);
+
+/*
+ * Every case gets a context, unregistered (no netlink dump sees it), with
+ * region T_SHMID, and a shmem file; KUnit actions give them back, in the
+ * reverse order, whether the case passes, fails or aborts.
+ */
 static int vhost_shmem_test_init(struct kunit *test)
 {
 	struct vhost_shmem_region_create rc = {
@@ -82,66 +91,56 @@ static int vhost_shmem_test_init(struct kunit *test)
 	if (!t)
 		return -ENOMEM;
 
-	t->ctx = vhost_shmem_ctx_alloc();
-	if (IS_ERR(t->ctx))
-		return PTR_ERR(t->ctx);
-
 	t->file = shmem_file_setup("vhost-shmem-kunit",
 				   T_FILE_PAGES * PAGE_SIZE,
 				   EMPTY_VMA_FLAGS);
-	if (IS_ERR(t->file)) {
-		ret = PTR_ERR(t->file);
-		goto err_free_ctx;
-	}
+	if (IS_ERR(t->file))
+		return PTR_ERR(t->file);
+	ret = kunit_add_action_or_reset(test, t_fput, t->file);
+	if (ret)
+		return ret;
+
+	t->ctx = vhost_shmem_ctx_alloc();
+	if (IS_ERR(t->ctx))
+		return PTR_ERR(t->ctx);
+	ret = kunit_add_action_or_reset(test, t_ctx_free, t->ctx);
+	if (ret)
+		return ret;
 
 	ret = vhost_shmem_region_add(t->ctx, &rc);
 	if (ret)
-		goto err_fput;
+		return ret;
 	test->priv = t;
 	return 0;
-
-err_fput:
-	fput(t->file);
-err_free_ctx:
-	vhost_shmem_ctx_free(t->ctx);
-	return ret;
 }
 
-static void vhost_shmem_test_exit(struct kunit *test)
-{
-	struct vhost_shmem_test *t = test->priv;
+struct t_range_case {
+	const char *desc;
+	u64 offset, len;
+	bool valid;
+};
 
-	/* NULL when init failed; it cleaned up after itself. */
-	if (!t)
-		return;
-	vhost_shmem_ctx_free(t->ctx);
-	fput(t->file);
-}
+static const struct t_range_case t_range_cases[] = {
+	{ "one page", 0, PAGE_SIZE, true },
+	{ "three pages at page 1", PAGE_SIZE, 3 * PAGE_SIZE, true },
+	{ "empty", 0, 0, false },
+	{ "unaligned offset", 1, PAGE_SIZE, false },
+	{ "unaligned length", 0, PAGE_SIZE + 1, false },
+	{ "half a page", 0, PAGE_SIZE / 2, false },
+	{ "end wraps", U64_MAX & PAGE_MASK, PAGE_SIZE, false },
+	{ "ends at the top", (U64_MAX & PAGE_MASK) - PAGE_SIZE, PAGE_SIZE,
+	  true },
+	{ "length wraps", PAGE_SIZE, U64_MAX & PAGE_MASK, false },
+};
+
+KUNIT_ARRAY_PARAM_DESC(t_range, t_range_cases, desc);
 
 static void vhost_shmem_test_range_valid(struct kunit *test)
 {
-	static const struct {
-		u64 offset, len;
-		bool valid;
-	} cases[] = {
-		{ 0, PAGE_SIZE, true },
-		{ PAGE_SIZE, 3 * PAGE_SIZE, true },
-		{ 0, 0, false },
-		{ 1, PAGE_SIZE, false },
-		{ 0, PAGE_SIZE + 1, false },
-		{ 0, PAGE_SIZE / 2, false },
-		{ U64_MAX & PAGE_MASK, PAGE_SIZE, false },
-		{ (U64_MAX & PAGE_MASK) - PAGE_SIZE, PAGE_SIZE, true },
-		{ PAGE_SIZE, U64_MAX & PAGE_MASK, false },
-	};
-	unsigned int i;
+	const struct t_range_case *c = test->param_value;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		KUNIT_EXPECT_EQ_MSG(test, cases[i].valid,
-				    vhost_shmem_range_valid(cases[i].offset,
-							    cases[i].len),
-				    "offset %#llx len %#llx", cases[i].offset,
-				    cases[i].len);
+	KUNIT_EXPECT_EQ(test, c->valid,
+			vhost_shmem_range_valid(c->offset, c->len));
 }
 
 static void vhost_shmem_test_region_rules(struct kunit *test)
@@ -212,52 +211,59 @@ static void vhost_shmem_test_overlap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 8 * PAGE_SIZE, t_mapped_bytes(t));
 }
 
+struct t_map_case {
+	const char *desc;
+	struct vhost_shmem_map m;
+	int err;
+};
+
+#define T_MAP(_desc, _err, _shmid, _shm_off, _fd_off, _len, _flags)	\
+	{ .desc = _desc, .err = _err,					\
+	  .m = { .shmid = _shmid, .shm_offset = _shm_off,		\
+		 .fd_offset = _fd_off, .len = _len, .flags = _flags } }
+
+/* desc, errno, shmid, region offset, file offset, length, flags */
+static const struct t_map_case t_map_cases[] = {
+	T_MAP("valid", 0, T_SHMID, 0, 0, PAGE_SIZE, 0),
+	T_MAP("empty", -EINVAL, T_SHMID, 0, 0, 0, 0),
+	T_MAP("past the region", -EINVAL, T_SHMID, T_REGION_PAGES * PAGE_SIZE,
+	      0, PAGE_SIZE, 0),
+	T_MAP("across the region's end", -EINVAL, T_SHMID,
+	      (T_REGION_PAGES - 1) * PAGE_SIZE, 0, 2 * PAGE_SIZE, 0),
+	T_MAP("region offset unaligned", -EINVAL, T_SHMID, 1, 0, PAGE_SIZE, 0),
+	T_MAP("file offset unaligned", -EINVAL, T_SHMID, 0, PAGE_SIZE / 2,
+	      PAGE_SIZE, 0),
+	T_MAP("file offset wraps", -EINVAL, T_SHMID, 0, U64_MAX & PAGE_MASK,
+	      PAGE_SIZE, 0),
+	/* Beyond the largest file offset, as mmap() says. */
+	T_MAP("past the largest file offset", -EOVERFLOW, T_SHMID, 0,
+	      MAX_LFS_FILESIZE & PAGE_MASK, PAGE_SIZE, 0),
+	T_MAP("region offset wraps", -EINVAL, T_SHMID, U64_MAX & PAGE_MASK, 0,
+	      PAGE_SIZE, 0),
+	T_MAP("length unaligned", -EINVAL, T_SHMID, 0, 0, PAGE_SIZE + 1, 0),
+	T_MAP("unknown flag 1", -EOPNOTSUPP, T_SHMID, 0, 0, PAGE_SIZE, BIT(1)),
+	T_MAP("unknown flag 31", -EOPNOTSUPP, T_SHMID, 0, 0, PAGE_SIZE,
+	      BIT(31)),
+	T_MAP("shmid out of range", -EINVAL, VHOST_SHMEM_NR_SHMIDS, 0, 0,
+	      PAGE_SIZE, 0),
+	T_MAP("no such region", -ENOENT, T_SHMID + 1, 0, 0, PAGE_SIZE, 0),
+	T_MAP("past the end of the file", 0, T_SHMID, 0,
+	      4 * T_FILE_PAGES * PAGE_SIZE, PAGE_SIZE, 0),
+};
+
+KUNIT_ARRAY_PARAM_DESC(t_map, t_map_cases, desc);
+
+/* Each MAP either fails with its errno and maps nothing, or maps. */
 static void vhost_shmem_test_map_validation(struct kunit *test)
 {
+	const struct t_map_case *c = test->param_value;
 	struct vhost_shmem_test *t = test->priv;
-	struct vhost_shmem_map m = {
-		.shmid = T_SHMID,
-		.len = PAGE_SIZE,
-	};
 
-	/* Geometry. */
-	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, 0, 0, 0));
-	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, T_REGION_PAGES, 1, 0));
-	KUNIT_EXPECT_EQ(test, -EINVAL, t_map(t, 0, T_REGION_PAGES - 1, 2, 0));
-	m.shm_offset = 1;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.shm_offset = 0;
-	m.fd_offset = PAGE_SIZE / 2;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.fd_offset = U64_MAX & PAGE_MASK;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	/* Beyond the largest file offset, as mmap() says. */
-	m.fd_offset = MAX_LFS_FILESIZE & PAGE_MASK;
-	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.fd_offset = 0;
-	m.shm_offset = U64_MAX & PAGE_MASK;
-	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.shm_offset = 0;
-
-	/* Unknown flags; a shmid out of range. */
-	m.flags = BIT(1);
-	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
-			vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.flags = BIT(31);
-	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
-			vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.flags = 0;
-	m.shmid = VHOST_SHMEM_NR_SHMIDS;
-	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_shmem_mapping_add(t->ctx, &m, t->file));
-
-	/* No such region. */
-	m.shmid = T_SHMID + 1;
-	KUNIT_EXPECT_EQ(test, -ENOENT, vhost_shmem_mapping_add(t->ctx, &m, t->file));
-	m.shmid = T_SHMID;
-
-	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
-	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_mapping_add(t->ctx, &m, t->file));
+	KUNIT_EXPECT_EQ(test, c->err,
+			vhost_shmem_mapping_add(t->ctx, &c->m, t->file));
+	KUNIT_EXPECT_EQ(test, c->err ? 0 : 1, t_region(t)->nr_mappings);
+	KUNIT_EXPECT_TRUE(test, c->err ? xa_empty(&t->ctx->admitted) :
+					 !xa_empty(&t->ctx->admitted));
 }
 
 static void vhost_shmem_test_unmap_exact(struct kunit *test)
@@ -550,56 +556,73 @@ static void vhost_shmem_test_relay_decode(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 2 * PAGE_SIZE, msg.len);
 	KUNIT_EXPECT_EQ(test, 1, msg.flags);
 
-	/* Descriptors: MAP needs one, UNMAP takes none. */
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len, false, &msg));
-	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, VHOST_SHMEM_USER_VERSION, 3, 2, 0);
-	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_relay_decode(buf, len, false, &msg));
-	KUNIT_EXPECT_FALSE(test, msg.need_reply);
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len, true, &msg));
-
-	/* Lengths: short header, short or long payload, wrong size field. */
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, 0, false, &msg));
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, sizeof(*hdr) - 1, false,
-						 &msg));
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len - 1, false, &msg));
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len + 1, false, &msg));
-	hdr->size = cpu_to_le32(39);
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len, false, &msg));
-	hdr->size = cpu_to_le32(U32_MAX);
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len, false, &msg));
-
-	/* Flags: version, reply bit, reserved bits. */
-	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, 0, 3, 2, 0);
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len, false, &msg));
-	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, 2, 3, 2, 0);
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len, false, &msg));
-	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP,
-	      VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_REPLY_MASK, 3, 2, 0);
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len, false, &msg));
-	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, VHOST_SHMEM_USER_VERSION | BIT(4),
+	t_msg(buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, VHOST_SHMEM_USER_VERSION,
 	      3, 2, 0);
-	KUNIT_EXPECT_EQ(test, -EBADMSG,
-			vhost_shmem_relay_decode(buf, len, false, &msg));
+	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_relay_decode(buf, len, false, &msg));
+	KUNIT_EXPECT_EQ(test, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, msg.request);
+	KUNIT_EXPECT_FALSE(test, msg.need_reply);
 
-	/* Other requests go back to the caller, whatever their shape. */
+	/* Other requests go back to the caller, with their id. */
 	t_msg(buf, 8, VHOST_SHMEM_USER_VERSION, 0, 0, 0);
 	KUNIT_EXPECT_EQ(test, -ENOMSG,
 			vhost_shmem_relay_decode(buf, len, true, &msg));
 	KUNIT_EXPECT_EQ(test, 8, msg.request);
-	t_msg(buf, 11, 0, 0, 0, 0);
-	KUNIT_EXPECT_EQ(test, -ENOMSG,
-			vhost_shmem_relay_decode(buf, sizeof(*hdr), false, &msg));
+}
+
+/*
+ * Messages the decoder refuses (-EBADMSG) or leaves to the caller
+ * (-ENOMSG): a well-formed message of @request with header flags @flags,
+ * then its size field set to @size (unless 40) and @len bytes of it
+ * passed, with a descriptor if @has_fd.
+ */
+struct t_msg_case {
+	const char *desc;
+	u32 request;
+	u32 flags;
+	u32 size;
+	size_t len;
+	bool has_fd;
+	int err;
+};
+
+#define T_UNMAP		VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP
+#define T_MAP_REQ	VHOST_SHMEM_USER_BACKEND_SHMEM_MAP
+#define T_V1		VHOST_SHMEM_USER_VERSION
+#define T_LEN		VHOST_SHMEM_RELAY_MSG_LEN
+#define T_HDR		sizeof(struct vhost_shmem_user_hdr)
+
+static const struct t_msg_case t_msg_cases[] = {
+	{ "map without a descriptor", T_MAP_REQ, T_V1, 40, T_LEN, false,
+	  -EBADMSG },
+	{ "unmap with a descriptor", T_UNMAP, T_V1, 40, T_LEN, true, -EBADMSG },
+	{ "empty", T_UNMAP, T_V1, 40, 0, false, -EBADMSG },
+	{ "short header", T_UNMAP, T_V1, 40, T_HDR - 1, false, -EBADMSG },
+	{ "short payload", T_UNMAP, T_V1, 40, T_LEN - 1, false, -EBADMSG },
+	{ "long payload", T_UNMAP, T_V1, 40, T_LEN + 1, false, -EBADMSG },
+	{ "size field 39", T_UNMAP, T_V1, 39, T_LEN, false, -EBADMSG },
+	{ "size field huge", T_UNMAP, T_V1, U32_MAX, T_LEN, false, -EBADMSG },
+	{ "version 0", T_UNMAP, 0, 40, T_LEN, false, -EBADMSG },
+	{ "version 2", T_UNMAP, 2, 40, T_LEN, false, -EBADMSG },
+	{ "reply bit", T_UNMAP, T_V1 | VHOST_SHMEM_USER_REPLY_MASK, 40, T_LEN,
+	  false, -EBADMSG },
+	{ "reserved flag", T_UNMAP, T_V1 | BIT(4), 40, T_LEN, false, -EBADMSG },
+	{ "other request", 8, T_V1, 40, T_LEN, true, -ENOMSG },
+	{ "other request, header only", 11, 0, 40, T_HDR, false, -ENOMSG },
+};
+
+KUNIT_ARRAY_PARAM_DESC(t_msgs, t_msg_cases, desc);
+
+static void vhost_shmem_test_relay_malformed(struct kunit *test)
+{
+	const struct t_msg_case *c = test->param_value;
+	struct vhost_shmem_relay_msg msg;
+	u8 buf[VHOST_SHMEM_RELAY_MSG_LEN + 1] = {};
+	struct vhost_shmem_user_hdr *hdr = (void *)buf;
+
+	t_msg(buf, c->request, c->flags, 3, 2, 0);
+	hdr->size = cpu_to_le32(c->size);
+	KUNIT_EXPECT_EQ(test, c->err,
+			vhost_shmem_relay_decode(buf, c->len, c->has_fd, &msg));
 }
 
 static void vhost_shmem_test_relay_reply(struct kunit *test)
@@ -672,10 +695,10 @@ static void vhost_shmem_test_relay_reply(struct kunit *test)
 }
 
 static struct kunit_case vhost_shmem_test_cases[] = {
-	KUNIT_CASE(vhost_shmem_test_range_valid),
+	KUNIT_CASE_PARAM(vhost_shmem_test_range_valid, t_range_gen_params),
 	KUNIT_CASE(vhost_shmem_test_region_rules),
 	KUNIT_CASE(vhost_shmem_test_overlap),
-	KUNIT_CASE(vhost_shmem_test_map_validation),
+	KUNIT_CASE_PARAM(vhost_shmem_test_map_validation, t_map_gen_params),
 	KUNIT_CASE(vhost_shmem_test_admission),
 	KUNIT_CASE(vhost_shmem_test_admission_cache),
 	KUNIT_CASE(vhost_shmem_test_unmap_exact),
@@ -684,6 +707,7 @@ static struct kunit_case vhost_shmem_test_cases[] = {
 	KUNIT_CASE(vhost_shmem_test_seals),
 	KUNIT_CASE(vhost_shmem_test_resident_pages),
 	KUNIT_CASE(vhost_shmem_test_relay_decode),
+	KUNIT_CASE_PARAM(vhost_shmem_test_relay_malformed, t_msgs_gen_params),
 	KUNIT_CASE(vhost_shmem_test_relay_reply),
 	{}
 };
@@ -691,7 +715,6 @@ static struct kunit_case vhost_shmem_test_cases[] = {
 static struct kunit_suite vhost_shmem_test_suite = {
 	.name = "vhost_shmem",
 	.init = vhost_shmem_test_init,
-	.exit = vhost_shmem_test_exit,
 	.test_cases = vhost_shmem_test_cases,
 };
 
