@@ -119,12 +119,17 @@ overlay() {
 		log "source changed to ${LINUX_SRC##*/} $LINUX_SRC_VERSION: removing $DSRC and $DBUILD"
 		rm -rf "$DSRC" "$DBUILD"
 	fi
+	# The overlay writes into $DSRC: it must never be (a link to) the
+	# pristine tree, which vm_run.sh and lint.sh use as the kernel's.
+	[ ! -L "$DSRC" ] || die "$DSRC is a symbolic link; remove it"
 	if [ ! -d "$DSRC" ]; then
 		log "making $DSRC (hard-link copy of the pristine tree)"
 		rm -rf "$DSRC.tmp"
-		cp -al "$LINUX_SRC" "$DSRC.tmp"
+		cp -al "$(readlink -f "$LINUX_SRC")/." "$DSRC.tmp"
 		mv "$DSRC.tmp" "$DSRC"
 	fi
+	[ "$(readlink -f "$DSRC")" != "$(readlink -f "$LINUX_SRC")" ] ||
+		die "$DSRC is the pristine tree itself"
 	tmp=$(mktemp -d)
 	# shellcheck disable=SC2064 # expand now
 	trap "rm -rf '$tmp'" RETURN
