@@ -18,6 +18,8 @@
 
 /* The filesystem has one file, "blob", of FUSE_SIZE bytes. */
 #define FUSE_SIZE	(2 * PAGE)
+/* The most a READ or WRITE of the test file moves: two 64 KiB pages. */
+#define VSHM_FUSE_MAX_IO	(2 * 65536)
 #define FUSE_BLOB_ID	2
 
 struct fuse_srv {
@@ -61,7 +63,8 @@ static inline void fuse_fill_attr(struct fuse_attr *a, uint64_t ino)
 static inline void *fuse_serve(void *arg)
 {
 	struct fuse_srv *srv = arg;
-	static char buf[FUSE_MIN_READ_BUFFER + 2 * PAGE];
+	/* A write carries at most max_write (a page, at most 64 KiB). */
+	static char buf[FUSE_MIN_READ_BUFFER + VSHM_FUSE_MAX_IO];
 
 	for (;;) {
 		struct fuse_in_header *in = (void *)buf;
@@ -112,7 +115,7 @@ static inline void *fuse_serve(void *arg)
 		}
 		case FUSE_READ: {
 			struct fuse_read_in *r = body;
-			static uint32_t data[2 * PAGE / 4];
+			static uint32_t data[VSHM_FUSE_MAX_IO / 4];
 			uint32_t i, len = r->size;
 
 			pthread_mutex_lock(&srv->lock);

@@ -25,7 +25,18 @@
 #include <linux/vhost_shmem.h>
 
 #define VSHM_DEV	"/dev/vhost-shmem"
-#define PAGE		4096UL
+
+/* The page size, as the kernel under test has it. */
+static inline unsigned long vshm_page_size(void)
+{
+	static unsigned long size;
+
+	if (!size)
+		size = sysconf(_SC_PAGESIZE);
+	return size;
+}
+
+#define PAGE		vshm_page_size()
 
 static inline int vshm_open(void)
 {
