@@ -147,11 +147,13 @@ MEM=${VSHM_MEM:-2048}
 # The debug kernel's build directory (O=), made by debug_kernel.sh.
 DEBUG_DIR=$CACHE/debug-build
 
-# Packages the rig needs (meta packages: no ABI suffixes here).
+# Packages the rig needs (meta packages: no ABI suffixes here), and those
+# of each stock kernel lane, installed only when the lane runs.
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
-	  pkg-config libnl-genl-3-dev e2fsprogs
-	  libc6-dev linux-image-amd64 linux-headers-amd64
-	  linux-image-6.12-amd64 linux-headers-6.12-amd64 debian-archive-keyring)
+	  pkg-config libnl-genl-3-dev e2fsprogs libc6-dev
+	  debian-archive-keyring)
+PACKAGES_6_1=(linux-image-amd64 linux-headers-amd64)
+PACKAGES_6_12=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
 
 # Modules the guest loads before vhost_shmem (with their dependencies).
 # Debian's kvm_amd needs ccp (SEV) and kvm, kvm needs irqbypass.
@@ -185,7 +187,8 @@ usage() {
 	echo "See the header of ${BASH_SOURCE[0]} for the environment variables."
 }
 
-log() { echo "vm_run: $*"; }
+# Every line says how long the run has taken so far.
+log() { echo "vm_run: [${SECONDS}s] $*"; }
 
 # Fatal error before or between lanes: still end with a totals line.
 die() {
@@ -222,13 +225,23 @@ parse_args() {
 # Step 1: Debian packages
 # ---------------------------------------------------------------------------
 install_deps() {
-	vshm_install_packages "${PACKAGES[@]}"
+	local pkgs=("${PACKAGES[@]}")
+
+	case $KERNEL_SEL in
+	all) pkgs+=("${PACKAGES_6_1[@]}" "${PACKAGES_6_12[@]}") ;;
+	6.1) pkgs+=("${PACKAGES_6_1[@]}") ;;
+	6.12) pkgs+=("${PACKAGES_6_12[@]}") ;;
+	esac
+	log "checking Debian packages"
+	vshm_install_packages "${pkgs[@]}"
 }
 
 # ---------------------------------------------------------------------------
 # Step 2: the newest linux-source in the cache (kselftest_harness.h)
 # ---------------------------------------------------------------------------
 prepare_cache() {
+	# The demo and the benchmark build nothing from the kernel source.
+	[ -z "$TOOL" ] || return 0
 	vshm_linux_source
 	local dst=$LINUX_SRC
 	export KSFT_INC=$dst/tools/testing/selftests
