@@ -7,6 +7,9 @@
 #   make demo                                        guest reads a file through a region (6.12; VM_ARGS="--kernel all" for every kernel)
 #   make bench                                       vshm-bench in VMs on 6.1 and 6.12: Markdown tables
 #   make lint                                        checkpatch, sparse + W=1, kernel-doc
+#   make install [DESTDIR=] [PREFIX=/usr/local]     on a host: module (for KDIR), udev rule, libvshm, vshmctl, headers
+#   make uninstall                                   remove them again
+#   make dkms-install / dkms-uninstall               the module through DKMS, for every installed kernel
 #   make debug                                       build the debug kernel from the newest linux-source (KASAN, lockdep, kmemleak, KUnit)
 #   make check-debug                                 selftests and KUnit on the debug kernel only
 
@@ -19,7 +22,8 @@ MODBUILD ?= $(CURDIR)
 
 SELFTESTS := tools/testing/selftests/vhost_shmem
 
-.PHONY: all module selftests check check-debug demo bench lint debug clean
+.PHONY: all module selftests check check-debug demo bench lint debug clean \
+	install uninstall dkms-install dkms-uninstall
 
 all: module
 
@@ -54,6 +58,13 @@ lint:
 
 debug:
 	$(SELFTESTS)/debug_kernel.sh
+
+# scripts/install.sh says what goes where; these are its knobs.
+export DESTDIR PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR UDEVRULESDIR \
+	MODULESLOADDIR KDIR
+
+install uninstall dkms-install dkms-uninstall:
+	scripts/install.sh $@
 
 clean:
 	rm -rf build

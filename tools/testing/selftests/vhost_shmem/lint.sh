@@ -19,6 +19,11 @@
 #   ioctl-number Documentation/userspace-api/ioctl/ioctl-number.patch, the
 #                claim of the ioctl range, still applies to the newest
 #                kernel's ioctl-number.rst
+#   install      make install DESTDIR=... lays out exactly the files
+#                scripts/install.sh lists (module for 6.12, udev rule,
+#                libvshm shared and static, headers, pkg-config file,
+#                vshmctl and its manual page); a program builds against it
+#                with pkg-config; make uninstall removes every file
 #
 # The tools come from the newest linux-source Debian ships (lib.sh's
 # vshm_linux_source, as for the debug kernel) and the sparse package
@@ -180,6 +185,42 @@ check_ioctl_number() {
 	fi
 }
 
+# make install into a staging directory lays out exactly the files
+# scripts/install.sh lists, a VMM builds and links against the installed
+# libvshm through pkg-config, and make uninstall removes them all again.
+check_install() {
+	local t=$SECONDS kdir dest=$BUILD/install-dest n=0 out prog
+	kdir=$(find_headers 6.12)
+	[ -n "$kdir" ] || { result install 1 "no linux-headers-6.12 installed"; return; }
+	rm -rf "$dest"
+	if ! out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$REPO" install \
+			DESTDIR="$dest" PREFIX=/usr KDIR="$kdir" 2>&1); then
+		tail -n 20 <<< "$out" | sed 's/^/  /'
+		result install 1 "make install failed"
+		return
+	fi
+	out=$(diff <(cd "$dest" && find . \( -type f -o -type l \) | sed 's|^\.||' | sort) \
+		   <(DESTDIR="$dest" PREFIX=/usr KDIR="$kdir" "$REPO/scripts/install.sh" list | sort)) ||
+		{ sed 's/^/  /' <<< "$out"; n=$((n + 1)); }
+	prog=$BUILD/install-vmm
+	printf '#include <libvshm.h>\nint main(void) { struct libvshm v; return libvshm_open(&v, "/nonexistent") == 0; }\n' \
+		> "$prog.c"
+	# shellcheck disable=SC2046 # pkg-config prints several words
+	if ! out=$(PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" \
+		   cc -o "$prog" "$prog.c" $(PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" \
+		   PKG_CONFIG_SYSROOT_DIR="$dest" pkg-config --cflags --libs libvshm) 2>&1) ||
+	   ! readelf -d "$prog" | grep -q 'NEEDED.*\[libvshm\.so\.0\]'; then
+		sed 's/^/  /' <<< "$out"
+		echo "  a program built with pkg-config libvshm does not link libvshm.so.0"
+		n=$((n + 1))
+	fi
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$REPO" uninstall \
+		DESTDIR="$dest" PREFIX=/usr KDIR="$kdir" > /dev/null 2>&1 || n=$((n + 1))
+	out=$(cd "$dest" && find . \( -type f -o -type l \))
+	[ -z "$out" ] || { echo "  left after make uninstall:"; sed 's/^/    /' <<< "$out"; n=$((n + 1)); }
+	result install "$n" "$(DESTDIR="$dest" PREFIX=/usr KDIR="$kdir" "$REPO/scripts/install.sh" list | wc -l) files, $((SECONDS - t))s"
+}
+
 main() {
 	local series kdir start=$SECONDS
 	local dbuild newsparse
@@ -212,6 +253,7 @@ main() {
 	fi
 	check_kernel_doc
 	check_ioctl_number
+	check_install
 	log "$FAILED check(s) failed, took $((SECONDS - start))s"
 	[ "$FAILED" -eq 0 ]
 }

@@ -106,8 +106,8 @@
 #                     string {kver} in it is replaced by the kernel release,
 #                     e.g. VSHM_MODULE=/tmp/mods/{kver}/hello.ko
 #   VSHM_SKIP_MODULE_BUILD=1
-#                     do not rebuild: load the module already in
-#                     build/<kver>/drivers/vhost/shmem/vhost_shmem.ko (debug lane:
+#                     do not rebuild: load the module DKMS built last in
+#                     build/<kver>/dkms/ (debug lane:
 #                     do not run debug_kernel.sh, use its last build)
 #   VSHM_DEBUG_DRIVER_SRC, VSHM_DEBUG_JOBS
 #                     passed to debug_kernel.sh (see its header)
@@ -150,7 +150,7 @@ DEBUG_DIR=$CACHE/debug-build
 # Packages the rig needs (meta packages: no ABI suffixes here), and those
 # of each stock kernel lane, installed only when the lane runs.
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
-	  pkg-config libnl-genl-3-dev e2fsprogs libc6-dev
+	  pkg-config libnl-genl-3-dev e2fsprogs libc6-dev dkms
 	  debian-archive-keyring)
 PACKAGES_6_1=(linux-image-amd64 linux-headers-amd64)
 PACKAGES_6_12=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
@@ -317,7 +317,12 @@ build_module() {
 		echo "$mod"
 		return 0
 	fi
-	mod=$BUILD/$kver/drivers/vhost/shmem/vhost_shmem.ko
+	# Built by DKMS from dkms.conf, as on a host, in trees of the lane's
+	# own (not /var/lib/dkms): what users install is what is tested.
+	local ver src tree
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO/dkms.conf")
+	src=$BUILD/$kver/dkms-src
+	tree=$BUILD/$kver/dkms
 	if [ "${VSHM_SKIP_MODULE_BUILD:-0}" != 1 ]; then
 		[ -d "/lib/modules/$kver/build" ] || {
 			log "headers of $kver missing: install linux-headers-$kver" >&2
@@ -325,11 +330,18 @@ build_module() {
 		}
 		# Never let a stale module survive.
 		rm -rf "${BUILD:?}/$kver"
-		log "building vhost_shmem.ko for $kver" >&2
-		make -C "$REPO" module KDIR="/lib/modules/$kver/build" \
-			MODBUILD="$BUILD/$kver" >&2 || return 1
+		mkdir -p "$src/vhost-shmem-$ver" "$tree"
+		cp -r "$REPO/Makefile" "$REPO/dkms.conf" "$REPO/drivers" \
+			"$REPO/include" "$src/vhost-shmem-$ver/"
+		log "building vhost_shmem.ko for $kver with DKMS" >&2
+		dkms --dkmstree "$tree" --sourcetree "$src" build \
+			-m vhost-shmem -v "$ver" -k "$kver" >&2 || {
+			cat "$tree/vhost-shmem/$ver/build/make.log" >&2 2>/dev/null
+			return 1
+		}
 	fi
-	[ -f "$mod" ] || { log "$mod missing after the build" >&2; return 1; }
+	mod=$(ls "$tree/vhost-shmem/$ver/$kver/x86_64/module/vhost_shmem.ko"* 2>/dev/null | head -n 1)
+	[ -n "$mod" ] || { log "no module in $tree after the DKMS build" >&2; return 1; }
 	echo "$mod"
 }
 
@@ -593,7 +605,7 @@ make_initramfs() {
 		copy_module "${MOD_FILES[$i]}" "$dir/modules/${MOD_ORDER[$i]}.ko" || return 1
 		echo "${MOD_ORDER[$i]}" >> "$dir/modules/order"
 	done
-	cp "$module" "$dir/modules/vhost_shmem.ko" || return 1
+	copy_module "$module" "$dir/modules/vhost_shmem.ko" || return 1
 	echo vhost_shmem >> "$dir/modules/order"
 	log "guest modules ($kver): ${MOD_ORDER[*]} vhost_shmem" >&2
 

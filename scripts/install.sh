@@ -1,0 +1,250 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# install.sh - install vhost-shmem on a host (make install / make uninstall).
+#
+# Usage: install.sh install|uninstall|list|dkms-install|dkms-uninstall
+#
+#   install    build and install, under $DESTDIR:
+#                the module, for the kernel of $KDIR, through Kbuild's
+#                  modules_install (into /lib/modules/<release>/updates/),
+#                  then depmod (skipped when DESTDIR is set: a packager's
+#                  postinst runs it);
+#                a udev rule giving /dev/vhost-shmem to group kvm, mode
+#                  0660, and a modules-load.d entry that loads the module
+#                  at boot;
+#                libvshm, shared (libvshm.so.0) and static, its header, the
+#                  uAPI header and a pkg-config file (libvshm.pc);
+#                vshmctl and its manual page (vshmctl(8), from
+#                  Documentation/userspace-api/vshmctl.rst)
+#   uninstall  remove what install installed
+#   list       print the paths install installs, one per line, relative
+#              to $DESTDIR
+#   dkms-install
+#              put the module's source in /usr/src/vhost-shmem-<version>/,
+#              register it with DKMS (dkms.conf) and build and install it
+#              for every installed kernel with headers; DKMS rebuilds it on
+#              kernel upgrades.  Installs the udev rule and the
+#              modules-load.d entry too.  Not with DESTDIR: packagers ship
+#              the source and dkms.conf and let dkms's postinst do this
+#   dkms-uninstall
+#              remove it from DKMS and /usr/src, with the udev rule and
+#              the modules-load.d entry
+#
+# Environment (as make passes it):
+#   DESTDIR        staging directory (default: none, the live system)
+#   PREFIX         /usr/local by default; BINDIR, LIBDIR, INCLUDEDIR and
+#                  MANDIR derive from it unless set
+#   UDEVRULESDIR   default /usr/lib/udev/rules.d (udev reads no other
+#                  prefix)
+#   MODULESLOADDIR default /usr/lib/modules-load.d
+#   KDIR           kernel build tree (default: the running kernel's, else
+#                  the newest installed)
+#   VERSION        version of the library and the pkg-config file
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$REPO/build
+
+log() { echo "install: $*"; }
+die() { echo "install: ERROR: $*" >&2; exit 1; }
+
+# shellcheck source=../tools/testing/selftests/vhost_shmem/lib.sh
+. "$REPO/tools/testing/selftests/vhost_shmem/lib.sh"
+
+DESTDIR=${DESTDIR:-}
+PREFIX=${PREFIX:-/usr/local}
+BINDIR=${BINDIR:-$PREFIX/bin}
+LIBDIR=${LIBDIR:-$PREFIX/lib}
+INCLUDEDIR=${INCLUDEDIR:-$PREFIX/include}
+MANDIR=${MANDIR:-$PREFIX/share/man}
+UDEVRULESDIR=${UDEVRULESDIR:-/usr/lib/udev/rules.d}
+MODULESLOADDIR=${MODULESLOADDIR:-/usr/lib/modules-load.d}
+VERSION=${VERSION:-0.1.0}
+if [ -z "${KDIR:-}" ]; then
+	KDIR=/lib/modules/$(uname -r)/build
+	[ -d "$KDIR" ] || KDIR=$(ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
+fi
+
+kernel_release() {
+	if [ -f "$KDIR/include/config/kernel.release" ]; then
+		cat "$KDIR/include/config/kernel.release"
+	else
+		basename "$(dirname "$(readlink -f "$KDIR")")"
+	fi
+}
+
+LIBVSHM_SO=libvshm.so.0.1.0
+
+# The name modules_install gives the module: compressed as the kernel's own.
+module_name() {
+	local cfg=$KDIR/.config
+	if grep -qx 'CONFIG_MODULE_COMPRESS_XZ=y' "$cfg" 2>/dev/null; then
+		echo vhost_shmem.ko.xz
+	elif grep -qx 'CONFIG_MODULE_COMPRESS_ZSTD=y' "$cfg" 2>/dev/null; then
+		echo vhost_shmem.ko.zst
+	elif grep -qx 'CONFIG_MODULE_COMPRESS_GZIP=y' "$cfg" 2>/dev/null; then
+		echo vhost_shmem.ko.gz
+	else
+		echo vhost_shmem.ko
+	fi
+}
+
+# The files install lays out, relative to DESTDIR.
+list() {
+	local kver
+	kver=$(kernel_release)
+	cat <<EOF
+/lib/modules/$kver/updates/$(module_name)
+$UDEVRULESDIR/60-vhost-shmem.rules
+$MODULESLOADDIR/vhost-shmem.conf
+$LIBDIR/$LIBVSHM_SO
+$LIBDIR/libvshm.so.0
+$LIBDIR/libvshm.so
+$LIBDIR/libvshm.a
+$LIBDIR/pkgconfig/libvshm.pc
+$INCLUDEDIR/vhost-shmem/libvshm.h
+$INCLUDEDIR/vhost-shmem/linux/vhost_shmem.h
+$BINDIR/vshmctl
+$MANDIR/man8/vshmctl.8
+EOF
+}
+
+# Writes the manual page of vshmctl to $1, with docutils' manpage writer.
+# The rst cross-references other documents (:doc:), which a manual page
+# shows as plain text.
+man_page() {
+	/usr/bin/python3 - "$REPO/Documentation/userspace-api/vshmctl.rst" "$1" <<'EOF'
+import sys
+from docutils import nodes
+from docutils.core import publish_file
+from docutils.parsers.rst import roles
+
+def doc_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    return [nodes.literal(rawtext, text)], []
+
+roles.register_local_role('doc', doc_role)
+publish_file(source_path=sys.argv[1], destination_path=sys.argv[2],
+             writer_name='manpage',
+             settings_overrides={'report_level': 3, 'halt_level': 3,
+                                 'manual_section': '8',
+                                 'manual_group': 'vhost-shmem'})
+EOF
+}
+
+do_install() {
+	local kver modbuild tools=$BUILD/install-tools pc
+	kver=$(kernel_release)
+	[ -d "$KDIR" ] || die "no kernel build tree: install linux-headers-$(uname -r) or pass KDIR="
+	vshm_install_packages gcc make pkg-config libnl-genl-3-dev python3-docutils kmod
+
+	log "building vhost_shmem.ko for $kver"
+	modbuild=$BUILD/install-$kver
+	rm -rf "$modbuild"
+	make -s -C "$REPO" module KDIR="$KDIR" MODBUILD="$modbuild"
+	log "building libvshm and vshmctl"
+	make -s -C "$REPO/tools/vhost_shmem" OUTPUT="$tools" host-lib "$tools/vshmctl"
+
+	log "installing under ${DESTDIR:-/}"
+	# Not signed: the key Debian's kernels were signed with is not
+	# here.  A host with Secure Boot signs the module with its own key
+	# (DKMS does, with its MOK), or does not load it.
+	make -s -C "$KDIR" M="$modbuild/drivers/vhost/shmem" \
+		INSTALL_MOD_PATH="$DESTDIR" INSTALL_MOD_DIR=updates \
+		INSTALL_MOD_STRIP=1 DEPMOD=true CONFIG_MODULE_SIG_ALL= \
+		modules_install
+	if [ -z "$DESTDIR" ]; then
+		depmod -a "$kver"
+	fi
+
+	install -D -m 0644 "$REPO/packaging/60-vhost-shmem.rules" \
+		"$DESTDIR$UDEVRULESDIR/60-vhost-shmem.rules"
+	install -D -m 0644 "$REPO/packaging/vhost-shmem.conf" \
+		"$DESTDIR$MODULESLOADDIR/vhost-shmem.conf"
+
+	install -D -m 0755 "$tools/host/$LIBVSHM_SO" "$DESTDIR$LIBDIR/$LIBVSHM_SO"
+	ln -sfn "$LIBVSHM_SO" "$DESTDIR$LIBDIR/libvshm.so.0"
+	ln -sfn libvshm.so.0 "$DESTDIR$LIBDIR/libvshm.so"
+	install -D -m 0644 "$tools/host/libvshm.a" "$DESTDIR$LIBDIR/libvshm.a"
+	install -D -m 0644 "$REPO/tools/vhost_shmem/libvshm.h" \
+		"$DESTDIR$INCLUDEDIR/vhost-shmem/libvshm.h"
+	install -D -m 0644 "$REPO/include/uapi/linux/vhost_shmem.h" \
+		"$DESTDIR$INCLUDEDIR/vhost-shmem/linux/vhost_shmem.h"
+	pc=$(sed -e "s|@PREFIX@|$PREFIX|" -e "s|@LIBDIR@|$LIBDIR|" \
+		 -e "s|@INCLUDEDIR@|$INCLUDEDIR|" -e "s|@VERSION@|$VERSION|" \
+		 "$REPO/packaging/libvshm.pc.in")
+	install -d "$DESTDIR$LIBDIR/pkgconfig"
+	printf '%s\n' "$pc" > "$DESTDIR$LIBDIR/pkgconfig/libvshm.pc"
+
+	install -D -m 0755 "$tools/vshmctl" "$DESTDIR$BINDIR/vshmctl"
+	install -d "$DESTDIR$MANDIR/man8"
+	man_page "$DESTDIR$MANDIR/man8/vshmctl.8"
+
+	if [ -z "$DESTDIR" ]; then
+		ldconfig
+		command -v udevadm >/dev/null && udevadm control --reload || true
+	fi
+	log "installed $(list | wc -l) files"
+}
+
+do_uninstall() {
+	local f
+	while IFS= read -r f; do
+		rm -f "$DESTDIR$f"
+	done < <(list)
+	rmdir "$DESTDIR$INCLUDEDIR/vhost-shmem/linux" \
+	      "$DESTDIR$INCLUDEDIR/vhost-shmem" 2>/dev/null || true
+	if [ -z "$DESTDIR" ]; then
+		depmod -a "$(kernel_release)"
+		ldconfig
+	fi
+	log "removed $(list | wc -l) files"
+}
+
+DKMS_NAME=vhost-shmem
+DKMS_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO/dkms.conf")
+
+do_dkms_install() {
+	local src=/usr/src/$DKMS_NAME-$DKMS_VERSION kdir kver n=0
+	[ -z "$DESTDIR" ] || die "dkms-install installs on this machine: no DESTDIR"
+	vshm_install_packages dkms gcc make kmod
+	do_dkms_uninstall quiet
+	log "copying the module's source to $src"
+	mkdir -p "$src"
+	cp -r "$REPO/Makefile" "$REPO/dkms.conf" "$REPO/drivers" "$REPO/include" "$src/"
+	dkms add -m "$DKMS_NAME" -v "$DKMS_VERSION"
+	for kdir in /lib/modules/*/build; do
+		[ -d "$kdir" ] || continue
+		kver=$(basename "$(dirname "$kdir")")
+		dkms install -m "$DKMS_NAME" -v "$DKMS_VERSION" -k "$kver" && n=$((n + 1))
+	done
+	install -D -m 0644 "$REPO/packaging/60-vhost-shmem.rules" \
+		"$UDEVRULESDIR/60-vhost-shmem.rules"
+	install -D -m 0644 "$REPO/packaging/vhost-shmem.conf" \
+		"$MODULESLOADDIR/vhost-shmem.conf"
+	command -v udevadm >/dev/null && udevadm control --reload || true
+	log "DKMS built and installed vhost_shmem for $n kernel(s)"
+}
+
+do_dkms_uninstall() {
+	# Removing needs the source that was added: before it goes.
+	if command -v dkms >/dev/null &&
+	   [ -d "/var/lib/dkms/$DKMS_NAME/$DKMS_VERSION" ]; then
+		dkms remove "$DKMS_NAME/$DKMS_VERSION" --all
+	fi
+	rm -rf "/usr/src/$DKMS_NAME-$DKMS_VERSION"
+	[ "${1:-}" = quiet ] && return 0
+	rm -f "$UDEVRULESDIR/60-vhost-shmem.rules" "$MODULESLOADDIR/vhost-shmem.conf"
+	log "removed $DKMS_NAME $DKMS_VERSION from DKMS"
+}
+
+case ${1:-} in
+install) do_install ;;
+uninstall) do_uninstall ;;
+list) list ;;
+dkms-install) do_dkms_install ;;
+dkms-uninstall) do_dkms_uninstall ;;
+*) sed -n '/^# Usage:/,/^# Environment/p' "${BASH_SOURCE[0]}" |
+	sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+esac
