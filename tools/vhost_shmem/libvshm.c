@@ -372,7 +372,7 @@ const char *libvshm_strerror(const struct libvshm *v, int err, char *buf,
 				 path);
 		else if (err == -EACCES || err == -EPERM)
 			snprintf(buf, size,
-				 "vhost-shmem: no permission to open %s: run as root or give the VMM's user access to it",
+				 "vhost-shmem: no permission to open %s: add the VMM's user to the device's group (kvm, with the udev rule of make install) or run the VMM as root",
 				 path);
 		else if (err == -ENXIO || err == -ENODEV)
 			snprintf(buf, size,

@@ -512,6 +512,15 @@ while read -r m; do
 	fi
 done < /modules/order
 
+# What udev does with the rules' GROUP and MODE (no udev here).
+for r in /etc/udev/rules.d/*.rules; do
+	sed -n 's/^KERNEL=="\([^"]*\)".*GROUP="\([^"]*\)".*MODE="\([^"]*\)".*/\1 \2 \3/p' "$r"
+done | while read -r name group mode; do
+	[ -c "/dev/$name" ] || continue
+	chgrp "$group" "/dev/$name" && chmod "$mode" "/dev/$name" &&
+		echo "=== VSHM-UDEV /dev/$name $group $mode"
+done
+
 for d in /dev/vhost-shmem /dev/kvm; do
 	if [ -c $d ]; then
 		echo "=== VSHM-DEV-OK $d"
@@ -569,6 +578,19 @@ make_initramfs() {
 
 	rm -rf "$dir"
 	mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,modules,tests,images}
+	mkdir -p "$dir/etc/udev/rules.d"
+
+	# Users and groups of a Debian host: the VMM's user is in group kvm,
+	# another user is not.  The device permissions come from the project's
+	# udev rule, and /dev/kvm's from the rule Debian's udev ships (the
+	# init applies them: the initramfs has no udev).
+	printf '%s\n' root:x:0:0:root:/:/bin/sh vmm:x:1000:1000::/tmp:/bin/sh \
+		other:x:1001:1001::/tmp:/bin/sh > "$dir/etc/passwd"
+	printf '%s\n' root:x:0: kvm:x:78:vmm vmm:x:1000: other:x:1001: \
+		> "$dir/etc/group"
+	cp "$REPO/packaging/60-vhost-shmem.rules" "$dir/etc/udev/rules.d/" || return 1
+	echo 'KERNEL=="kvm", GROUP="kvm", MODE="0660"' \
+		> "$dir/etc/udev/rules.d/50-udev-default.rules"
 
 	# A small ext4 image for the tests that need a disk filesystem on a
 	# loop device (sparse: it costs the initramfs a few KiB).
