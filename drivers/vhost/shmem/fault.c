@@ -253,6 +253,8 @@ static vm_fault_t vhost_shmem_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
+	/* Once the fault lock is dropped, nothing keeps @ctx alive. */
+	u32 ctx_id = ctx->id;
 	enum vhost_shmem_why why = VHOST_SHMEM_WHY_NONE;
 	struct vhost_shmem_mapping *map;
 	struct page *page, *read = NULL;
@@ -299,7 +301,7 @@ again:
 
 		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
 			fput(file);
-			trace_vhost_shmem_fault(ctx->id, vmf->pgoff,
+			trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
 						vmf->flags & FAULT_FLAG_WRITE,
 						why, VM_FAULT_RETRY);
 			return VM_FAULT_RETRY;
@@ -312,7 +314,7 @@ again:
 			if (!IS_ERR(read))
 				put_page(read);
 			fput(file);
-			trace_vhost_shmem_fault(ctx->id, vmf->pgoff,
+			trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
 						vmf->flags & FAULT_FLAG_WRITE,
 						why, VM_FAULT_RETRY);
 			return VM_FAULT_RETRY;
@@ -322,7 +324,7 @@ again:
 			goto again;
 		fput(file);
 		ret = vhost_shmem_fault_error(PTR_ERR(read), &why);
-		trace_vhost_shmem_fault(ctx->id, vmf->pgoff,
+		trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
 					vmf->flags & FAULT_FLAG_WRITE, why, ret);
 		return ret;
 	}
@@ -338,7 +340,7 @@ out_unlock:
 		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAULTS);
 	else if (why == VHOST_SHMEM_WHY_NONE)
 		why = VHOST_SHMEM_WHY_NOMEM;
-	trace_vhost_shmem_fault(ctx->id, vmf->pgoff,
+	trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
 				vmf->flags & FAULT_FLAG_WRITE, why, ret);
 	up_read(&ctx->lock);
 	/* A page read for a range that was unmapped meanwhile. */
