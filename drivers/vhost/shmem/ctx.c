@@ -208,12 +208,19 @@ void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx)
  */
 int vhost_shmem_ctx_register(struct vhost_shmem_ctx *ctx)
 {
+	u32 id;
 	int ret;
 
-	ret = xa_alloc_cyclic(&vhost_shmem_ctxs, &ctx->id, ctx, xa_limit_31b,
+	/*
+	 * Into a local: xa_alloc_cyclic() may set the id and then fail, and
+	 * @ctx->id must stay 0 (never registered) when it does, or freeing
+	 * the context would erase whichever context holds that id.
+	 */
+	ret = xa_alloc_cyclic(&vhost_shmem_ctxs, &id, ctx, xa_limit_31b,
 			      &vhost_shmem_next_ctx_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
 		return ret;
+	ctx->id = id;
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_NEW, NULL, NULL);
 	return 0;
 }
