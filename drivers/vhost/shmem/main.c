@@ -78,7 +78,11 @@ struct vhost_shmem_ucmd {
 
 /*
  * Write the first @len bytes of the kernel's copy back, or as many as the
- * caller's struct holds.
+ * caller's struct holds.  Before the copy is changed, this writes the
+ * caller's own bytes back: a check, changing nothing, that the outputs of
+ * an operation about to run can be written, so that an executed operation
+ * does not end in -EFAULT (short of a racing munmap() or mprotect() of the
+ * argument by another thread).
  */
 static int vhost_shmem_ucmd_respond(struct vhost_shmem_ucmd *ucmd, size_t len)
 {
@@ -113,18 +117,15 @@ static int vhost_shmem_region_create_ioctl(struct vhost_shmem_ucmd *ucmd)
 
 	ret = vhost_shmem_region_add_check(ctx, args);
 	if (!ret) {
-		/*
-		 * The offset depends on the shmid alone: write it out before
-		 * the region exists, so that a failing copy leaves nothing
-		 * behind.
-		 */
-		args->out_mmap_offset = vhost_shmem_region_offset(args->shmid);
 		if (vhost_shmem_ucmd_respond(ucmd, sizeof(*args)))
 			return -EFAULT;
 		ret = vhost_shmem_region_add(ctx, args);
 	}
 	trace_vhost_shmem_region(ctx->id, true, args->shmid, args->length, ret);
-	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES, ret);
+	vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES, ret);
+	if (ret)
+		return ret;
+	return vhost_shmem_ucmd_respond(ucmd, sizeof(*args));
 }
 
 static int vhost_shmem_region_destroy_ioctl(struct vhost_shmem_ucmd *ucmd)
@@ -155,6 +156,10 @@ static int vhost_shmem_map_ioctl(struct vhost_shmem_ucmd *ucmd)
 	struct file *file;
 	int ret;
 
+	/* The arguments are checked before the descriptor. */
+	ret = vhost_shmem_mapping_add_check(ucmd->ctx, args);
+	if (ret)
+		goto out;
 	file = fget(args->fd);
 	if (file) {
 		ret = vhost_shmem_mapping_add(ucmd->ctx, args, file);
@@ -163,6 +168,7 @@ static int vhost_shmem_map_ioctl(struct vhost_shmem_ucmd *ucmd)
 		ret = vhost_shmem_refuse(ucmd->ctx, VHOST_SHMEM_OP_MAP,
 					 VHOST_SHMEM_WHY_BAD_FD, -EBADF);
 	}
+out:
 	trace_vhost_shmem_map(ucmd->ctx->id, args, false, ret);
 	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_MAPS, ret);
 }
@@ -187,9 +193,8 @@ static int vhost_shmem_reset_ioctl(struct vhost_shmem_ucmd *ucmd)
 static int vhost_shmem_relay_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
 	struct vhost_shmem_relay *args = ucmd->cmd;
-	struct vhost_shmem_relay __user *uarg = ucmd->ubuffer;
 	struct vhost_shmem_ctx *ctx = ucmd->ctx;
-	struct vhost_shmem_user_reply reply = {};
+	struct vhost_shmem_user_reply reply = {}, old;
 	u8 buf[VHOST_SHMEM_RELAY_MSG_LEN];
 	void __user *ureply;
 	struct file *file = NULL;
@@ -208,11 +213,13 @@ static int vhost_shmem_relay_ioctl(struct vhost_shmem_ucmd *ucmd)
 		return -EFAULT;
 	/*
 	 * Make sure the results can be written back before anything is
-	 * done: an executed request must not end in -EFAULT.
+	 * done, by writing back what is there: an executed request must not
+	 * end in -EFAULT, and one that fails changes nothing.
 	 */
 	ureply = u64_to_user_ptr(args->reply);
-	if (copy_to_user(ureply, &reply, sizeof(reply)) ||
-	    put_user(0, &uarg->reply_len))
+	if (copy_from_user(&old, ureply, sizeof(old)) ||
+	    copy_to_user(ureply, &old, sizeof(old)) ||
+	    vhost_shmem_ucmd_respond(ucmd, sizeof(*args)))
 		return -EFAULT;
 
 	if (args->fd != -1)

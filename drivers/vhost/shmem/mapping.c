@@ -416,6 +416,35 @@ err_fput:
 }
 
 /**
+ * vhost_shmem_mapping_add_check() - check MAP's arguments but the file
+ * @ctx: the context the request is for.
+ * @args: the arguments, in kernel memory.
+ *
+ * The checks that come before the file's (see the errno order of
+ * %VHOST_SHMEM_MAP), so that callers can make them before they look the
+ * descriptor up.
+ *
+ * Context: any context.
+ * Return: 0; -EOPNOTSUPP for an unknown flag, -EINVAL for a shmid above
+ * 255 or a range that is empty, unaligned or overflows.
+ */
+int vhost_shmem_mapping_add_check(struct vhost_shmem_ctx *ctx,
+				  const struct vhost_shmem_map *args)
+{
+	if (args->flags & ~VHOST_SHMEM_MAP_F_RW)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
+	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_SHMID, -EINVAL);
+	if (!vhost_shmem_range_valid(args->shm_offset, args->len) ||
+	    !vhost_shmem_range_valid(args->fd_offset, args->len))
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_RANGE, -EINVAL);
+	return 0;
+}
+
+/**
  * vhost_shmem_mapping_add() - map a file into a region (MAP)
  * @ctx: the context.
  * @args: the arguments, in kernel memory; @args->fd is ignored.
@@ -447,16 +476,9 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	struct file *real;
 	int ret;
 
-	if (args->flags & ~VHOST_SHMEM_MAP_F_RW)
-		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
-					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
-	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
-		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
-					  VHOST_SHMEM_WHY_SHMID, -EINVAL);
-	if (!vhost_shmem_range_valid(args->shm_offset, args->len) ||
-	    !vhost_shmem_range_valid(args->fd_offset, args->len))
-		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
-					  VHOST_SHMEM_WHY_RANGE, -EINVAL);
+	ret = vhost_shmem_mapping_add_check(ctx, args);
+	if (ret)
+		return ret;
 	ret = vhost_shmem_mapping_admit(ctx, file, writable,
 					args->fd_offset >> PAGE_SHIFT, npages,
 					&real);

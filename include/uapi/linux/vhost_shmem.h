@@ -110,7 +110,9 @@ struct vhost_shmem_info {
  *
  * The window is mmap(@out_mmap_offset, @length) of the device file with
  * %MAP_SHARED.  A part of it may be mapped as well: any range of pages
- * inside [@out_mmap_offset, @out_mmap_offset + @length).
+ * inside [@out_mmap_offset, @out_mmap_offset + @length).  The offset is
+ * @shmid << 40: a 32-bit process (mmap2(), offsets in 4 KiB units in 32
+ * bits) reaches the windows of shmids 0-15 only.
  */
 struct vhost_shmem_region_create {
 	__u32 size;
@@ -131,6 +133,7 @@ struct vhost_shmem_region_create {
  * %EINVAL @shmid is above 255, or @length is zero, unaligned or too large;
  * %EEXIST the context already has a region with this @shmid; %ENOSPC the
  * context already holds &vhost_shmem_info.max_regions regions; %ENOMEM.
+ * When several apply, the first in this order is reported.
  */
 #define VHOST_SHMEM_REGION_CREATE \
 	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_REGION_CREATE)
@@ -241,22 +244,23 @@ struct vhost_shmem_map {
  * succeed, and refused with the errno mmap() would give; the range may
  * extend past the end of the file, whose pages then fault until it grows.
  *
- * Return: 0, or -1 with errno set to one of the general errors or:
- * %EINVAL @shmid is above 255, @len is zero, an offset or @len is not page
- * aligned, an end overflows, or the range does not lie inside the region;
- * %EOVERFLOW [@fd_offset, @fd_offset + @len) goes past the largest file
- * offset;
- * %EBADF @fd is not an open file descriptor (%O_PATH descriptors included);
- * %ENODEV the file is not of a type that can be mapped; %EOPNOTSUPP
- * %VHOST_SHMEM_MAP_F_RW is set and the file is not a memfd or tmpfs file;
- * %EACCES the file is not open for reading, %VHOST_SHMEM_MAP_F_RW is set
- * and it is not open for writing, or the file is append-only and @fd is
- * open for writing; %EPERM %VHOST_SHMEM_MAP_F_RW is set and the file is
- * sealed against writing; %ETXTBSY %VHOST_SHMEM_MAP_F_RW is set and the
- * file is a swap file; what a security module or the filesystem's mmap
- * refuses with; %ENOENT no region with this @shmid; %EEXIST the range
- * overlaps a mapping of the region; %ENOSPC the region already holds
- * &vhost_shmem_info.max_mappings mappings; %ENOMEM.
+ * Return: 0, or -1 with errno set to one of the general errors or, when
+ * several apply, the first of: %EINVAL @shmid is above 255, @len is zero,
+ * an offset or @len is not page aligned, or an end overflows; %EBADF @fd is
+ * not an open file descriptor (%O_PATH descriptors included); %EOVERFLOW
+ * [@fd_offset, @fd_offset + @len) goes past the largest file offset;
+ * %ENODEV the file is not of a type that can be mapped; then what mmap()
+ * of @fd would refuse with, as mmap() orders it: %EACCES the file is not
+ * open for reading, %VHOST_SHMEM_MAP_F_RW is set and it is not open for
+ * writing, or the file is append-only and @fd is open for writing; %EPERM
+ * %VHOST_SHMEM_MAP_F_RW is set and the file is sealed against writing;
+ * %ETXTBSY %VHOST_SHMEM_MAP_F_RW is set and the file is a swap file; what
+ * a security module or the filesystem's mmap refuses with; then
+ * %EOPNOTSUPP %VHOST_SHMEM_MAP_F_RW is set and the file is not a memfd or
+ * tmpfs file; %ENOMEM; %ENOENT no region with this @shmid; %EINVAL the
+ * range does not lie inside the region; %ENOSPC the region already holds
+ * &vhost_shmem_info.max_mappings mappings; %EEXIST the range overlaps a
+ * mapping of the region.
  */
 #define VHOST_SHMEM_MAP		_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_MAP)
 
@@ -379,8 +383,10 @@ struct vhost_shmem_user_reply {
  *      with @out_result -%EBADF and is answered like any failed MAP.
  * @reply: Address of a buffer of at least
  *         sizeof(struct vhost_shmem_user_reply) bytes for the reply.
- * @reply_len: Input: size of the buffer at @reply.  Output: number of bytes
- *             of the reply to write back on the channel; 0 when none is due.
+ * @reply_len: Input: size of the buffer at @reply.  Output, when the call
+ *             succeeds: number of bytes of the reply to write back on the
+ *             channel; 0 when none is due.  A call that fails changes
+ *             neither it nor the buffer at @reply.
  * @out_request: Output: the message's request id.
  * @out_result: Output: 0 when the mapping operation succeeded, otherwise
  *              its negative errno, as %VHOST_SHMEM_MAP or

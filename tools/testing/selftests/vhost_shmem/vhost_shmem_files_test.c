@@ -119,7 +119,12 @@ TEST_F(files, page_cache_file_read_only)
 	EXPECT_EQ(pattern(22, 3 * PAGE + 12), v);
 	EXPECT_EQ(SIGBUS, probe_write(self->win, 12, 1));
 
-	/* Read-write mappings of page cache files are not supported. */
+	/*
+	 * Read-write mappings of page cache files are not supported; a
+	 * read-only descriptor gets mmap()'s answer first.
+	 */
+	EXPECT_EQ(-EACCES, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, PAGE,
+				    VHOST_SHMEM_MAP_F_RW));
 	snprintf(path, sizeof(path), "%s/blob", self->ramfs);
 	wfd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, wfd);

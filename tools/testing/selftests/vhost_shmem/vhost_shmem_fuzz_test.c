@@ -200,14 +200,15 @@ static int expect_map(struct fuzz *f, struct vhost_shmem_map *a, int kind)
 	uint64_t first = a->shm_offset / PAGE, n = a->len / PAGE;
 	bool rw = a->flags & VHOST_SHMEM_MAP_F_RW;
 
-	if (kind == FD_CLOSED || kind == FD_NEG)
-		return -EBADF;
+	/* The arguments, then the descriptor (the header's errno order). */
 	if (a->flags & ~VHOST_SHMEM_MAP_F_RW)
 		return -EOPNOTSUPP;
 	if (i < 0)
 		return -EINVAL;
 	if (!range_ok(a->shm_offset, a->len) || !range_ok(a->fd_offset, a->len))
 		return -EINVAL;
+	if (kind == FD_CLOSED || kind == FD_NEG)
+		return -EBADF;
 	/* As mmap(): the range must fit the largest file offset. */
 	if (a->fd_offset / PAGE + a->len / PAGE > (uint64_t)INT64_MAX / PAGE)
 		return -EOVERFLOW;

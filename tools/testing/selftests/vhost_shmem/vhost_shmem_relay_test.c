@@ -417,6 +417,39 @@ TEST_F(relay, malformed_changes_nothing)
 	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
 	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, NULL));
 
+	/* A call that fails changes neither reply_len nor the reply. */
+	r.reply = (uintptr_t)reply;
+	r.reply_len = sizeof(reply) + 7;
+	memset(reply, 0x5a, sizeof(reply));
+	build(m, 8, 0x9, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-ENOMSG, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
+	EXPECT_EQ(sizeof(reply) + 7, r.reply_len);
+	build(m, 9, 0x2, SHMID, 0, 0, PAGE, 0);
+	EXPECT_EQ(-EBADMSG, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, &r));
+	EXPECT_EQ(sizeof(reply) + 7, r.reply_len);
+	EXPECT_EQ(0x5a, reply[0]);
+	EXPECT_EQ(0x5a, reply[19]);
+
+	/*
+	 * An argument whose outputs cannot be written: refused before the
+	 * MAP runs, not after (the outputs sit on a read-only page).
+	 */
+	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
+	{
+		uint8_t *pg = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct vhost_shmem_relay *ro;
+
+		ASSERT_NE(MAP_FAILED, pg);
+		ro = (void *)(pg + PAGE -
+			      offsetof(struct vhost_shmem_relay, out_request));
+		memcpy(ro, &r, offsetof(struct vhost_shmem_relay, out_request));
+		memset(pg + PAGE, 0, PAGE);
+		ASSERT_EQ(0, mprotect(pg + PAGE, PAGE, PROT_READ));
+		EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY, ro));
+		munmap(pg, 2 * PAGE);
+	}
+
 	EXPECT_EQ(0, nr_mappings(self->dev));
 	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
 	EXPECT_EQ(0, o.ret);

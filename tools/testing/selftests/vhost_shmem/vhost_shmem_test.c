@@ -153,6 +153,19 @@ TEST(ioctl_size)
 	EXPECT_EQ(0xa5, buf[sizeof(info)]);
 	EXPECT_EQ(0xa5, buf[sizeof(buf) - 1]);
 
+	/* A failed create leaves the caller's struct as it was. */
+	memset(&rc, 0, sizeof(rc));
+	rc.size = sizeof(rc);
+	rc.shmid = 4;
+	rc.length = PAGE;
+	rc.out_mmap_offset = 0x1234;
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	EXPECT_NE(0x1234, rc.out_mmap_offset);
+	rc.out_mmap_offset = 0x1234;
+	EXPECT_EQ(-EEXIST, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	EXPECT_EQ(0x1234, rc.out_mmap_offset);
+	EXPECT_EQ(0, vshm_region_destroy(dev, 4));
+
 	/* A refused longer struct created nothing. */
 	memset(&rc, 0, sizeof(rc));
 	rc.size = sizeof(rc) + 8;
@@ -190,6 +203,13 @@ TEST(region_lifecycle)
 	ASSERT_EQ(0, vshm_region_create(dev, 7, 4 * PAGE, &again));
 	EXPECT_EQ(off7, again);
 	EXPECT_EQ(0, vshm_region_create(dev, 255, PAGE, NULL));
+
+	/*
+	 * Several rules broken at once: the first in the header's order
+	 * wins (arguments, then the context's state).
+	 */
+	EXPECT_EQ(-EINVAL, vshm_region_create(dev, 7, 0, NULL));
+	EXPECT_EQ(-EINVAL, vshm_region_create(dev, 7 + 256, PAGE, NULL));
 
 	/* Sizes: zero, unaligned, too large. */
 	EXPECT_EQ(-EINVAL, vshm_region_create(dev, 9, 0, NULL));
@@ -620,7 +640,11 @@ TEST_F(vshm, map_invalid)
 	/* No such region. */
 	EXPECT_EQ(-ENOENT, vshm_map(self->dev, SHMID + 1, fd, 0, 0, PAGE, 0));
 
-	/* Descriptors. */
+	/* Descriptors: checked after the arguments. */
+	EXPECT_EQ(-EOPNOTSUPP, vshm_map(self->dev, SHMID, -1, 0, 8 * PAGE,
+					PAGE, 1U << 4));
+	EXPECT_EQ(-EINVAL, vshm_map(self->dev, SHMID, -1, 0, 8 * PAGE + 1,
+				    PAGE, 0));
 	EXPECT_EQ(-EBADF, vshm_map(self->dev, SHMID, -1, 0, 8 * PAGE, PAGE, 0));
 	EXPECT_EQ(-EBADF, vshm_map(self->dev, SHMID, 1000000, 0, 8 * PAGE,
 				   PAGE, 0));
@@ -943,6 +967,8 @@ TEST_F(vshm, limits)
 	EXPECT_EQ(0, vshm_map(dev, SHMID, fd, 0, 0, PAGE, 0));
 	EXPECT_EQ(0, vshm_map(dev, SHMID, fd, 0, 2 * PAGE, PAGE, 0));
 	EXPECT_EQ(-ENOSPC, vshm_map(dev, SHMID, fd, 0, 4 * PAGE, PAGE, 0));
+	/* An overlap at the limit: the limit is checked first. */
+	EXPECT_EQ(-ENOSPC, vshm_map(dev, SHMID, fd, 0, 0, PAGE, 0));
 	EXPECT_EQ(SIGBUS, probe_read(win, 4 * PAGE, &v));
 	EXPECT_EQ(0, vshm_unmap(dev, SHMID, 0, PAGE));
 	EXPECT_EQ(0, vshm_map(dev, SHMID, fd, 0, 4 * PAGE, PAGE, 0));
@@ -955,6 +981,8 @@ TEST_F(vshm, limits)
 	/* The first region is one; a second fits, a third does not. */
 	EXPECT_EQ(0, vshm_region_create(dev, 100, PAGE, NULL));
 	EXPECT_EQ(-ENOSPC, vshm_region_create(dev, 101, PAGE, NULL));
+	/* A duplicate shmid at the limit: EEXIST comes first. */
+	EXPECT_EQ(-EEXIST, vshm_region_create(dev, 100, PAGE, NULL));
 	EXPECT_EQ(-ENOENT, vshm_region_destroy(dev, 101));
 	EXPECT_EQ(0, vshm_region_destroy(dev, 100));
 	EXPECT_EQ(0, vshm_region_create(dev, 101, PAGE, NULL));
