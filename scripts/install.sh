@@ -67,6 +67,14 @@ if [ -z "${KDIR:-}" ]; then
 	[ -d "$KDIR" ] || KDIR=$(ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 fi
 
+# Kbuild and make cannot take paths with white space: say so up front.
+for v in DESTDIR PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR UDEVRULESDIR \
+	 MODULESLOADDIR KDIR; do
+	case ${!v} in
+	*[[:space:]]*) die "$v='${!v}' contains white space, which Kbuild cannot take" ;;
+	esac
+done
+
 kernel_release() {
 	if [ -f "$KDIR/include/config/kernel.release" ]; then
 		cat "$KDIR/include/config/kernel.release"
@@ -189,17 +197,26 @@ do_install() {
 }
 
 do_uninstall() {
-	local f
+	local f n=0 m kver
 	while IFS= read -r f; do
+		[ -e "$DESTDIR$f" ] || [ -L "$DESTDIR$f" ] || continue
 		rm -f "$DESTDIR$f"
-	done < <(list)
+		n=$((n + 1))
+	done < <(list | grep -v '^/lib/modules/')
+	# The module of every kernel it was installed for, not only KDIR's
+	# (the host may have moved to another kernel since).
+	for m in "$DESTDIR"/lib/modules/*/updates/vhost_shmem.ko*; do
+		[ -f "$m" ] || continue
+		kver=${m#"$DESTDIR"/lib/modules/}
+		kver=${kver%%/*}
+		rm -f "$m"
+		n=$((n + 1))
+		[ -z "$DESTDIR" ] && depmod -a "$kver"
+	done
 	rmdir "$DESTDIR$INCLUDEDIR/vhost-shmem/linux" \
 	      "$DESTDIR$INCLUDEDIR/vhost-shmem" 2>/dev/null || true
-	if [ -z "$DESTDIR" ]; then
-		depmod -a "$(kernel_release)"
-		ldconfig
-	fi
-	log "removed $(list | wc -l) files"
+	[ -z "$DESTDIR" ] && ldconfig
+	log "removed $n files"
 }
 
 DKMS_NAME=vhost-shmem
