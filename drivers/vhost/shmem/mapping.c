@@ -16,6 +16,7 @@
 #include <linux/pagemap.h>
 #include <linux/rwsem.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -274,7 +275,15 @@ static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
 			  (VM_SHARED | VM_WRITE)))
 		real = get_file(vma->vm_file);
 	mmap_read_unlock(mm);
-	vm_munmap(addr, PAGE_SIZE);
+	/*
+	 * Removing the probe may need memory (maple tree nodes to detach
+	 * the VMA); a failure would leave the page mapped in the caller.
+	 * Such small allocations fail only for a task that is being killed,
+	 * whose address space goes away anyway: retry until then.
+	 */
+	while (vm_munmap(addr, PAGE_SIZE) == -ENOMEM &&
+	       !fatal_signal_pending(current))
+		cond_resched();
 	return real;
 }
 
