@@ -154,6 +154,51 @@ vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 	map->admitted = true;
 }
 
+/*
+ * Charge @map's pages to the pinned memory of the process that opened
+ * @ctx, as RDMA charges the pages it pins: a mapping holds every page its
+ * windows touch until it is removed, a long-term pin in all but name.
+ * The caller's RLIMIT_MEMLOCK bounds it, unless the caller has
+ * CAP_IPC_LOCK.  The whole length is charged at MAP, so that a MAP past
+ * the limit fails at once rather than a fault later.
+ */
+static int vhost_shmem_mapping_pin(struct vhost_shmem_ctx *ctx,
+				   struct vhost_shmem_mapping *map)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	s64 pinned;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	if (!ctx->mm)
+		return 0;
+	pinned = atomic64_add_return(map->npages, &ctx->mm->pinned_vm);
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(map->npages, &ctx->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	map->pinned = true;
+	return 0;
+}
+
+/**
+ * vhost_shmem_mapping_unpin() - uncharge a mapping's pages
+ * @ctx: the context of @map.
+ * @map: a mapping removed from its region (or never inserted).
+ *
+ * Context: @ctx->lock held for writing.
+ */
+void vhost_shmem_mapping_unpin(struct vhost_shmem_ctx *ctx,
+			       struct vhost_shmem_mapping *map)
+{
+	lockdep_assert_held_write(&ctx->lock);
+
+	if (!map->pinned)
+		return;
+	atomic64_sub(map->npages, &ctx->mm->pinned_vm);
+	map->pinned = false;
+}
+
 /**
  * vhost_shmem_admission_del() - uncount a mapping from its context's admissions
  * @ctx: the context.
@@ -527,12 +572,18 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 		why = VHOST_SHMEM_WHY_LIMIT;
 		goto err_unlock;
 	}
+	ret = vhost_shmem_mapping_pin(ctx, map);
+	if (ret) {
+		why = VHOST_SHMEM_WHY_MEMLOCK;
+		goto err_unlock;
+	}
 	/* Fails with -EEXIST if any page of the range is already mapped. */
 	ret = mtree_insert_range(&region->mappings, first, first + npages - 1,
 				 map, GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		why = ret == -EEXIST ? VHOST_SHMEM_WHY_OVERLAP :
 				       VHOST_SHMEM_WHY_NOMEM;
+		vhost_shmem_mapping_unpin(ctx, map);
 		goto err_unlock;
 	}
 	region->nr_mappings++;
@@ -606,6 +657,7 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 	}
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);
+	vhost_shmem_mapping_unpin(ctx, map);
 	vhost_shmem_region_zap(ctx, region, first, npages);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL, region, map);
 	up_write(&ctx->lock);

@@ -39,6 +39,7 @@ void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 		return;
 	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
 		vhost_shmem_admission_del(ctx, map);
+		vhost_shmem_mapping_unpin(ctx, map);
 		list_add_tail(&map->dispose, dispose);
 	}
 	mtree_destroy(&region->mappings);
@@ -242,6 +243,8 @@ int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 			     struct vhost_shmem_region_info *args)
 {
 	struct vhost_shmem_region *region;
+	struct vhost_shmem_mapping *map;
+	unsigned long index = 0;
 
 	if (args->flags)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_INFO,
@@ -259,6 +262,10 @@ int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 	}
 	vhost_shmem_region_usage(ctx, region, &args->out_mapped_bytes,
 				 &args->out_resident_bytes);
+	args->out_pinned_bytes = 0;
+	mt_for_each(&region->mappings, map, index, ULONG_MAX)
+		if (map->pinned)
+			args->out_pinned_bytes += (u64)map->npages << PAGE_SHIFT;
 	args->out_length = (u64)region->npages << PAGE_SHIFT;
 	args->out_mmap_offset = vhost_shmem_region_offset(region->shmid);
 	args->out_nr_mappings = region->nr_mappings;

@@ -179,6 +179,11 @@ struct vhost_shmem_region_destroy {
  * @out_resident_bytes: Output: bytes of file pages that the mappings have
  *                      inserted into windows and hold until they are
  *                      unmapped.
+ * @out_pinned_bytes: Output: bytes the region's mappings charge to the
+ *                    pinned memory of the process that opened the context
+ *                    (its VmPin): the length of every mapping.  Since the
+ *                    second version of the struct; a caller whose struct
+ *                    ends at @out_resident_bytes does not get it.
  */
 struct vhost_shmem_region_info {
 	__u32 size;
@@ -189,6 +194,7 @@ struct vhost_shmem_region_info {
 	__aligned_u64 out_mmap_offset;
 	__aligned_u64 out_mapped_bytes;
 	__aligned_u64 out_resident_bytes;
+	__aligned_u64 out_pinned_bytes;
 };
 
 /**
@@ -259,8 +265,14 @@ struct vhost_shmem_map {
  * %EOPNOTSUPP %VHOST_SHMEM_MAP_F_RW is set and the file is not a memfd or
  * tmpfs file; %ENOMEM; %ENOENT no region with this @shmid; %EINVAL the
  * range does not lie inside the region; %ENOSPC the region already holds
- * &vhost_shmem_info.max_mappings mappings; %EEXIST the range overlaps a
- * mapping of the region.
+ * &vhost_shmem_info.max_mappings mappings; %ENOMEM the mapping's length
+ * would take the pinned memory of the process that opened the context
+ * past the caller's %RLIMIT_MEMLOCK (callers with %CAP_IPC_LOCK are not
+ * limited); %EEXIST the range overlaps a mapping of the region.
+ *
+ * A mapping charges its whole length to the pinned memory (VmPin) of the
+ * process that opened the context, as RDMA and iommufd charge what they
+ * pin, until it is removed (UNMAP, RESET, REGION_DESTROY, close).
  */
 #define VHOST_SHMEM_MAP		_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_MAP)
 

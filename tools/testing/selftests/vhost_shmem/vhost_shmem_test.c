@@ -6,10 +6,13 @@
 #include "vshm_test_util.h"
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
@@ -180,6 +183,124 @@ TEST(ioctl_size)
 	EXPECT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, buf));
 	EXPECT_EQ(0, vshm_region_destroy(dev, 3));
 	close(dev);
+}
+
+/* Raises or drops CAP_IPC_LOCK in the effective set; 0 or -errno. */
+static int cap_ipc_lock(bool on)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	unsigned int i = CAP_TO_INDEX(CAP_IPC_LOCK);
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	if (on)
+		data[i].effective |= CAP_TO_MASK(CAP_IPC_LOCK);
+	else
+		data[i].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/* This process's VmPin, in pages; -1 if /proc says nothing. */
+static long vm_pin_pages(void)
+{
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb < 0 ? -1 : kb * 1024 / (long)PAGE;
+}
+
+static uint64_t pinned_bytes(int dev, uint32_t shmid)
+{
+	struct vhost_shmem_region_info ri;
+
+	return vshm_region_info(dev, shmid, &ri) ? ~0ULL : ri.out_pinned_bytes;
+}
+
+/*
+ * Mappings charge their length to the pinned memory (VmPin) of the process
+ * that opened the context, against RLIMIT_MEMLOCK unless the caller has
+ * CAP_IPC_LOCK, and every way of removing them gives the charge back.
+ */
+TEST(pinned_memory_accounting)
+{
+	struct rlimit rl = { .rlim_cur = 16 * PAGE, .rlim_max = 16 * PAGE };
+	struct vhost_shmem_region_info ri;
+	uint8_t buf[sizeof(ri) + 8];
+	int dev, fd;
+
+	if (access(VSHM_DEV, F_OK))
+		SKIP(return, VSHM_DEV " missing");
+	if (cap_ipc_lock(false))
+		SKIP(return, "cannot drop CAP_IPC_LOCK");
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	dev = vshm_open();
+	ASSERT_LE(0, dev);
+	fd = memfd_pattern(31, 64 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_region_create(dev, 1, 64 * PAGE, NULL));
+	ASSERT_EQ(0, vshm_region_create(dev, 2, 64 * PAGE, NULL));
+	ASSERT_EQ(0, vm_pin_pages());
+
+	/* Up to the limit, and not a page past it. */
+	ASSERT_EQ(0, vshm_map(dev, 1, fd, 0, 0, 8 * PAGE, 0));
+	EXPECT_EQ(8, vm_pin_pages());
+	EXPECT_EQ(8 * PAGE, pinned_bytes(dev, 1));
+	ASSERT_EQ(0, vshm_map(dev, 2, fd, 0, 0, 8 * PAGE, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(-ENOMEM, vshm_map(dev, 1, fd, 0, 8 * PAGE, PAGE, 0));
+	EXPECT_EQ(16, vm_pin_pages());
+	EXPECT_EQ(8 * PAGE, pinned_bytes(dev, 1));
+
+	/* UNMAP gives it back. */
+	ASSERT_EQ(0, vshm_unmap(dev, 1, 0, 8 * PAGE));
+	EXPECT_EQ(8, vm_pin_pages());
+	EXPECT_EQ(0, pinned_bytes(dev, 1));
+	ASSERT_EQ(0, vshm_map(dev, 1, fd, 0, 8 * PAGE, 4 * PAGE, 0));
+	EXPECT_EQ(12, vm_pin_pages());
+
+	/* RESET gives it back. */
+	ASSERT_EQ(0, vshm_reset(dev));
+	EXPECT_EQ(0, vm_pin_pages());
+
+	/* REGION_DESTROY gives it back. */
+	ASSERT_EQ(0, vshm_map(dev, 1, fd, 0, 0, 4 * PAGE, 0));
+	ASSERT_EQ(0, vshm_map(dev, 2, fd, 0, 0, 4 * PAGE, 0));
+	ASSERT_EQ(0, vshm_region_destroy(dev, 1));
+	EXPECT_EQ(4, vm_pin_pages());
+
+	/* CAP_IPC_LOCK lifts the limit, not the charge. */
+	if (!cap_ipc_lock(true)) {
+		ASSERT_EQ(0, vshm_map(dev, 2, fd, 0, 8 * PAGE, 32 * PAGE, 0));
+		EXPECT_EQ(36, vm_pin_pages());
+		EXPECT_EQ(36 * PAGE, pinned_bytes(dev, 2));
+		ASSERT_EQ(0, cap_ipc_lock(false));
+	}
+
+	/* A REGION_INFO of the struct's first version: no out_pinned_bytes. */
+	memset(buf, 0xa5, sizeof(buf));
+	memset(&ri, 0, sizeof(ri));
+	ri.size = offsetof(struct vhost_shmem_region_info, out_pinned_bytes);
+	ri.shmid = 2;
+	memcpy(buf, &ri, ri.size);
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_INFO, buf));
+	memcpy(&ri, buf, offsetof(struct vhost_shmem_region_info,
+				  out_pinned_bytes));
+	EXPECT_NE(0, ri.out_mapped_bytes);
+	EXPECT_EQ(0xa5, buf[offsetof(struct vhost_shmem_region_info,
+				     out_pinned_bytes)]);
+
+	/* Closing gives the rest back. */
+	close(dev);
+	EXPECT_EQ(0, vm_pin_pages());
+	close(fd);
 }
 
 TEST(region_lifecycle)
