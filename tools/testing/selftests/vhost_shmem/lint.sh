@@ -19,6 +19,8 @@
 #   ioctl-number Documentation/userspace-api/ioctl/ioctl-number.patch, the
 #                claim of the ioctl range, still applies to the newest
 #                kernel's ioctl-number.rst
+#   dkms-X.Y     DKMS builds the module for the newest kernel (its debug
+#                build tree); the stock kernels' lanes build theirs with DKMS
 #   install      make install DESTDIR=... lays out exactly the files
 #                scripts/install.sh lists (module for 6.12, udev rule,
 #                libvshm shared and static, headers, pkg-config file,
@@ -185,6 +187,27 @@ check_ioctl_number() {
 	fi
 }
 
+# DKMS builds the module for the newest kernel too (the stock kernels'
+# lanes load the module DKMS built for them), in trees of its own.
+check_dkms() {
+	local dbuild=$1 kver t=$SECONDS ver tree=$BUILD/dkms-newest out
+	kver=$(cat "$dbuild/include/config/kernel.release")
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO/dkms.conf")
+	rm -rf "$tree"
+	mkdir -p "$tree/src/vhost-shmem-$ver" "$tree/dkms"
+	cp -r "$REPO/Makefile" "$REPO/dkms.conf" "$REPO/drivers" "$REPO/include" \
+		"$tree/src/vhost-shmem-$ver/"
+	if out=$(dkms --dkmstree "$tree/dkms" --sourcetree "$tree/src" build \
+			-m vhost-shmem -v "$ver" -k "$kver" \
+			--kernelsourcedir "$dbuild" 2>&1) &&
+	   ls "$tree/dkms/vhost-shmem/$ver/$kver/x86_64/module/vhost_shmem.ko"* >/dev/null 2>&1; then
+		result "dkms-${LINUX_SRC##*/linux-source-}" 0 "$kver, $((SECONDS - t))s"
+	else
+		tail -n 20 <<< "$out" | sed 's/^/  /'
+		result "dkms-${LINUX_SRC##*/linux-source-}" 1 "dkms build for $kver failed"
+	fi
+}
+
 # make install into a staging directory lays out exactly the files
 # scripts/install.sh lists, a VMM builds and links against the installed
 # libvshm through pkg-config, and make uninstall removes them all again.
@@ -224,7 +247,7 @@ check_install() {
 main() {
 	local series kdir start=$SECONDS
 	local dbuild newsparse
-	vshm_install_packages sparse make gcc perl patch debian-archive-keyring \
+	vshm_install_packages sparse make gcc perl patch dkms debian-archive-keyring \
 		linux-headers-amd64 linux-headers-6.12-amd64
 	vshm_linux_source
 	command -v sparse >/dev/null || die "sparse not installed"
@@ -250,6 +273,7 @@ main() {
 	else
 		dbuild=$("$SCRIPT_DIR/debug_kernel.sh" --print-dir)
 		check_build "$series" "$dbuild" "$newsparse"
+		check_dkms "$dbuild"
 	fi
 	check_kernel_doc
 	check_ioctl_number
