@@ -12,7 +12,6 @@
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
 #include <linux/rwsem.h>
-#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 #include <linux/vhost_shmem.h>
@@ -125,10 +124,6 @@ struct vhost_shmem_ctx *vhost_shmem_ctx_alloc(void)
 	}
 
 	ctx->owner = get_pid(task_tgid(current));
-	/* KUnit's contexts are made by a kthread with an mm of its own. */
-	ctx->mm = current->mm;
-	if (ctx->mm)
-		mmgrab(ctx->mm);
 	get_task_comm(ctx->comm, current);
 	ctx->created = ktime_get_real_ns();
 	return ctx;
@@ -198,8 +193,6 @@ void vhost_shmem_ctx_put(struct vhost_shmem_ctx *ctx)
 	if (!refcount_dec_and_test(&ctx->refs))
 		return;
 	put_pid(ctx->owner);
-	if (ctx->mm)
-		mmdrop(ctx->mm);
 	kfree_rcu(ctx, rcu);
 }
 

@@ -15,8 +15,10 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/rwsem.h>
+#include <linux/capability.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -155,48 +157,56 @@ vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 }
 
 /*
- * Charge @map's pages to the pinned memory of the process that opened
- * @ctx, as RDMA charges the pages it pins: a mapping holds every page its
- * windows touch until it is removed, a long-term pin in all but name.
- * The caller's RLIMIT_MEMLOCK bounds it, unless the caller has
- * CAP_IPC_LOCK.  The whole length is charged at MAP, so that a MAP past
- * the limit fails at once rather than a fault later.
+ * Charge @map's pages as iommufd charges what it pins: a mapping holds
+ * every page its windows touch until it is removed, a long-term pin in
+ * all but name.  The calling task's user is charged (locked_vm) against
+ * the task's RLIMIT_MEMLOCK, unless the task has CAP_IPC_LOCK; its mm is
+ * charged too (pinned_vm, which /proc shows as VmPin).  Charging the user
+ * rather than one mm means that no process escapes the limit by handing
+ * its mappings to a child and exiting, and that a process that opened
+ * contexts for others is not charged for what they map.  The whole length
+ * is charged at MAP, so that a MAP past the limit fails at once rather
+ * than a fault later.
  */
-static int vhost_shmem_mapping_pin(struct vhost_shmem_ctx *ctx,
-				   struct vhost_shmem_mapping *map)
+static int vhost_shmem_mapping_pin(struct vhost_shmem_mapping *map)
 {
-	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	s64 pinned;
+	unsigned long limit, cur, new;
+	struct user_struct *user = NULL;
 
-	lockdep_assert_held_write(&ctx->lock);
-
-	if (!ctx->mm)
+	if (!current->mm)
 		return 0;
-	pinned = atomic64_add_return(map->npages, &ctx->mm->pinned_vm);
-	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
-		atomic64_sub(map->npages, &ctx->mm->pinned_vm);
-		return -ENOMEM;
+	if (!capable(CAP_IPC_LOCK)) {
+		user = get_uid(current_user());
+		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		cur = atomic_long_read(&user->locked_vm);
+		do {
+			new = cur + map->npages;
+			if (new > limit || new < cur) {
+				free_uid(user);
+				return -ENOMEM;
+			}
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
 	}
-	map->pinned = true;
+	map->pin_user = user;
+	map->pin_mm = current->mm;
+	mmgrab(map->pin_mm);
+	atomic64_add(map->npages, &map->pin_mm->pinned_vm);
 	return 0;
 }
 
-/**
- * vhost_shmem_mapping_unpin() - uncharge a mapping's pages
- * @ctx: the context of @map.
- * @map: a mapping removed from its region (or never inserted).
- *
- * Context: @ctx->lock held for writing.
- */
-void vhost_shmem_mapping_unpin(struct vhost_shmem_ctx *ctx,
-			       struct vhost_shmem_mapping *map)
+/* Give the charge of @map, removed from its region or never inserted, back. */
+static void vhost_shmem_mapping_unpin(struct vhost_shmem_mapping *map)
 {
-	lockdep_assert_held_write(&ctx->lock);
-
-	if (!map->pinned)
-		return;
-	atomic64_sub(map->npages, &ctx->mm->pinned_vm);
-	map->pinned = false;
+	if (map->pin_user) {
+		atomic_long_sub(map->npages, &map->pin_user->locked_vm);
+		free_uid(map->pin_user);
+		map->pin_user = NULL;
+	}
+	if (map->pin_mm) {
+		atomic64_sub(map->npages, &map->pin_mm->pinned_vm);
+		mmdrop(map->pin_mm);
+		map->pin_mm = NULL;
+	}
 }
 
 /**
@@ -242,6 +252,7 @@ static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 	xa_destroy(&map->pages);
 	if (map->writable)
 		mapping_unmap_writable(map->file->f_mapping);
+	vhost_shmem_mapping_unpin(map);
 	fput(map->file);
 	fput(map->src);
 	kfree(map);
@@ -292,6 +303,7 @@ static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
 	struct file *real = ERR_PTR(-EAGAIN);
 	struct vm_area_struct *vma;
 	unsigned long addr;
+	unsigned int tries;
 
 	if (!mm)
 		return ERR_PTR(-EINVAL);
@@ -324,10 +336,13 @@ static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
 	 * Removing the probe may need memory (maple tree nodes to detach
 	 * the VMA); a failure would leave the page mapped in the caller.
 	 * Such small allocations fail only for a task that is being killed,
-	 * whose address space goes away anyway: retry until then.
+	 * whose address space goes away anyway: retry until then, a few
+	 * times (ENOMEM is also what munmap() says when splitting a VMA the
+	 * probe merged into would pass vm.max_map_count, which retrying does
+	 * not cure).
 	 */
-	while (vm_munmap(addr, PAGE_SIZE) == -ENOMEM &&
-	       !fatal_signal_pending(current))
+	for (tries = 0; vm_munmap(addr, PAGE_SIZE) == -ENOMEM &&
+	     !fatal_signal_pending(current) && tries < 8; tries++)
 		cond_resched();
 	return real;
 }
@@ -572,7 +587,7 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 		why = VHOST_SHMEM_WHY_LIMIT;
 		goto err_unlock;
 	}
-	ret = vhost_shmem_mapping_pin(ctx, map);
+	ret = vhost_shmem_mapping_pin(map);
 	if (ret) {
 		why = VHOST_SHMEM_WHY_MEMLOCK;
 		goto err_unlock;
@@ -583,7 +598,7 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	if (ret) {
 		why = ret == -EEXIST ? VHOST_SHMEM_WHY_OVERLAP :
 				       VHOST_SHMEM_WHY_NOMEM;
-		vhost_shmem_mapping_unpin(ctx, map);
+		vhost_shmem_mapping_unpin(map);
 		goto err_unlock;
 	}
 	region->nr_mappings++;
@@ -657,7 +672,6 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 	}
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);
-	vhost_shmem_mapping_unpin(ctx, map);
 	vhost_shmem_region_zap(ctx, region, first, npages);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL, region, map);
 	up_write(&ctx->lock);

@@ -39,7 +39,6 @@ void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 		return;
 	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
 		vhost_shmem_admission_del(ctx, map);
-		vhost_shmem_mapping_unpin(ctx, map);
 		list_add_tail(&map->dispose, dispose);
 	}
 	mtree_destroy(&region->mappings);
@@ -264,7 +263,7 @@ int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 				 &args->out_resident_bytes);
 	args->out_pinned_bytes = 0;
 	mt_for_each(&region->mappings, map, index, ULONG_MAX)
-		if (map->pinned)
+		if (map->pin_mm)
 			args->out_pinned_bytes += (u64)map->npages << PAGE_SHIFT;
 	args->out_length = (u64)region->npages << PAGE_SHIFT;
 	args->out_mmap_offset = vhost_shmem_region_offset(region->shmid);

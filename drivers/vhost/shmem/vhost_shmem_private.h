@@ -70,7 +70,12 @@ struct vhost_shmem_admission {
  * @pgoff: index in @file of the page mapped at @first.
  * @writable: mapped read-write; @file's address_space is then held writable
  *            (mapping_map_writable()) so that F_SEAL_WRITE cannot be added.
- * @pinned: @npages are charged to &vhost_shmem_ctx.mm's pinned_vm.
+ * @pin_mm: the address space of the task that made the mapping, whose
+ *          pinned_vm (VmPin) @npages are charged to, with a reference
+ *          (mmgrab()); NULL when nothing is charged.
+ * @pin_user: the user of that task, whose locked_vm @npages are charged
+ *            to against RLIMIT_MEMLOCK, with a reference; NULL for a task
+ *            with CAP_IPC_LOCK, which is not limited.
  * @admitted: counted in &vhost_shmem_ctx.admitted.  Protected by
  *            &vhost_shmem_ctx.lock.
  * @pages: page index in the mapping -> struct page inserted into windows.
@@ -87,8 +92,9 @@ struct vhost_shmem_mapping {
 	struct file *src;
 	pgoff_t pgoff;
 	bool writable;
-	bool pinned;
 	bool admitted;
+	struct mm_struct *pin_mm;
+	struct user_struct *pin_user;
 	struct xarray pages;
 	atomic_long_t nr_resident;
 	struct list_head dispose;
@@ -131,9 +137,6 @@ struct vhost_shmem_region {
  * @id: the context's id, constant once vhost_shmem_ctx_register() gave it;
  *      0 before.
  * @owner: thread group that opened the context; holds a reference.
- * @mm: address space of @owner when it opened the context, whose
- *      pinned_vm the mappings are charged to; holds a reference
- *      (mmgrab()) until the context is freed.
  * @comm: command name of @owner when it opened the context.
  * @created: when the context was opened, in ns of CLOCK_REALTIME.
  * @stats: counters, indexed by VHOST_SHMEM_A_STAT_* -
@@ -158,7 +161,6 @@ struct vhost_shmem_ctx {
 	u32 gen;
 	u32 id;
 	struct pid *owner;
-	struct mm_struct *mm;
 	char comm[TASK_COMM_LEN];
 	u64 created;
 	atomic64_t stats[VHOST_SHMEM_NR_STATS];
@@ -313,8 +315,6 @@ struct vhost_shmem_mapping *
 vhost_shmem_mapping_next(struct vhost_shmem_ctx *ctx,
 			 struct vhost_shmem_region *region,
 			 unsigned long *index);
-void vhost_shmem_mapping_unpin(struct vhost_shmem_ctx *ctx,
-			       struct vhost_shmem_mapping *map);
 void vhost_shmem_mapping_dispose(struct list_head *dispose);
 int vhost_shmem_mapping_add_check(struct vhost_shmem_ctx *ctx,
 				  const struct vhost_shmem_map *args);

@@ -35,7 +35,10 @@
  * lists its own:
  *
  * - %ENOTTY: not an ioctl of this device.
- * - %EFAULT: the argument could not be read or written.
+ * - %EFAULT: the argument could not be read.  An ioctl with outputs also
+ *   checks, once its arguments are found valid and before it acts, that
+ *   they can be written, by writing back the bytes that are there; it
+ *   fails with %EFAULT then.
  * - %EINVAL: @size is smaller than the struct's first version.
  * - %E2BIG: @size is larger than the kernel's struct and a byte past the
  *   kernel's struct is not zero: the caller asks for something this kernel
@@ -180,10 +183,10 @@ struct vhost_shmem_region_destroy {
  *                      inserted into windows and hold until they are
  *                      unmapped.
  * @out_pinned_bytes: Output: bytes the region's mappings charge to the
- *                    pinned memory of the process that opened the context
- *                    (its VmPin): the length of every mapping.  Since the
- *                    second version of the struct; a caller whose struct
- *                    ends at @out_resident_bytes does not get it.
+ *                    pinned memory (VmPin) of the tasks that made them:
+ *                    the length of every mapping.  Since the second
+ *                    version of the struct; a caller whose struct ends at
+ *                    @out_resident_bytes does not get it.
  */
 struct vhost_shmem_region_info {
 	__u32 size;
@@ -266,13 +269,14 @@ struct vhost_shmem_map {
  * tmpfs file; %ENOMEM; %ENOENT no region with this @shmid; %EINVAL the
  * range does not lie inside the region; %ENOSPC the region already holds
  * &vhost_shmem_info.max_mappings mappings; %ENOMEM the mapping's length
- * would take the pinned memory of the process that opened the context
- * past the caller's %RLIMIT_MEMLOCK (callers with %CAP_IPC_LOCK are not
- * limited); %EEXIST the range overlaps a mapping of the region.
+ * would take the memory the caller's user has pinned past the caller's
+ * %RLIMIT_MEMLOCK (callers with %CAP_IPC_LOCK are not limited); %EEXIST
+ * the range overlaps a mapping of the region.
  *
- * A mapping charges its whole length to the pinned memory (VmPin) of the
- * process that opened the context, as RDMA and iommufd charge what they
- * pin, until it is removed (UNMAP, RESET, REGION_DESTROY, close).
+ * A mapping charges its whole length, as iommufd charges what it pins, to
+ * the caller's user (against %RLIMIT_MEMLOCK) and to the caller's own
+ * pinned memory (VmPin), until it is removed (UNMAP, RESET,
+ * REGION_DESTROY, close), whoever removes it.
  */
 #define VHOST_SHMEM_MAP		_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_MAP)
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -225,30 +226,87 @@ static uint64_t pinned_bytes(int dev, uint32_t shmid)
 	return vshm_region_info(dev, shmid, &ri) ? ~0ULL : ri.out_pinned_bytes;
 }
 
+/* Sends descriptor @fd over unix socket @sock; 0 or -1. */
+static int send_fd(int sock, int fd)
+{
+	char c = 0, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* Receives one descriptor from unix socket @sock; it, or -1. */
+static int recv_fd(int sock)
+{
+	char c, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
 /*
- * Mappings charge their length to the pinned memory (VmPin) of the process
- * that opened the context, against RLIMIT_MEMLOCK unless the caller has
- * CAP_IPC_LOCK, and every way of removing them gives the charge back.
+ * Mappings charge their length to the user of the task that makes them,
+ * against its RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK, and to its own
+ * pinned memory (VmPin); every way of removing them gives the charge back.
+ * The test runs as root with CAP_IPC_LOCK dropped and a 16-page limit.
  */
-TEST(pinned_memory_accounting)
+FIXTURE(pin) {
+	int dev, fd;
+};
+
+FIXTURE_SETUP(pin)
 {
 	struct rlimit rl = { .rlim_cur = 16 * PAGE, .rlim_max = 16 * PAGE };
-	struct vhost_shmem_region_info ri;
-	uint8_t buf[sizeof(ri) + 8];
-	int dev, fd;
 
+	self->dev = -1;
+	self->fd = -1;
 	if (access(VSHM_DEV, F_OK))
 		SKIP(return, VSHM_DEV " missing");
-	if (cap_ipc_lock(false))
-		SKIP(return, "cannot drop CAP_IPC_LOCK");
+	ASSERT_EQ(0, cap_ipc_lock(false));
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
-	dev = vshm_open();
-	ASSERT_LE(0, dev);
-	fd = memfd_pattern(31, 64 * PAGE, 0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vshm_region_create(dev, 1, 64 * PAGE, NULL));
-	ASSERT_EQ(0, vshm_region_create(dev, 2, 64 * PAGE, NULL));
+	self->dev = vshm_open();
+	ASSERT_LE(0, self->dev);
+	self->fd = memfd_pattern(31, 64 * PAGE, 0);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vshm_region_create(self->dev, 1, 64 * PAGE, NULL));
+	ASSERT_EQ(0, vshm_region_create(self->dev, 2, 64 * PAGE, NULL));
 	ASSERT_EQ(0, vm_pin_pages());
+}
+
+FIXTURE_TEARDOWN(pin)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(pin, limit_and_every_removal)
+{
+	struct vhost_shmem_region_info ri;
+	uint8_t buf[sizeof(ri) + 8];
+	int dev = self->dev, fd = self->fd;
 
 	/* Up to the limit, and not a page past it. */
 	ASSERT_EQ(0, vshm_map(dev, 1, fd, 0, 0, 8 * PAGE, 0));
@@ -276,13 +334,12 @@ TEST(pinned_memory_accounting)
 	ASSERT_EQ(0, vshm_region_destroy(dev, 1));
 	EXPECT_EQ(4, vm_pin_pages());
 
-	/* CAP_IPC_LOCK lifts the limit, not the charge. */
-	if (!cap_ipc_lock(true)) {
-		ASSERT_EQ(0, vshm_map(dev, 2, fd, 0, 8 * PAGE, 32 * PAGE, 0));
-		EXPECT_EQ(36, vm_pin_pages());
-		EXPECT_EQ(36 * PAGE, pinned_bytes(dev, 2));
-		ASSERT_EQ(0, cap_ipc_lock(false));
-	}
+	/* CAP_IPC_LOCK lifts the limit. */
+	ASSERT_EQ(0, cap_ipc_lock(true));
+	ASSERT_EQ(0, vshm_map(dev, 2, fd, 0, 8 * PAGE, 32 * PAGE, 0));
+	EXPECT_EQ(36, vm_pin_pages());
+	EXPECT_EQ(36 * PAGE, pinned_bytes(dev, 2));
+	ASSERT_EQ(0, cap_ipc_lock(false));
 
 	/* A REGION_INFO of the struct's first version: no out_pinned_bytes. */
 	memset(buf, 0xa5, sizeof(buf));
@@ -299,8 +356,93 @@ TEST(pinned_memory_accounting)
 
 	/* Closing gives the rest back. */
 	close(dev);
+	self->dev = -1;
 	EXPECT_EQ(0, vm_pin_pages());
-	close(fd);
+}
+
+/*
+ * Another process that holds the context (a child, or a VMM the opener
+ * passed it to) is charged for what it maps, not the opener: the opener's
+ * VmPin and limit are its own.
+ */
+TEST_F(pin, the_caller_is_charged_not_the_opener)
+{
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, vshm_map(self->dev, 1, self->fd, 0, 0, 4 * PAGE, 0));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct rlimit rl = { .rlim_cur = 64 * PAGE,
+				     .rlim_max = 64 * PAGE };
+
+		/* A child with a larger limit may map past the opener's. */
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
+		    vshm_map(self->dev, 2, self->fd, 0, 0, 32 * PAGE, 0) ||
+		    vm_pin_pages() != 32)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/*
+	 * The child's mapping stays (the context is the opener's) and
+	 * charges the user: 36 of 16 pages.  The opener's VmPin is its own.
+	 */
+	EXPECT_EQ(4, vm_pin_pages());
+	EXPECT_EQ(-ENOMEM, vshm_map(self->dev, 1, self->fd, 0, 4 * PAGE,
+				    PAGE, 0));
+	/* Removing the child's mapping gives the user's charge back. */
+	ASSERT_EQ(0, vshm_unmap(self->dev, 2, 0, 32 * PAGE));
+	EXPECT_EQ(0, vshm_map(self->dev, 1, self->fd, 0, 4 * PAGE, PAGE, 0));
+	EXPECT_EQ(5, vm_pin_pages());
+}
+
+/*
+ * No escape by handing a context to another process and exiting: the
+ * user stays charged while the mappings live, whoever holds them.
+ */
+TEST_F(pin, no_escape_by_fork_and_exit)
+{
+	int sv[2], status, held, dev2;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int dev = vshm_open();
+
+		if (dev < 0 || vshm_region_create(dev, 3, 64 * PAGE, NULL) ||
+		    vshm_map(dev, 3, self->fd, 0, 0, 16 * PAGE, 0) ||
+		    send_fd(sv[1], dev))
+			_exit(1);
+		_exit(0);
+	}
+	held = recv_fd(sv[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_LE(0, held);
+
+	/* The exited child's 16 pages still count against the user. */
+	EXPECT_EQ(0, vm_pin_pages());
+	EXPECT_EQ(-ENOMEM, vshm_map(self->dev, 1, self->fd, 0, 0, PAGE, 0));
+	dev2 = vshm_open();
+	ASSERT_LE(0, dev2);
+	ASSERT_EQ(0, vshm_region_create(dev2, 1, PAGE, NULL));
+	EXPECT_EQ(-ENOMEM, vshm_map(dev2, 1, self->fd, 0, 0, PAGE, 0));
+	close(dev2);
+
+	/* Closing the last holder gives it back. */
+	close(held);
+	EXPECT_EQ(0, vshm_map(self->dev, 1, self->fd, 0, 0, 16 * PAGE, 0));
+	close(sv[0]);
+	close(sv[1]);
 }
 
 TEST(region_lifecycle)
