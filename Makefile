@@ -6,7 +6,8 @@
 #   make check                                       lint, then selftests in VMs: 6.1, 6.12, debug (newest) kernel
 #   make demo                                        guest reads a file through a region (6.12; VM_ARGS="--kernel all" for every kernel)
 #   make bench                                       vshm-bench in VMs on 6.1 and 6.12: Markdown tables
-#   make lint                                        checkpatch, sparse + W=1, kernel-doc
+#   make lint                                        checkpatch, sparse + W=1, kernel-doc, netlink-gen
+#   make netlink-gen                                 regenerate the netlink code from its YNL spec
 #   make install [DESTDIR=] [PREFIX=/usr/local]     on a host: module (for KDIR), udev rule, libvshm, vshmctl, headers
 #   make uninstall                                   remove them again
 #   make dkms-install / dkms-uninstall               the module through DKMS, for every installed kernel
@@ -22,8 +23,8 @@ MODBUILD ?= $(CURDIR)
 
 SELFTESTS := tools/testing/selftests/vhost_shmem
 
-.PHONY: all module selftests check check-debug demo bench lint debug clean \
-	install uninstall dkms-install dkms-uninstall
+.PHONY: all module selftests check check-debug demo bench lint netlink-gen debug \
+	clean install uninstall dkms-install dkms-uninstall
 
 all: module
 
@@ -55,6 +56,11 @@ bench:
 
 lint:
 	$(SELFTESTS)/lint.sh
+
+# Documentation/netlink/specs/vhost_shmem.yaml -> the generated files
+# (ynl_gen.sh lists them); `make lint` fails when they are stale.
+netlink-gen:
+	$(SELFTESTS)/ynl_gen.sh
 
 debug:
 	$(SELFTESTS)/debug_kernel.sh
