@@ -36,7 +36,7 @@ ifneq ($(abspath $(MODBUILD)),$(CURDIR))
 endif
 	$(MAKE) -C $(KDIR) M=$(abspath $(MODBUILD))/drivers/vhost/shmem \
 		CONFIG_VHOST_SHMEM=m \
-		KCFLAGS="-I$(abspath $(MODBUILD))/include/uapi" modules
+		KCFLAGS="-I$(abspath $(MODBUILD))/include/uapi -I$(abspath $(MODBUILD))/include" modules
 
 selftests:
 	$(MAKE) -C $(SELFTESTS)

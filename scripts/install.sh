@@ -14,9 +14,12 @@
 #                  0660, and a modules-load.d entry that loads the module
 #                  at boot;
 #                libvshm, shared (libvshm.so.0) and static, its header, the
-#                  uAPI header and a pkg-config file (libvshm.pc);
+#                  uAPI headers and a pkg-config file (libvshm.pc);
 #                vshmctl and its manual page (vshmctl(8), from
-#                  Documentation/userspace-api/vshmctl.rst)
+#                  Documentation/userspace-api/vshmctl.rst); vshmctl is
+#                  built on the kernel's YNL C library: $YNL_DIR
+#                  (<kernel source>/tools/net/ynl), else the newest
+#                  linux-source, fetched into the cache as the rig does
 #   uninstall  remove what install installed
 #   list       print the paths install installs, one per line, relative
 #              to $DESTDIR
@@ -41,6 +44,8 @@
 #   KDIR           kernel build tree (default: the running kernel's, else
 #                  the newest installed)
 #   VERSION        version of the library and the pkg-config file
+#   YNL_DIR        tools/net/ynl of a kernel source tree, for vshmctl
+#   VSHM_CACHE     where linux-source is fetched when YNL_DIR is not set
 
 set -euo pipefail
 
@@ -114,6 +119,7 @@ $LIBDIR/libvshm.a
 $LIBDIR/pkgconfig/libvshm.pc
 $INCLUDEDIR/vhost-shmem/libvshm.h
 $INCLUDEDIR/vhost-shmem/linux/vhost_shmem.h
+$INCLUDEDIR/vhost-shmem/linux/vhost_shmem_netlink.h
 $BINDIR/vshmctl
 $MANDIR/man8/vshmctl.8
 EOF
@@ -145,7 +151,16 @@ do_install() {
 	local kver modbuild tools=$BUILD/install-tools pc
 	kver=$(kernel_release)
 	[ -d "$KDIR" ] || die "no kernel build tree: install linux-headers-$(uname -r) or pass KDIR="
-	vshm_install_packages gcc make pkg-config libnl-genl-3-dev python3-docutils kmod
+	vshm_install_packages gcc make pkg-config python3-docutils kmod
+	# vshmctl is built on the kernel's YNL C library (tools/net/ynl/lib):
+	# from $YNL_DIR, else from the newest linux-source, fetched into the
+	# cache as the test rig does.
+	if [ -z "${YNL_DIR:-}" ]; then
+		CACHE=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}
+		vshm_install_packages debian-archive-keyring xz-utils
+		vshm_linux_source
+		export YNL_DIR=$LINUX_SRC/tools/net/ynl
+	fi
 
 	log "building vhost_shmem.ko for $kver"
 	modbuild=$BUILD/install-$kver
@@ -179,6 +194,8 @@ do_install() {
 		"$DESTDIR$INCLUDEDIR/vhost-shmem/libvshm.h"
 	install -D -m 0644 "$REPO/include/uapi/linux/vhost_shmem.h" \
 		"$DESTDIR$INCLUDEDIR/vhost-shmem/linux/vhost_shmem.h"
+	install -D -m 0644 "$REPO/include/uapi/linux/vhost_shmem_netlink.h" \
+		"$DESTDIR$INCLUDEDIR/vhost-shmem/linux/vhost_shmem_netlink.h"
 	pc=$(sed -e "s|@PREFIX@|$PREFIX|" -e "s|@LIBDIR@|$LIBDIR|" \
 		 -e "s|@INCLUDEDIR@|$INCLUDEDIR|" -e "s|@VERSION@|$VERSION|" \
 		 "$REPO/packaging/libvshm.pc.in")

@@ -1,77 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vshm_nl: a client of the vhost_shmem generic netlink family, on libnl-3.
- * See vshm_nl.h.
+ * vshm_nl: a client of the vhost-shmem generic netlink family, on the YNL C
+ * library and the user code generated from the family's spec.  See
+ * vshm_nl.h.
+ *
+ * Events come through the YNL notification queue.  Dumps are read here, a
+ * message at a time, and each message is parsed by the generated parser of
+ * its command: the generated *_dump() functions return the whole list at
+ * the end and give nothing when NLM_F_DUMP_INTR is set, and the callers of
+ * vshm_nl_dump() see every message as it comes, flagged when interrupted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/netlink.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 
+#include "ynl.h"
+#include "vhost_shmem-user.h"
 #include "vshm_nl.h"
 
+#include "vshm_nl_ynl.h"
+
 struct vshm_nl {
-	struct nl_sock *sk;
-	int family;
-};
-
-/*
- * What the callbacks of one exchange with the kernel share.  After an
- * error or a stop, the rest of the answer is read and dropped, so that the
- * next exchange on the socket starts clean.
- */
-struct vshm_nl_xfer {
-	vshm_nl_cb cb;
-	void *arg;
-	bool done;
-	bool intr;
-	int err;	/* the kernel's error, or a parse error */
-	int stop;	/* what @cb returned to stop */
-};
-
-static struct nla_policy vshm_nl_policy[VHOST_SHMEM_A_MAX + 1] = {
-	[VHOST_SHMEM_A_CTX_ID] = { .type = NLA_U32 },
-	[VHOST_SHMEM_A_CTX_PID] = { .type = NLA_U32 },
-	[VHOST_SHMEM_A_CTX_COMM] = { .type = NLA_STRING },
-	[VHOST_SHMEM_A_CTX_CREATED] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_CTX_NR_REGIONS] = { .type = NLA_U32 },
-	[VHOST_SHMEM_A_CTX_STATS] = { .type = NLA_NESTED },
-	[VHOST_SHMEM_A_REGION_SHMID] = { .type = NLA_U32 },
-	[VHOST_SHMEM_A_REGION_SIZE] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_REGION_NR_MAPPINGS] = { .type = NLA_U32 },
-	[VHOST_SHMEM_A_REGION_MAPPED] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_REGION_RESIDENT] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_MAPPING_SHM_OFFSET] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_MAPPING_LEN] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_MAPPING_FLAGS] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_MAPPING_FD_OFFSET] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_MAPPING_DEV] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_MAPPING_INO] = { .type = NLA_U64 },
-	[VHOST_SHMEM_A_MAPPING_RESIDENT] = { .type = NLA_U64 },
+	/*
+	 * The generated family with the family's real name: the generated
+	 * ynl_vhost_shmem_family looks the family up by its C name
+	 * ("vhost_shmem"), the kernel registers the spec's ("vhost-shmem").
+	 */
+	struct ynl_family family;
+	struct ynl_sock *ys;
+	unsigned char buf[1 << 16];
 };
 
 static const char * const vshm_nl_cmd_names[] = {
-	[VHOST_SHMEM_CMD_GET] = "get",
-	[VHOST_SHMEM_CMD_CTX_NEW] = "ctx-new",
-	[VHOST_SHMEM_CMD_CTX_DEL] = "ctx-del",
-	[VHOST_SHMEM_CMD_REGION_NEW] = "region-new",
-	[VHOST_SHMEM_CMD_REGION_DEL] = "region-del",
-	[VHOST_SHMEM_CMD_MAPPING_NEW] = "map",
-	[VHOST_SHMEM_CMD_MAPPING_DEL] = "unmap",
-	[VHOST_SHMEM_CMD_CTX_RESET] = "reset",
+	[VHOST_SHMEM_CMD_CTX_GET] = "ctx",
+	[VHOST_SHMEM_CMD_REGION_GET] = "region",
+	[VHOST_SHMEM_CMD_MAPPING_GET] = "mapping",
+	[VHOST_SHMEM_CMD_CTX_ADD_NTF] = "ctx-new",
+	[VHOST_SHMEM_CMD_CTX_DEL_NTF] = "ctx-del",
+	[VHOST_SHMEM_CMD_REGION_ADD_NTF] = "region-new",
+	[VHOST_SHMEM_CMD_REGION_DEL_NTF] = "region-del",
+	[VHOST_SHMEM_CMD_MAPPING_ADD_NTF] = "map",
+	[VHOST_SHMEM_CMD_MAPPING_DEL_NTF] = "unmap",
+	[VHOST_SHMEM_CMD_CTX_RESET_NTF] = "reset",
 };
 
 static const char * const vshm_nl_stat_names[] = {
-	[VHOST_SHMEM_A_STAT_REGION_CREATES] = "region_creates",
-	[VHOST_SHMEM_A_STAT_REGION_DESTROYS] = "region_destroys",
-	[VHOST_SHMEM_A_STAT_MAPS] = "maps",
-	[VHOST_SHMEM_A_STAT_UNMAPS] = "unmaps",
-	[VHOST_SHMEM_A_STAT_RESETS] = "resets",
-	[VHOST_SHMEM_A_STAT_FAULTS] = "faults",
+	[VHOST_SHMEM_A_STATS_REGION_CREATES] = "region_creates",
+	[VHOST_SHMEM_A_STATS_REGION_DESTROYS] = "region_destroys",
+	[VHOST_SHMEM_A_STATS_MAPS] = "maps",
+	[VHOST_SHMEM_A_STATS_UNMAPS] = "unmaps",
+	[VHOST_SHMEM_A_STATS_RESETS] = "resets",
+	[VHOST_SHMEM_A_STATS_FAULTS] = "faults",
 };
 
 const char *vshm_nl_cmd_name(__u8 cmd)
@@ -89,33 +75,14 @@ const char *vshm_nl_stat_name(int attr)
 	return "unknown";
 }
 
-/* libnl's error codes are not errnos; map the ones it can return here. */
-static int vshm_nl_errno(int nlerr)
+/* The errno of the last YNL failure on @ys, negative. */
+static int vshm_nl_ynl_errno(const struct ynl_error *err)
 {
-	switch (-nlerr) {
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOACCESS:
-		return -EACCES;
-	case NLE_OBJ_NOTFOUND:
-		return -ENOENT;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_INVAL:
-		return -EINVAL;
-	case NLE_RANGE:
-		return -ERANGE;
-	case NLE_OPNOTSUPP:
-		return -EOPNOTSUPP;
-	case NLE_MSGSIZE:
-		return -EMSGSIZE;
-	case NLE_AGAIN:
-		return -EAGAIN;
-	case NLE_DUMP_INTR:
+	if (err->code > 0 && err->code < __YNL_ERRNO_END)
+		return -(int)err->code;
+	if (err->code == YNL_ERROR_DUMP_INTER)
 		return -EINTR;
-	default:
-		return -EIO;
-	}
+	return -EIO;
 }
 
 int vshm_nl_collect(const struct vshm_nl_msg *msg, void *arg)
@@ -136,331 +103,462 @@ int vshm_nl_collect(const struct vshm_nl_msg *msg, void *arg)
 	return 0;
 }
 
-static void get_u32(struct nlattr **tb, int attr, __u32 *v)
+/* Depth in the tree of vshm_nl_msgs_sort(): context, region, mapping. */
+static int vshm_nl_level(const struct vshm_nl_msg *m)
 {
-	if (tb[attr])
-		*v = nla_get_u32(tb[attr]);
-}
-
-static void get_u64(struct nlattr **tb, int attr, __u64 *v)
-{
-	if (tb[attr])
-		*v = nla_get_u64(tb[attr]);
-}
-
-static int vshm_nl_parse(struct nl_msg *msg, struct vshm_nl_msg *m)
-{
-	struct nlattr *tb[VHOST_SHMEM_A_MAX + 1];
-	struct nlattr *st[VHOST_SHMEM_A_STAT_MAX + 1];
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct genlmsghdr *ghdr = nlmsg_data(nlh);
-	int a, ret;
-
-	memset(m, 0, sizeof(*m));
-	ret = genlmsg_parse(nlh, 0, tb, VHOST_SHMEM_A_MAX, vshm_nl_policy);
-	if (ret < 0)
-		return -EBADMSG;
-	m->cmd = ghdr->cmd;
-	m->dump_intr = nlh->nlmsg_flags & NLM_F_DUMP_INTR;
-	for (a = 0; a <= VHOST_SHMEM_A_MAX; a++)
-		if (tb[a])
-			m->present |= 1ULL << a;
-
-	get_u32(tb, VHOST_SHMEM_A_CTX_ID, &m->ctx_id);
-	get_u32(tb, VHOST_SHMEM_A_CTX_PID, &m->pid);
-	get_u64(tb, VHOST_SHMEM_A_CTX_CREATED, &m->created);
-	get_u32(tb, VHOST_SHMEM_A_CTX_NR_REGIONS, &m->nr_regions);
-	get_u32(tb, VHOST_SHMEM_A_REGION_SHMID, &m->shmid);
-	get_u64(tb, VHOST_SHMEM_A_REGION_SIZE, &m->size);
-	get_u32(tb, VHOST_SHMEM_A_REGION_NR_MAPPINGS, &m->nr_mappings);
-	get_u64(tb, VHOST_SHMEM_A_REGION_MAPPED, &m->mapped);
-	get_u64(tb, VHOST_SHMEM_A_REGION_RESIDENT, &m->resident);
-	get_u64(tb, VHOST_SHMEM_A_MAPPING_SHM_OFFSET, &m->shm_offset);
-	get_u64(tb, VHOST_SHMEM_A_MAPPING_LEN, &m->len);
-	get_u64(tb, VHOST_SHMEM_A_MAPPING_FLAGS, &m->flags);
-	get_u64(tb, VHOST_SHMEM_A_MAPPING_FD_OFFSET, &m->fd_offset);
-	get_u64(tb, VHOST_SHMEM_A_MAPPING_DEV, &m->dev);
-	get_u64(tb, VHOST_SHMEM_A_MAPPING_INO, &m->ino);
-	get_u64(tb, VHOST_SHMEM_A_MAPPING_RESIDENT, &m->resident);
-	if (tb[VHOST_SHMEM_A_CTX_COMM])
-		nla_strlcpy(m->comm, tb[VHOST_SHMEM_A_CTX_COMM], sizeof(m->comm));
-	if (tb[VHOST_SHMEM_A_CTX_STATS]) {
-		if (nla_parse_nested(st, VHOST_SHMEM_A_STAT_MAX,
-				     tb[VHOST_SHMEM_A_CTX_STATS], NULL) < 0)
-			return -EBADMSG;
-		for (a = VHOST_SHMEM_A_STAT_REGION_CREATES;
-		     a <= VHOST_SHMEM_A_STAT_MAX; a++) {
-			if (!st[a])
-				continue;
-			if (nla_len(st[a]) != sizeof(__u64))
-				return -EBADMSG;
-			m->stats[a] = nla_get_u64(st[a]);
-			m->stats_present |= 1ULL << a;
-		}
+	switch (m->cmd) {
+	case VHOST_SHMEM_CMD_CTX_GET:
+		return 0;
+	case VHOST_SHMEM_CMD_REGION_GET:
+		return 1;
+	default:
+		return 2;
 	}
+}
+
+static int vshm_nl_cmp(const void *a, const void *b)
+{
+	const struct vshm_nl_msg *x = a, *y = b;
+	int lx = vshm_nl_level(x), ly = vshm_nl_level(y);
+
+	if (x->ctx_id != y->ctx_id)
+		return x->ctx_id < y->ctx_id ? -1 : 1;
+	if (!lx || !ly)
+		return lx - ly;
+	if (x->shmid != y->shmid)
+		return x->shmid < y->shmid ? -1 : 1;
+	if (lx != ly)
+		return lx - ly;
+	if (x->shm_offset != y->shm_offset)
+		return x->shm_offset < y->shm_offset ? -1 : 1;
 	return 0;
 }
 
-static int vshm_nl_valid(struct nl_msg *msg, void *arg)
+void vshm_nl_msgs_sort(struct vshm_nl_msgs *d)
 {
-	struct vshm_nl_xfer *x = arg;
-	struct vshm_nl_msg m;
+	if (d->n)
+		qsort(d->m, d->n, sizeof(*d->m), vshm_nl_cmp);
+}
+
+static void vshm_nl_stat(struct vshm_nl_msg *m, int attr, bool present,
+			 __u64 val)
+{
+	if (!present)
+		return;
+	m->stats[attr] = val;
+	m->stats_present |= 1ULL << attr;
+}
+
+static void vshm_nl_from_ctx(struct vshm_nl_msg *m,
+			     const struct vhost_shmem_ctx_get_rsp *r)
+{
+	const struct vhost_shmem_stats *s = &r->stats;
+
+	m->ctx_id = r->id;
+	if (r->_present.pid) {
+		m->present |= VSHM_NL_F_PID;
+		m->pid = r->pid;
+		m->created = r->created;
+		if (r->comm)
+			snprintf(m->comm, sizeof(m->comm), "%s", r->comm);
+	}
+	if (r->_present.nr_regions) {
+		m->present |= VSHM_NL_F_STATE;
+		m->nr_regions = r->nr_regions;
+	}
+	if (!r->_present.stats)
+		return;
+	vshm_nl_stat(m, VHOST_SHMEM_A_STATS_REGION_CREATES,
+		     s->_present.region_creates, s->region_creates);
+	vshm_nl_stat(m, VHOST_SHMEM_A_STATS_REGION_DESTROYS,
+		     s->_present.region_destroys, s->region_destroys);
+	vshm_nl_stat(m, VHOST_SHMEM_A_STATS_MAPS, s->_present.maps, s->maps);
+	vshm_nl_stat(m, VHOST_SHMEM_A_STATS_UNMAPS, s->_present.unmaps,
+		     s->unmaps);
+	vshm_nl_stat(m, VHOST_SHMEM_A_STATS_RESETS, s->_present.resets,
+		     s->resets);
+	vshm_nl_stat(m, VHOST_SHMEM_A_STATS_FAULTS, s->_present.faults,
+		     s->faults);
+}
+
+static void vshm_nl_from_region(struct vshm_nl_msg *m,
+				const struct vhost_shmem_region_get_rsp *r)
+{
+	m->ctx_id = r->ctx_id;
+	m->present |= VSHM_NL_F_SHMID;
+	m->shmid = r->shmid;
+	if (r->_present.length) {
+		m->present |= VSHM_NL_F_SIZE | VSHM_NL_F_RESIDENT;
+		m->size = r->length;
+		m->nr_mappings = r->nr_mappings;
+		m->mapped = r->mapped;
+		m->resident = r->resident;
+	}
+}
+
+static void vshm_nl_from_mapping(struct vshm_nl_msg *m,
+				 const struct vhost_shmem_mapping_get_rsp *r)
+{
+	m->ctx_id = r->ctx_id;
+	m->present |= VSHM_NL_F_SHMID | VSHM_NL_F_RANGE;
+	m->shmid = r->shmid;
+	m->shm_offset = r->shm_offset;
+	m->len = r->len;
+	if (r->_present.ino) {
+		m->present |= VSHM_NL_F_FILE | VSHM_NL_F_RESIDENT;
+		m->flags = r->flags;
+		m->fd_offset = r->fd_offset;
+		m->dev = r->dev;
+		m->ino = r->ino;
+		m->resident = r->resident;
+	}
+}
+
+/* Parses the dump reply @nlh of command @cmd into @m. */
+static int vshm_nl_parse(struct vshm_nl *nl, __u8 cmd,
+			 const struct nlmsghdr *nlh, struct vshm_nl_msg *m)
+{
+	struct ynl_parse_arg yarg = { .ys = nl->ys };
+	union {
+		struct vhost_shmem_ctx_get_rsp ctx;
+		struct vhost_shmem_region_get_rsp region;
+		struct vhost_shmem_mapping_get_rsp mapping;
+	} r;
 	int ret;
 
-	if (x->err || x->stop)
-		return NL_OK;
-	ret = vshm_nl_parse(msg, &m);
-	if (ret) {
-		x->err = ret;
-		return NL_OK;
+	memset(&r, 0, sizeof(r));
+	memset(m, 0, sizeof(*m));
+	m->cmd = cmd;
+	m->dump_intr = !!(nlh->nlmsg_flags & NLM_F_DUMP_INTR);
+	yarg.data = &r;
+	switch (cmd) {
+	case VHOST_SHMEM_CMD_CTX_GET:
+		yarg.rsp_policy = &vhost_shmem_ctx_nest;
+		ret = vhost_shmem_ctx_get_rsp_parse(nlh, &yarg);
+		if (ret >= 0)
+			vshm_nl_from_ctx(m, &r.ctx);
+		free(r.ctx.comm);
+		break;
+	case VHOST_SHMEM_CMD_REGION_GET:
+		yarg.rsp_policy = &vhost_shmem_region_nest;
+		ret = vhost_shmem_region_get_rsp_parse(nlh, &yarg);
+		if (ret >= 0)
+			vshm_nl_from_region(m, &r.region);
+		break;
+	default:
+		yarg.rsp_policy = &vhost_shmem_mapping_nest;
+		ret = vhost_shmem_mapping_get_rsp_parse(nlh, &yarg);
+		if (ret >= 0)
+			vshm_nl_from_mapping(m, &r.mapping);
+		break;
 	}
-	x->intr |= m.dump_intr;
-	if (x->cb)
-		x->stop = x->cb(&m, x->arg);
-	return NL_OK;
-}
-
-/* NLMSG_DONE, or an ACK; a dump that failed midway says why in DONE. */
-static int vshm_nl_finish(struct nl_msg *msg, void *arg)
-{
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct vshm_nl_xfer *x = arg;
-	int err;
-
-	if (nlh->nlmsg_type == NLMSG_DONE &&
-	    nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
-		memcpy(&err, nlmsg_data(nlh), sizeof(err));
-		if (err < 0 && !x->err)
-			x->err = err;
-	}
-	x->done = true;
-	return NL_STOP;
-}
-
-static int vshm_nl_error(struct sockaddr_nl *nla, struct nlmsgerr *err,
-			 void *arg)
-{
-	struct vshm_nl_xfer *x = arg;
-
-	if (!x->err)
-		x->err = err->error;
-	x->done = true;
-	return NL_STOP;
-}
-
-/* Kept going: the dump is read to its end, flagged messages included. */
-static int vshm_nl_dump_intr(struct nl_msg *msg, void *arg)
-{
-	struct vshm_nl_xfer *x = arg;
-
-	x->intr = true;
-	return NL_OK;
-}
-
-/* Multicast messages have sequence number 0. */
-static int vshm_nl_no_seq_check(struct nl_msg *msg, void *arg)
-{
-	return NL_OK;
-}
-
-static struct nl_cb *vshm_nl_cb_alloc(struct vshm_nl_xfer *x)
-{
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-
-	if (!cb)
-		return NULL;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, vshm_nl_valid, x);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, vshm_nl_finish, x);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, vshm_nl_finish, x);
-	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, vshm_nl_dump_intr, x);
-	nl_cb_err(cb, NL_CB_CUSTOM, vshm_nl_error, x);
-	return cb;
+	return ret < 0 ? -EBADMSG : 0;
 }
 
 int vshm_nl_open(struct vshm_nl **nlp)
 {
+	struct ynl_error err = {};
 	struct vshm_nl *nl;
-	int ret;
+	int size = 1 << 20;
 
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
-	nl->sk = nl_socket_alloc();
-	if (!nl->sk) {
-		ret = -ENOMEM;
-		goto err_free;
+	nl->family = ynl_vhost_shmem_family;
+	nl->family.name = VHOST_SHMEM_FAMILY_NAME;
+	nl->ys = ynl_sock_create(&nl->family, &err);
+	if (!nl->ys) {
+		free(nl);
+		return vshm_nl_ynl_errno(&err);
 	}
-	ret = genl_connect(nl->sk);
-	if (ret < 0) {
-		ret = vshm_nl_errno(ret);
-		goto err_free_sock;
-	}
-	/* Large dumps: room for many buffers before the reader catches up. */
-	nl_socket_set_buffer_size(nl->sk, 1 << 20, 0);
-	nl->family = genl_ctrl_resolve(nl->sk, VHOST_SHMEM_GENL_NAME);
-	if (nl->family < 0) {
-		ret = vshm_nl_errno(nl->family);
-		goto err_free_sock;
-	}
+	/* Events: room for many before the reader catches up. */
+	setsockopt(ynl_socket_get_fd(nl->ys), SOL_SOCKET, SO_RCVBUF, &size,
+		   sizeof(size));
 	*nlp = nl;
 	return 0;
-
-err_free_sock:
-	nl_socket_free(nl->sk);
-err_free:
-	free(nl);
-	return ret;
 }
 
 void vshm_nl_close(struct vshm_nl *nl)
 {
 	if (!nl)
 		return;
-	nl_socket_free(nl->sk);
+	ynl_sock_destroy(nl->ys);
 	free(nl);
 }
 
 int vshm_nl_family(struct vshm_nl *nl)
 {
-	return nl->family;
+	return nl->ys->family_id;
 }
 
-/* A request of command @cmd to the family, or NULL. */
-static struct nl_msg *vshm_nl_request(struct vshm_nl *nl, __u8 cmd,
-				      int nlflags)
+/* Sends request @nlh, already ended. */
+static int vshm_nl_send(struct vshm_nl *nl, struct nlmsghdr *nlh)
 {
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
-				nlflags, cmd, VHOST_SHMEM_GENL_VERSION)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	return msg;
+	if (send(ynl_socket_get_fd(nl->ys), nlh, nlh->nlmsg_len, 0) < 0)
+		return -errno;
+	return 0;
 }
 
-/* Sends @msg and processes the answers until the exchange is over. */
-static int vshm_nl_exchange(struct vshm_nl *nl, struct nl_msg *msg,
-			    struct vshm_nl_xfer *x)
+/*
+ * Reads the answer to request @seq: replies go to @cb (dumps) until the
+ * end, an error or an acknowledgment.  After a stop by @cb the rest is
+ * read and dropped, so that the next exchange starts clean.
+ */
+static int vshm_nl_answer(struct vshm_nl *nl, __u32 seq, __u8 cmd,
+			  vshm_nl_cb cb, void *arg, bool *intr)
 {
-	struct nl_cb *cb;
-	int ret;
+	int fd = ynl_socket_get_fd(nl->ys);
+	int err = 0, stop = 0, ret;
+	struct vshm_nl_msg m;
+	struct nlmsghdr *nlh;
+	ssize_t len;
 
-	cb = vshm_nl_cb_alloc(x);
-	if (!cb)
-		return -ENOMEM;
-	ret = nl_send_auto(nl->sk, msg);
-	if (ret < 0) {
-		ret = vshm_nl_errno(ret);
-		goto out;
-	}
-	while (!x->done) {
-		ret = nl_recvmsgs(nl->sk, cb);
-		if (ret < 0 && !x->done) {
-			ret = vshm_nl_errno(ret);
-			goto out;
+	for (;;) {
+		len = recv(fd, nl->buf, sizeof(nl->buf), 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (nlh = (struct nlmsghdr *)nl->buf; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;	/* an event, or a stale answer */
+			if (nlh->nlmsg_type == NLMSG_ERROR ||
+			    nlh->nlmsg_type == NLMSG_DONE) {
+				struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+				if (nlh->nlmsg_type == NLMSG_DONE &&
+				    (nlh->nlmsg_flags & NLM_F_DUMP_INTR) && intr)
+					*intr = true;
+				if (e->error && !err)
+					err = e->error;
+				return err ? err : stop;
+			}
+			if (nlh->nlmsg_type != nl->ys->family_id ||
+			    err || stop || !cb)
+				continue;
+			ret = vshm_nl_parse(nl, cmd, nlh, &m);
+			if (ret) {
+				err = ret;
+				continue;
+			}
+			if (m.dump_intr && intr)
+				*intr = true;
+			stop = cb(&m, arg);
 		}
 	}
-	ret = x->err ? x->err : x->stop;
-out:
-	nl_cb_put(cb);
+}
+
+/* Whether context @id is in @ids. */
+static bool vshm_nl_has_id(const __u32 *ids, size_t n, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* What a dump with a pid filter passes through to the caller's callback. */
+struct vshm_nl_pid_filter {
+	__u32 pid;
+	__u32 *ids;
+	size_t n, cap;
+	vshm_nl_cb cb;
+	void *arg;
+};
+
+static int vshm_nl_pid_cb(const struct vshm_nl_msg *m, void *arg)
+{
+	struct vshm_nl_pid_filter *pf = arg;
+
+	if (m->cmd == VHOST_SHMEM_CMD_CTX_GET) {
+		if (m->pid != pf->pid)
+			return 0;
+		if (pf->n == pf->cap) {
+			size_t cap = pf->cap ? 2 * pf->cap : 16;
+			void *p = realloc(pf->ids, cap * sizeof(*pf->ids));
+
+			if (!p)
+				return -ENOMEM;
+			pf->ids = p;
+			pf->cap = cap;
+		}
+		pf->ids[pf->n++] = m->ctx_id;
+	} else if (!vshm_nl_has_id(pf->ids, pf->n, m->ctx_id)) {
+		return 0;
+	}
+	return pf->cb(m, pf->arg);
+}
+
+static int vshm_nl_dump_one(struct vshm_nl *nl, __u8 cmd, __u32 ctx_id,
+			    bool has_shmid, __u32 shmid, vshm_nl_cb cb,
+			    void *arg, bool *intr)
+{
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = ynl_gemsg_start_dump(nl->ys, nl->ys->family_id, cmd,
+				   VHOST_SHMEM_FAMILY_VERSION);
+	/* ctx-id is attribute 1 and shmid 2 of every request. */
+	if (ctx_id)
+		ynl_attr_put_u32(nlh, VHOST_SHMEM_A_REGION_CTX_ID, ctx_id);
+	if (has_shmid && cmd != VHOST_SHMEM_CMD_CTX_GET)
+		ynl_attr_put_u32(nlh, VHOST_SHMEM_A_REGION_SHMID, shmid);
+	ret = vshm_nl_send(nl, nlh);
+	if (ret)
+		return ret;
+	return vshm_nl_answer(nl, nlh->nlmsg_seq, cmd, cb, arg, intr);
+}
+
+int vshm_nl_dump_cmd(struct vshm_nl *nl, __u8 cmd, __u32 ctx_id,
+		     bool has_shmid, __u32 shmid, vshm_nl_cb cb, void *arg)
+{
+	bool intr = false;
+	int ret;
+
+	ret = vshm_nl_dump_one(nl, cmd, ctx_id, has_shmid, shmid, cb, arg,
+			       &intr);
+	if (!ret && intr)
+		ret = -EINTR;
 	return ret;
 }
 
 int vshm_nl_dump(struct vshm_nl *nl, const struct vshm_nl_filter *filter,
 		 vshm_nl_cb cb, void *arg)
 {
-	struct vshm_nl_xfer x = { .cb = cb, .arg = arg };
-	struct nl_msg *msg;
-	int ret;
+	static const __u8 cmds[] = {
+		VHOST_SHMEM_CMD_CTX_GET, VHOST_SHMEM_CMD_REGION_GET,
+		VHOST_SHMEM_CMD_MAPPING_GET,
+	};
+	struct vshm_nl_pid_filter pf = { .cb = cb, .arg = arg };
+	__u32 ctx_id = filter ? filter->ctx_id : 0;
+	bool intr = false;
+	size_t i;
+	int ret = 0;
 
-	msg = vshm_nl_request(nl, VHOST_SHMEM_CMD_GET, NLM_F_DUMP);
-	if (!msg)
-		return -ENOMEM;
-	if (filter &&
-	    ((filter->ctx_id &&
-	      nla_put_u32(msg, VHOST_SHMEM_A_CTX_ID, filter->ctx_id)) ||
-	     (filter->pid &&
-	      nla_put_u32(msg, VHOST_SHMEM_A_CTX_PID, filter->pid)) ||
-	     (filter->no_mappings &&
-	      nla_put_u32(msg, VHOST_SHMEM_A_DUMP_FLAGS,
-			  VHOST_SHMEM_DUMP_F_NO_MAPPINGS)))) {
-		ret = -ENOMEM;
-		goto out;
+	if (filter && filter->pid) {
+		pf.pid = filter->pid;
+		cb = vshm_nl_pid_cb;
+		arg = &pf;
 	}
-	ret = vshm_nl_exchange(nl, msg, &x);
-	if (!ret && x.intr)
+	for (i = 0; i < ARRAY_SIZE(cmds) && !ret; i++) {
+		if (cmds[i] == VHOST_SHMEM_CMD_MAPPING_GET && filter &&
+		    filter->no_mappings)
+			break;
+		ret = vshm_nl_dump_one(nl, cmds[i], ctx_id, false, 0, cb, arg,
+				       &intr);
+	}
+	free(pf.ids);
+	if (!ret && intr)
 		ret = -EINTR;
-out:
-	nlmsg_free(msg);
 	return ret;
 }
 
 int vshm_nl_raw_request(struct vshm_nl *nl, __u8 cmd, __u16 nlflags,
 			const void *attrs, size_t len)
 {
-	struct vshm_nl_xfer x = {};
-	struct nl_msg *msg;
+	struct nlmsghdr *nlh;
 	int ret;
 
-	msg = vshm_nl_request(nl, cmd, nlflags | NLM_F_ACK);
-	if (!msg)
+	nlh = ynl_gemsg_start_req(nl->ys, nl->ys->family_id, cmd,
+				  VHOST_SHMEM_FAMILY_VERSION);
+	nlh->nlmsg_flags |= nlflags;
+	if (nlh->nlmsg_len + len > sizeof(nl->buf))
+		return -EMSGSIZE;
+	memcpy((char *)nlh + nlh->nlmsg_len, attrs, len);
+	nlh->nlmsg_len += len;
+	ret = vshm_nl_send(nl, nlh);
+	if (ret)
+		return ret;
+	return vshm_nl_answer(nl, nlh->nlmsg_seq, cmd, NULL, NULL, NULL);
+}
+
+int vshm_nl_get_mapping(struct vshm_nl *nl, __u32 ctx_id, __u32 shmid,
+			__u64 shm_offset, struct vshm_nl_msgs *d)
+{
+	struct vhost_shmem_mapping_get_req *req;
+	struct vhost_shmem_mapping_get_rsp *rsp;
+	struct vshm_nl_msg m = { .cmd = VHOST_SHMEM_CMD_MAPPING_GET };
+	int ret;
+
+	req = vhost_shmem_mapping_get_req_alloc();
+	if (!req)
 		return -ENOMEM;
-	if (len && nlmsg_append(msg, (void *)attrs, len, 0) < 0) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = vshm_nl_exchange(nl, msg, &x);
-out:
-	nlmsg_free(msg);
+	vhost_shmem_mapping_get_req_set_ctx_id(req, ctx_id);
+	vhost_shmem_mapping_get_req_set_shmid(req, shmid);
+	vhost_shmem_mapping_get_req_set_shm_offset(req, shm_offset);
+	rsp = vhost_shmem_mapping_get(nl->ys, req);
+	vhost_shmem_mapping_get_req_free(req);
+	d->n = 0;
+	d->intr = false;
+	if (!rsp)
+		return vshm_nl_ynl_errno(&nl->ys->err);
+	vshm_nl_from_mapping(&m, rsp);
+	vhost_shmem_mapping_get_rsp_free(rsp);
+	ret = vshm_nl_collect(&m, d);
 	return ret;
 }
 
 int vshm_nl_subscribe(struct vshm_nl *nl)
 {
-	int grp, ret;
+	if (ynl_subscribe(nl->ys, VHOST_SHMEM_MCGRP_EVENTS))
+		return vshm_nl_ynl_errno(&nl->ys->err);
+	return 0;
+}
 
-	grp = genl_ctrl_resolve_grp(nl->sk, VHOST_SHMEM_GENL_NAME,
-				    VHOST_SHMEM_MCGRP_EVENTS);
-	if (grp < 0)
-		return vshm_nl_errno(grp);
-	ret = nl_socket_add_membership(nl->sk, grp);
-	return ret < 0 ? vshm_nl_errno(ret) : 0;
+/* Flattens event @ntf and hands it to @cb. */
+static int vshm_nl_event(struct ynl_ntf_base_type *ntf, vshm_nl_cb cb,
+			 void *arg)
+{
+	struct vshm_nl_msg m = { .cmd = ntf->cmd };
+
+	switch (ntf->cmd) {
+	case VHOST_SHMEM_CMD_CTX_ADD_NTF:
+	case VHOST_SHMEM_CMD_CTX_DEL_NTF:
+	case VHOST_SHMEM_CMD_CTX_RESET_NTF:
+		vshm_nl_from_ctx(&m, &((struct vhost_shmem_ctx_get_ntf *)ntf)->obj);
+		break;
+	case VHOST_SHMEM_CMD_REGION_ADD_NTF:
+	case VHOST_SHMEM_CMD_REGION_DEL_NTF:
+		vshm_nl_from_region(&m,
+				    &((struct vhost_shmem_region_get_ntf *)ntf)->obj);
+		break;
+	case VHOST_SHMEM_CMD_MAPPING_ADD_NTF:
+	case VHOST_SHMEM_CMD_MAPPING_DEL_NTF:
+		vshm_nl_from_mapping(&m,
+				     &((struct vhost_shmem_mapping_get_ntf *)ntf)->obj);
+		break;
+	default:
+		return 0;
+	}
+	return cb(&m, arg);
 }
 
 int vshm_nl_listen(struct vshm_nl *nl, int timeout_ms, vshm_nl_cb cb,
 		   void *arg)
 {
-	struct vshm_nl_xfer x = { .cb = cb, .arg = arg };
-	struct pollfd pfd = { .fd = nl_socket_get_fd(nl->sk), .events = POLLIN };
-	struct nl_cb *ncb;
-	int ret = 0;
+	struct pollfd pfd = { .fd = ynl_socket_get_fd(nl->ys),
+			      .events = POLLIN };
+	struct ynl_ntf_base_type *ntf;
+	int ret;
 
-	ncb = vshm_nl_cb_alloc(&x);
-	if (!ncb)
-		return -ENOMEM;
-	nl_cb_set(ncb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, vshm_nl_no_seq_check,
-		  NULL);
-	while (!x.stop && !x.err) {
+	for (;;) {
+		while ((ntf = ynl_ntf_dequeue(nl->ys))) {
+			ret = vshm_nl_event(ntf, cb, arg);
+			ynl_ntf_free(ntf);
+			if (ret)
+				return ret;
+		}
 		ret = poll(&pfd, 1, timeout_ms);
-		if (ret < 0) {
-			ret = -errno;
-			break;
-		}
-		if (!ret) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		ret = nl_recvmsgs(nl->sk, ncb);
-		if (ret < 0 && !x.err && !x.stop) {
-			/* libnl reports the socket's ENOBUFS as NLE_NOMEM. */
-			ret = ret == -NLE_NOMEM ? -ENOBUFS : vshm_nl_errno(ret);
-			break;
-		}
-		ret = 0;
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			return -ETIMEDOUT;
+		if (ynl_ntf_check(nl->ys) < 0)
+			return errno == ENOBUFS ? -ENOBUFS :
+			       vshm_nl_ynl_errno(&nl->ys->err);
 	}
-	nl_cb_put(ncb);
-	if (x.err)
-		return x.err;
-	return x.stop ? x.stop : ret;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vshm_nl: a client of the vhost_shmem generic netlink family, on libnl-3.
+ * vshm_nl: a client of the vhost-shmem generic netlink family, on the YNL C
+ * library (tools/net/ynl/lib of the kernel) and the family's user code that
+ * the YNL generator makes from Documentation/netlink/specs/vhost_shmem.yaml
+ * (vhost_shmem-user.[ch]): the attributes are parsed by the generated code.
  *
- * Used by vshmctl and the selftests.  It decodes every message of the
+ * Used by vshmctl and the selftests.  It flattens every message of the
  * family, whether a dump reply or an event, into one struct vshm_nl_msg and
  * hands it to a callback.  Functions return 0 or a negative errno.
  */
@@ -13,6 +16,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <linux/vhost_shmem.h>
+#include <linux/vhost_shmem_netlink.h>
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -20,16 +24,27 @@
 
 struct vshm_nl;
 
-/* Which attributes a message carried: bit (1ULL << VHOST_SHMEM_A_*). */
-#define VSHM_NL_HAS(m, attr)	(!!((m)->present & (1ULL << (attr))))
+/* What a message carried, beside the context id: bits of @present. */
+enum {
+	VSHM_NL_F_PID		= 1 << 0,	/* pid, comm, created */
+	VSHM_NL_F_STATE		= 1 << 1,	/* nr_regions, stats */
+	VSHM_NL_F_SHMID		= 1 << 2,
+	VSHM_NL_F_SIZE		= 1 << 3,	/* size, nr_mappings, mapped */
+	VSHM_NL_F_RANGE		= 1 << 4,	/* shm_offset, len */
+	VSHM_NL_F_FILE		= 1 << 5,	/* flags, fd_offset, dev, ino */
+	VSHM_NL_F_RESIDENT	= 1 << 6,
+};
+
+#define VSHM_NL_HAS(m, f)	(!!((m)->present & (f)))
 
 /**
  * struct vshm_nl_msg - one message of the family, decoded
- * @cmd: VHOST_SHMEM_CMD_*.
+ * @cmd: VHOST_SHMEM_CMD_*: *_GET for a dump reply, *_NTF for an event.
  * @dump_intr: a dump reply written after contexts changed mid-dump.
- * @present: the attributes the message carried, see VSHM_NL_HAS().
- * @stats_present: the counters it carried: bit (1ULL << VHOST_SHMEM_A_STAT_*).
- * The other members are the attributes of the same name.
+ * @present: what the message carried, VSHM_NL_F_*, see VSHM_NL_HAS().
+ * @stats_present: the counters it carried: bit (1ULL << VHOST_SHMEM_A_STATS_*).
+ * The other members are the attributes of the same name (@size: the
+ * region's length).
  */
 struct vshm_nl_msg {
 	__u8 cmd;
@@ -41,7 +56,7 @@ struct vshm_nl_msg {
 	char comm[32];
 	__u64 created;
 	__u32 nr_regions;
-	__u64 stats[VHOST_SHMEM_A_STAT_MAX + 1];
+	__u64 stats[VHOST_SHMEM_A_STATS_MAX + 1];
 	__u32 shmid;
 	__u64 size;
 	__u32 nr_mappings;
@@ -49,7 +64,7 @@ struct vshm_nl_msg {
 	__u64 resident;
 	__u64 shm_offset;
 	__u64 len;
-	__u64 flags;
+	__u32 flags;
 	__u64 fd_offset;
 	__u64 dev;
 	__u64 ino;
@@ -76,8 +91,9 @@ int vshm_nl_collect(const struct vshm_nl_msg *msg, void *arg);
 
 /**
  * struct vshm_nl_filter - what a dump describes
- * @ctx_id: only this context, when not 0.
- * @pid: only contexts of this process, when not 0.
+ * @ctx_id: only this context, when not 0 (the kernel filters).
+ * @pid: only contexts of this process, when not 0 (filtered here: the
+ *	 regions and mappings of contexts whose pid the context dump showed).
  * @no_mappings: leave the mappings out.
  */
 struct vshm_nl_filter {
@@ -94,12 +110,35 @@ int vshm_nl_open(struct vshm_nl **nlp);
 void vshm_nl_close(struct vshm_nl *nl);
 
 /*
- * Dumps the contexts @filter selects (NULL: every one the caller may see).
- * -EINTR when the dump raced with changes (NLM_F_DUMP_INTR): @cb saw every
+ * Dumps what @filter selects (NULL: every context the caller may see):
+ * ctx-get, region-get, then (unless @filter->no_mappings) mapping-get,
+ * each in the kernel's order, handing @cb each message as it comes.
+ * -EINTR when a dump raced with changes (NLM_F_DUMP_INTR): @cb saw every
  * message anyway.  Use a handle that has not joined the events group.
  */
 int vshm_nl_dump(struct vshm_nl *nl, const struct vshm_nl_filter *filter,
 		 vshm_nl_cb cb, void *arg);
+
+/*
+ * One dump of command @cmd (VHOST_SHMEM_CMD_*_GET), request attributes
+ * from @filter (@ctx_id, and @shmid when @has_shmid), as vshm_nl_dump().
+ */
+int vshm_nl_dump_cmd(struct vshm_nl *nl, __u8 cmd, __u32 ctx_id,
+		     bool has_shmid, __u32 shmid, vshm_nl_cb cb, void *arg);
+
+/*
+ * Orders collected dump replies as a tree: each context, then each of its
+ * regions followed by that region's mappings.
+ */
+void vshm_nl_msgs_sort(struct vshm_nl_msgs *d);
+
+/*
+ * Replaces the content of @d by the mapping that starts at @shm_offset of
+ * region @shmid of context @ctx_id, asked for with a do request (the
+ * generated vhost_shmem_mapping_get()).  -ENOENT when there is none.
+ */
+int vshm_nl_get_mapping(struct vshm_nl *nl, __u32 ctx_id, __u32 shmid,
+			__u64 shm_offset, struct vshm_nl_msgs *d);
 
 /* Joins the events group: -EPERM without CAP_SYS_ADMIN. */
 int vshm_nl_subscribe(struct vshm_nl *nl);
@@ -125,7 +164,7 @@ int vshm_nl_family(struct vshm_nl *nl);
 /* Name of event or reply command @cmd ("map", "unmap", ...). */
 const char *vshm_nl_cmd_name(__u8 cmd);
 
-/* Name of counter VHOST_SHMEM_A_STAT_* @attr ("maps", "fail_inval", ...). */
+/* Name of counter VHOST_SHMEM_A_STATS_* @attr ("maps", "faults", ...). */
 const char *vshm_nl_stat_name(int attr);
 
 #endif /* VSHM_NL_H */

@@ -52,7 +52,7 @@ static int fail(const char *what, int err)
 {
 	if (err == -ENOENT)
 		fprintf(stderr, "vshmctl: %s: %s; %s\n", what,
-			"the vhost_shmem netlink family is not registered",
+			"the vhost-shmem netlink family is not registered",
 			"is the module loaded? (modprobe vhost_shmem)");
 	else if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "vshmctl: %s: %s (this needs CAP_SYS_ADMIN)\n",
@@ -133,13 +133,13 @@ static void json_string(const char *s)
 static void print_stats_human(const struct vshm_nl_msg *m)
 {
 	printf("  ops: %llu maps, %llu unmaps, %llu resets, ",
-	       m->stats[VHOST_SHMEM_A_STAT_MAPS],
-	       m->stats[VHOST_SHMEM_A_STAT_UNMAPS],
-	       m->stats[VHOST_SHMEM_A_STAT_RESETS]);
+	       m->stats[VHOST_SHMEM_A_STATS_MAPS],
+	       m->stats[VHOST_SHMEM_A_STATS_UNMAPS],
+	       m->stats[VHOST_SHMEM_A_STATS_RESETS]);
 	printf("%llu regions created, %llu destroyed\n",
-	       m->stats[VHOST_SHMEM_A_STAT_REGION_CREATES],
-	       m->stats[VHOST_SHMEM_A_STAT_REGION_DESTROYS]);
-	printf("  faults: %llu served\n", m->stats[VHOST_SHMEM_A_STAT_FAULTS]);
+	       m->stats[VHOST_SHMEM_A_STATS_REGION_CREATES],
+	       m->stats[VHOST_SHMEM_A_STATS_REGION_DESTROYS]);
+	printf("  faults: %llu served\n", m->stats[VHOST_SHMEM_A_STATS_FAULTS]);
 }
 
 static void show_human(const struct vshm_nl_msgs *d)
@@ -152,21 +152,21 @@ static void show_human(const struct vshm_nl_msgs *d)
 	for (i = 0; i < d->n; i++) {
 		m = &d->m[i];
 		switch (m->cmd) {
-		case VHOST_SHMEM_CMD_CTX_NEW:
+		case VHOST_SHMEM_CMD_CTX_GET:
 			printf("%scontext %u  pid %u (%s)  created %s  regions %u\n",
 			       i ? "\n" : "", m->ctx_id, m->pid, m->comm,
 			       timestamp(b1, sizeof(b1), m->created),
 			       m->nr_regions);
 			print_stats_human(m);
 			break;
-		case VHOST_SHMEM_CMD_REGION_NEW:
+		case VHOST_SHMEM_CMD_REGION_GET:
 			printf("  region %u  size %s  mappings %u  mapped %s  resident %s\n",
 			       m->shmid, human(b1, sizeof(b1), m->size),
 			       m->nr_mappings, human(b2, sizeof(b2), m->mapped),
 			       human(b3, sizeof(b3), m->resident));
 			header = 0;
 			break;
-		case VHOST_SHMEM_CMD_MAPPING_NEW:
+		case VHOST_SHMEM_CMD_MAPPING_GET:
 			if (!header)
 				printf("    %-14s %-10s %-4s %-22s %-14s %s\n",
 				       "OFFSET", "LENGTH", "MODE",
@@ -193,7 +193,7 @@ static void json_stats(const struct vshm_nl_msg *m)
 	int a, first = 1;
 
 	printf("\"stats\":{");
-	for (a = VHOST_SHMEM_A_STAT_REGION_CREATES; a <= VHOST_SHMEM_A_STAT_MAX; a++) {
+	for (a = VHOST_SHMEM_A_STATS_REGION_CREATES; a <= VHOST_SHMEM_A_STATS_MAX; a++) {
 		if (!(m->stats_present & (1ULL << a)))
 			continue;
 		printf("%s\"%s\":%llu", first ? "" : ",",
@@ -217,7 +217,7 @@ static void json_mapping(const struct vshm_nl_msg *m, int full)
 	       m->shmid, m->shm_offset, m->len);
 	if (!full)
 		return;
-	printf(",\"rw\":%s,\"flags\":%llu,\"fd_offset\":%llu",
+	printf(",\"rw\":%s,\"flags\":%u,\"fd_offset\":%llu",
 	       m->flags & VHOST_SHMEM_MAP_F_RW ? "true" : "false", m->flags,
 	       m->fd_offset);
 	printf(",\"dev\":%llu,\"dev_major\":%u,\"dev_minor\":%u",
@@ -239,7 +239,7 @@ static void show_json(const struct vshm_nl_msgs *d, int summary, int consistent)
 	for (i = 0; i < d->n; i++) {
 		m = &d->m[i];
 		switch (m->cmd) {
-		case VHOST_SHMEM_CMD_CTX_NEW:
+		case VHOST_SHMEM_CMD_CTX_GET:
 			if (in_region)
 				printf("]}");
 			if (in_ctx)
@@ -253,7 +253,7 @@ static void show_json(const struct vshm_nl_msgs *d, int summary, int consistent)
 			in_region = 0;
 			nregions = 0;
 			break;
-		case VHOST_SHMEM_CMD_REGION_NEW:
+		case VHOST_SHMEM_CMD_REGION_GET:
 			if (in_region)
 				printf("]}");
 			printf("%s{\"shmid\":%u,\"size\":%llu,",
@@ -267,7 +267,7 @@ static void show_json(const struct vshm_nl_msgs *d, int summary, int consistent)
 				printf("}");
 			nmaps = 0;
 			break;
-		case VHOST_SHMEM_CMD_MAPPING_NEW:
+		case VHOST_SHMEM_CMD_MAPPING_GET:
 			printf("%s{", nmaps++ ? "," : "");
 			json_mapping(m, 1);
 			printf("}");
@@ -340,6 +340,7 @@ static int cmd_show(int argc, char **argv)
 			break;
 	}
 	vshm_nl_close(nl);
+	vshm_nl_msgs_sort(&d);
 	if (ret == -EINTR)
 		fprintf(stderr, "vshmctl: %s during %d dumps; %s\n",
 			"contexts kept changing", DUMP_TRIES,
@@ -372,18 +373,18 @@ static int print_event(const struct vshm_nl_msg *m, void *arg)
 		printf("{\"time_ns\":%llu,\"event\":\"%s\",\"ctx\":%u",
 		       (__u64)ts.tv_sec * 1000000000 + (__u64)ts.tv_nsec,
 		       vshm_nl_cmd_name(m->cmd), m->ctx_id);
-		if (m->cmd == VHOST_SHMEM_CMD_CTX_NEW) {
+		if (m->cmd == VHOST_SHMEM_CMD_CTX_ADD_NTF) {
 			printf(",");
 			json_ctx(m);
 		}
-		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_REGION_SHMID) &&
-		    !VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_LEN))
+		if (VSHM_NL_HAS(m, VSHM_NL_F_SHMID) &&
+		    !VSHM_NL_HAS(m, VSHM_NL_F_RANGE))
 			printf(",\"shmid\":%u", m->shmid);
-		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_REGION_SIZE))
+		if (VSHM_NL_HAS(m, VSHM_NL_F_SIZE))
 			printf(",\"size\":%llu", m->size);
-		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_LEN)) {
+		if (VSHM_NL_HAS(m, VSHM_NL_F_RANGE)) {
 			printf(",");
-			json_mapping(m, VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_INO));
+			json_mapping(m, VSHM_NL_HAS(m, VSHM_NL_F_FILE));
 		}
 		printf("}\n");
 	} else {
@@ -391,16 +392,16 @@ static int print_event(const struct vshm_nl_msg *m, void *arg)
 		strftime(b1, sizeof(b1), "%H:%M:%S", &tm);
 		printf("%s.%06ld %-10s ctx %u", b1, ts.tv_nsec / 1000,
 		       vshm_nl_cmd_name(m->cmd), m->ctx_id);
-		if (m->cmd == VHOST_SHMEM_CMD_CTX_NEW)
+		if (m->cmd == VHOST_SHMEM_CMD_CTX_ADD_NTF)
 			printf(" pid %u (%s)", m->pid, m->comm);
-		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_REGION_SHMID))
+		if (VSHM_NL_HAS(m, VSHM_NL_F_SHMID))
 			printf(" shmid %u", m->shmid);
-		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_REGION_SIZE))
+		if (VSHM_NL_HAS(m, VSHM_NL_F_SIZE))
 			printf(" size %s", human(b2, sizeof(b2), m->size));
-		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_LEN))
+		if (VSHM_NL_HAS(m, VSHM_NL_F_RANGE))
 			printf(" offset 0x%llx len %s", m->shm_offset,
 			       human(b2, sizeof(b2), m->len));
-		if (VSHM_NL_HAS(m, VHOST_SHMEM_A_MAPPING_INO))
+		if (VSHM_NL_HAS(m, VSHM_NL_F_FILE))
 			printf(" %s file %u:%u %llu at 0x%llx",
 			       m->flags & VHOST_SHMEM_MAP_F_RW ? "rw" : "ro",
 			       major(m->dev), minor(m->dev), m->ino,

@@ -129,4 +129,92 @@ static inline struct nlattr **vhost_shmem_dump_attrs(struct netlink_callback *cb
 }
 #endif
 
+/*
+ * Variable-width unsigned attributes (NLA_UINT, nla_put_uint(),
+ * nla_get_uint()) arrived in 6.7.  The policy type falls back to a binary
+ * attribute of any length, nla_get_uint() takes what a 6.7 kernel takes (4
+ * or 8 bytes) and reads anything else as 0.  Replies carry 4 bytes when the
+ * value fits, else 8, as from 6.7: YNL clients read both.  netlink-gen.c
+ * sees this file first (the Makefile includes it there).
+ */
+#if KERNEL_VERSION(6, 7, 0) > LINUX_VERSION_CODE
+#define NLA_UINT NLA_BINARY
+
+static inline u64 nla_get_uint(const struct nlattr *nla)
+{
+	if (nla_len(nla) == sizeof(u32))
+		return nla_get_u32(nla);
+	if (nla_len(nla) == sizeof(u64))
+		return nla_get_u64(nla);
+	return 0;
+}
+
+static inline int nla_put_uint(struct sk_buff *skb, int attrtype, u64 value)
+{
+	u64 tmp64 = value;
+	u32 tmp32 = value;
+
+	if (tmp64 == tmp32)
+		return nla_put_u32(skb, attrtype, tmp32);
+	return nla_put(skb, attrtype, sizeof(u64), &tmp64);
+}
+#endif
+
+/*
+ * Split operations (a do and a dump of one command as two entries, each
+ * with its own policy) arrived in 6.2.  Before, the generated entries are
+ * plain genl_ops, and vhost_shmem_genl_register_family() merges the do and
+ * the dump of each command into one entry before registering: the spec
+ * gives both the same request attributes, so either policy serves both.
+ */
+#if KERNEL_VERSION(6, 2, 0) > LINUX_VERSION_CODE
+#define genl_split_ops		genl_ops
+#define split_ops		ops
+#define n_split_ops		n_ops
+
+/* At most this many commands with a handler. */
+#define VHOST_SHMEM_COMPAT_MAX_OPS	8
+
+static inline int vhost_shmem_genl_register_family(struct genl_family *family)
+{
+	static struct genl_ops merged[VHOST_SHMEM_COMPAT_MAX_OPS];
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < family->n_ops; i++) {
+		const struct genl_ops *op = &family->ops[i];
+
+		for (j = 0; j < n; j++)
+			if (merged[j].cmd == op->cmd)
+				break;
+		if (j == n) {
+			if (WARN_ON(n == ARRAY_SIZE(merged)))
+				return -EINVAL;
+			n++;
+			merged[j].cmd = op->cmd;
+			merged[j].policy = op->policy;
+			merged[j].maxattr = op->maxattr;
+			merged[j].validate = op->validate;
+		}
+		/* GENL_CMD_CAP_*: uAPI bits, meaningless in 6.1's ops. */
+		merged[j].flags |= op->flags &
+				   ~(GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP);
+		if (op->doit)
+			merged[j].doit = op->doit;
+		if (op->dumpit) {
+			merged[j].start = op->start;
+			merged[j].dumpit = op->dumpit;
+			merged[j].done = op->done;
+		}
+	}
+	family->ops = merged;
+	family->n_ops = n;
+	return genl_register_family(family);
+}
+#else
+static inline int vhost_shmem_genl_register_family(struct genl_family *family)
+{
+	return genl_register_family(family);
+}
+#endif
+
 #endif /* _VHOST_SHMEM_COMPAT_H */

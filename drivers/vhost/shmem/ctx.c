@@ -176,7 +176,7 @@ void vhost_shmem_ctx_free(struct vhost_shmem_ctx *ctx)
 	iput(ctx->inode);
 	simple_release_fs(&vhost_shmem_mnt, &vhost_shmem_mnt_count);
 	if (ctx->id)
-		vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL, NULL, NULL);
+		vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_DEL_NTF, NULL, NULL);
 	vhost_shmem_ctx_put(ctx);
 }
 
@@ -221,7 +221,7 @@ int vhost_shmem_ctx_register(struct vhost_shmem_ctx *ctx)
 	if (ret < 0)
 		return ret;
 	ctx->id = id;
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_NEW, NULL, NULL);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_ADD_NTF, NULL, NULL);
 	return 0;
 }
 
@@ -267,7 +267,7 @@ void vhost_shmem_ctx_reset(struct vhost_shmem_ctx *ctx)
 	down_write(&ctx->lock);
 	for (shmid = 0; (region = vhost_shmem_region_next(ctx, &shmid)); shmid++)
 		vhost_shmem_region_clear(ctx, region, &dispose);
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_RESET, NULL, NULL);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_CTX_RESET_NTF, NULL, NULL);
 	up_write(&ctx->lock);
 
 	vhost_shmem_mapping_dispose(&dispose);

@@ -337,7 +337,7 @@ again:
 
 out_unlock:
 	if (ret == VM_FAULT_NOPAGE)
-		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STAT_FAULTS);
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STATS_FAULTS);
 	else if (why == VHOST_SHMEM_WHY_NONE)
 		why = VHOST_SHMEM_WHY_NOMEM;
 	trace_vhost_shmem_fault(ctx_id, vmf->pgoff,

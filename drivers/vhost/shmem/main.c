@@ -122,7 +122,7 @@ static int vhost_shmem_region_create_ioctl(struct vhost_shmem_ucmd *ucmd)
 		ret = vhost_shmem_region_add(ctx, args);
 	}
 	trace_vhost_shmem_region(ctx->id, true, args->shmid, args->length, ret);
-	vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_CREATES, ret);
+	vhost_shmem_count(ctx, VHOST_SHMEM_A_STATS_REGION_CREATES, ret);
 	if (ret)
 		return ret;
 	return vhost_shmem_ucmd_respond(ucmd, sizeof(*args));
@@ -136,7 +136,7 @@ static int vhost_shmem_region_destroy_ioctl(struct vhost_shmem_ucmd *ucmd)
 
 	ret = vhost_shmem_region_del(ctx, args);
 	trace_vhost_shmem_region(ctx->id, false, args->shmid, 0, ret);
-	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STAT_REGION_DESTROYS, ret);
+	return vhost_shmem_count(ctx, VHOST_SHMEM_A_STATS_REGION_DESTROYS, ret);
 }
 
 static int vhost_shmem_region_info_ioctl(struct vhost_shmem_ucmd *ucmd)
@@ -170,7 +170,7 @@ static int vhost_shmem_map_ioctl(struct vhost_shmem_ucmd *ucmd)
 	}
 out:
 	trace_vhost_shmem_map(ucmd->ctx->id, args, false, ret);
-	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_MAPS, ret);
+	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STATS_MAPS, ret);
 }
 
 static int vhost_shmem_unmap_ioctl(struct vhost_shmem_ucmd *ucmd)
@@ -180,14 +180,14 @@ static int vhost_shmem_unmap_ioctl(struct vhost_shmem_ucmd *ucmd)
 
 	ret = vhost_shmem_mapping_del(ucmd->ctx, args);
 	trace_vhost_shmem_unmap(ucmd->ctx->id, args, false, ret);
-	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_UNMAPS, ret);
+	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STATS_UNMAPS, ret);
 }
 
 static int vhost_shmem_reset_ioctl(struct vhost_shmem_ucmd *ucmd)
 {
 	vhost_shmem_ctx_reset(ucmd->ctx);
 	trace_vhost_shmem_reset(ucmd->ctx->id);
-	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STAT_RESETS, 0);
+	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STATS_RESETS, 0);
 }
 
 static int vhost_shmem_relay_ioctl(struct vhost_shmem_ucmd *ucmd)
@@ -238,8 +238,8 @@ static int vhost_shmem_relay_ioctl(struct vhost_shmem_ucmd *ucmd)
 	args->out_result =
 		vhost_shmem_count(ctx, args->out_request ==
 					VHOST_SHMEM_USER_BACKEND_SHMEM_MAP ?
-				  VHOST_SHMEM_A_STAT_MAPS :
-				  VHOST_SHMEM_A_STAT_UNMAPS, result);
+				  VHOST_SHMEM_A_STATS_MAPS :
+				  VHOST_SHMEM_A_STATS_UNMAPS, result);
 	args->reply_len = reply_due ? sizeof(reply) : 0;
 	if (reply_due && copy_to_user(ureply, &reply, sizeof(reply)))
 		return -EFAULT;

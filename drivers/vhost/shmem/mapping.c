@@ -603,7 +603,7 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	}
 	region->nr_mappings++;
 	vhost_shmem_admission_add(ctx, map, &spare);
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_NEW, region, map);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_ADD_NTF, region, map);
 	up_write(&ctx->lock);
 	kfree(spare);
 	return 0;
@@ -673,7 +673,7 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);
 	vhost_shmem_region_zap(ctx, region, first, npages);
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL, region, map);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL_NTF, region, map);
 	up_write(&ctx->lock);
 
 	vhost_shmem_mapping_free(map);

@@ -151,7 +151,7 @@ int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 	}
 	ctx->regions[args->shmid] = region;
 	ctx->nr_regions++;
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_NEW, region, NULL);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_ADD_NTF, region, NULL);
 	up_write(&ctx->lock);
 
 	args->out_mmap_offset = vhost_shmem_region_offset(args->shmid);
@@ -194,7 +194,7 @@ vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
 					  VHOST_SHMEM_WHY_NO_REGION, -ENOENT);
 	}
 	vhost_shmem_region_remove(ctx, region, &dispose);
-	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_DEL, region, NULL);
+	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_REGION_DEL_NTF, region, NULL);
 	up_write(&ctx->lock);
 
 	vhost_shmem_mapping_dispose(&dispose);

@@ -21,6 +21,7 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <linux/vhost_shmem.h>
+#include <linux/vhost_shmem_netlink.h>
 
 /* shmid is 8 bits wide in the vhost-user protocol. */
 #define VHOST_SHMEM_NR_SHMIDS		(U8_MAX + 1)
@@ -36,10 +37,10 @@
 /* Faults reading at once that a context tells apart (log2). */
 #define VHOST_SHMEM_READS_BITS		4
 
-/* The counters of a context are the stat attributes after the padding. */
-#define VHOST_SHMEM_STAT_FIRST		VHOST_SHMEM_A_STAT_REGION_CREATES
-#define VHOST_SHMEM_NR_STATS		(__VHOST_SHMEM_A_STAT_MAX - \
-					 VHOST_SHMEM_STAT_FIRST)
+/* The counters of a context are the attributes of the stats nest. */
+#define VHOST_SHMEM_STAT_FIRST		VHOST_SHMEM_A_STATS_REGION_CREATES
+#define VHOST_SHMEM_NR_STATS		(VHOST_SHMEM_A_STATS_MAX - \
+					 VHOST_SHMEM_STAT_FIRST + 1)
 
 /**
  * struct vhost_shmem_admission - an open file that a context maps
@@ -139,7 +140,7 @@ struct vhost_shmem_region {
  * @owner: thread group that opened the context; holds a reference.
  * @comm: command name of @owner when it opened the context.
  * @created: when the context was opened, in ns of CLOCK_REALTIME.
- * @stats: counters, indexed by VHOST_SHMEM_A_STAT_* -
+ * @stats: counters, indexed by VHOST_SHMEM_A_STATS_* -
  *         %VHOST_SHMEM_STAT_FIRST; updated without @lock.
  * @admitted: open files that live mappings map, by &struct file address,
  *            to their &struct vhost_shmem_admission.  Protected by @lock.

@@ -33,6 +33,7 @@
 #                                             is otherwise only entered for
 #                                             CONFIG_VHOST and friends)
 #   include/uapi/linux/vhost_shmem.h       -> include/uapi/linux/
+#   include/uapi/linux/vhost_shmem_netlink.h -> include/uapi/linux/
 # Generated files are regenerated from the pristine tree on every run and a
 # file is only replaced when its content changes, so re-running never appends
 # twice and an incremental build only recompiles what changed.
@@ -159,9 +160,10 @@ overlay() {
 		sync_file "$f" "$DSRC/$rel"
 		new+=("$rel")
 	done < <(find "$drv/shmem" -type f \( -name '*.[ch]' -o -name Makefile \) | sort)
-	sync_file "$REPO/include/uapi/linux/vhost_shmem.h" \
-		"$DSRC/include/uapi/linux/vhost_shmem.h"
-	new+=(include/uapi/linux/vhost_shmem.h)
+	for f in vhost_shmem.h vhost_shmem_netlink.h; do
+		sync_file "$REPO/include/uapi/linux/$f" "$DSRC/include/uapi/linux/$f"
+		new+=("include/uapi/linux/$f")
+	done
 
 	# drivers/vhost/Kconfig: the project's entries go just before the
 	# "endif" that closes "if VHOST_MENU" (the last endif of the file),

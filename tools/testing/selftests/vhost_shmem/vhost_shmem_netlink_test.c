@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vhost_shmem generic netlink family as its users see it, through
- * libnl-genl-3: dumps match what was created, events arrive in order,
+ * The vhost-shmem generic netlink family as its users see it, through the
+ * YNL C library and the code generated from the family's spec (vshm_nl.c):
+ * dumps and do requests match what was created, events arrive in order,
  * processes without CAP_SYS_ADMIN see only their own contexts, dumps of
  * tens of thousands of mappings are complete and resume correctly under
  * changes, malformed requests fail cleanly, and vshmctl prints JSON that
@@ -30,13 +31,20 @@ int vshmctl_main(int argc, char **argv);
 
 #define NOBODY		65534
 
-/* Dumps into @d (emptied first); returns vshm_nl_dump()'s result. */
+/*
+ * Dumps into @d (emptied first) and orders it as a tree (each context, then
+ * each region followed by its mappings); returns vshm_nl_dump()'s result.
+ */
 static int dump(struct vshm_nl *nl, const struct vshm_nl_filter *f,
 		struct vshm_nl_msgs *d)
 {
+	int ret;
+
 	d->n = 0;
 	d->intr = false;
-	return vshm_nl_dump(nl, f, vshm_nl_collect, d);
+	ret = vshm_nl_dump(nl, f, vshm_nl_collect, d);
+	vshm_nl_msgs_sort(d);
+	return ret;
 }
 
 static size_t count_cmd(const struct vshm_nl_msgs *d, uint8_t cmd)
@@ -63,7 +71,7 @@ static uint32_t own_ctx_id(struct vshm_nl *nl)
 	struct vshm_nl_msgs d = {};
 	uint32_t id = 0;
 
-	if (!dump(nl, &f, &d) && count_cmd(&d, VHOST_SHMEM_CMD_CTX_NEW) == 1)
+	if (!dump(nl, &f, &d) && count_cmd(&d, VHOST_SHMEM_CMD_CTX_GET) == 1)
 		id = d.m[0].ctx_id;
 	free(d.m);
 	return id;
@@ -144,27 +152,27 @@ TEST_F(nl, dump_matches_created)
 	ASSERT_EQ(6, self->d.n);
 
 	m = &self->d.m[0];
-	ASSERT_EQ(VHOST_SHMEM_CMD_CTX_NEW, m->cmd);
+	ASSERT_EQ(VHOST_SHMEM_CMD_CTX_GET, m->cmd);
 	ASSERT_NE(0, m->ctx_id);
 	ASSERT_EQ(getpid(), m->pid);
 	ASSERT_STREQ(comm, m->comm);
 	ASSERT_LE(before, m->created);
 	ASSERT_GE(after, m->created);
 	ASSERT_EQ(2, m->nr_regions);
-	ASSERT_EQ(2, m->stats[VHOST_SHMEM_A_STAT_REGION_CREATES]);
-	ASSERT_EQ(0, m->stats[VHOST_SHMEM_A_STAT_REGION_DESTROYS]);
-	ASSERT_EQ(3, m->stats[VHOST_SHMEM_A_STAT_MAPS]);
-	ASSERT_EQ(0, m->stats[VHOST_SHMEM_A_STAT_UNMAPS]);
-	ASSERT_EQ(0, m->stats[VHOST_SHMEM_A_STAT_RESETS]);
+	ASSERT_EQ(2, m->stats[VHOST_SHMEM_A_STATS_REGION_CREATES]);
+	ASSERT_EQ(0, m->stats[VHOST_SHMEM_A_STATS_REGION_DESTROYS]);
+	ASSERT_EQ(3, m->stats[VHOST_SHMEM_A_STATS_MAPS]);
+	ASSERT_EQ(0, m->stats[VHOST_SHMEM_A_STATS_UNMAPS]);
+	ASSERT_EQ(0, m->stats[VHOST_SHMEM_A_STATS_RESETS]);
 	/* Counters count successes: the three refusals are not there. */
-	ASSERT_EQ(1, m->stats[VHOST_SHMEM_A_STAT_FAULTS]);
+	ASSERT_EQ(1, m->stats[VHOST_SHMEM_A_STATS_FAULTS]);
 	/* Every counter is reported. */
-	ASSERT_EQ(((1ULL << (VHOST_SHMEM_A_STAT_MAX + 1)) - 1) &
-		  ~((1ULL << VHOST_SHMEM_A_STAT_REGION_CREATES) - 1),
+	ASSERT_EQ(((1ULL << (VHOST_SHMEM_A_STATS_MAX + 1)) - 1) &
+		  ~((1ULL << VHOST_SHMEM_A_STATS_REGION_CREATES) - 1),
 		  m->stats_present);
 
 	m = &self->d.m[1];
-	ASSERT_EQ(VHOST_SHMEM_CMD_REGION_NEW, m->cmd);
+	ASSERT_EQ(VHOST_SHMEM_CMD_REGION_GET, m->cmd);
 	ASSERT_EQ(self->d.m[0].ctx_id, m->ctx_id);
 	ASSERT_EQ(0, m->shmid);
 	ASSERT_EQ(256 * PAGE, m->size);
@@ -173,7 +181,7 @@ TEST_F(nl, dump_matches_created)
 	ASSERT_EQ(2 * PAGE, m->resident);
 
 	m = &self->d.m[2];
-	ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_NEW, m->cmd);
+	ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_GET, m->cmd);
 	ASSERT_EQ(0, m->shmid);
 	ASSERT_EQ(8 * PAGE, m->shm_offset);
 	ASSERT_EQ(2 * PAGE, m->len);
@@ -184,7 +192,7 @@ TEST_F(nl, dump_matches_created)
 	ASSERT_EQ(2 * PAGE, m->resident);
 
 	m = &self->d.m[3];
-	ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_NEW, m->cmd);
+	ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_GET, m->cmd);
 	ASSERT_EQ(100 * PAGE, m->shm_offset);
 	ASSERT_EQ(16 * PAGE, m->len);
 	ASSERT_EQ(0, m->flags);
@@ -193,13 +201,13 @@ TEST_F(nl, dump_matches_created)
 	ASSERT_EQ(0, m->resident);
 
 	m = &self->d.m[4];
-	ASSERT_EQ(VHOST_SHMEM_CMD_REGION_NEW, m->cmd);
+	ASSERT_EQ(VHOST_SHMEM_CMD_REGION_GET, m->cmd);
 	ASSERT_EQ(7, m->shmid);
 	ASSERT_EQ(16 * PAGE, m->size);
 	ASSERT_EQ(1, m->nr_mappings);
 
 	m = &self->d.m[5];
-	ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_NEW, m->cmd);
+	ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_GET, m->cmd);
 	ASSERT_EQ(7, m->shmid);
 	ASSERT_EQ(0, m->shm_offset);
 	ASSERT_EQ(st_rw.st_ino, m->ino);
@@ -208,7 +216,7 @@ TEST_F(nl, dump_matches_created)
 	f.no_mappings = true;
 	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
 	ASSERT_EQ(3, self->d.n);
-	ASSERT_EQ(0, count_cmd(&self->d, VHOST_SHMEM_CMD_MAPPING_NEW));
+	ASSERT_EQ(0, count_cmd(&self->d, VHOST_SHMEM_CMD_MAPPING_GET));
 
 	/* By context id; a context that does not exist: nothing. */
 	f.pid = 0;
@@ -239,7 +247,7 @@ static int collect_event(const struct vshm_nl_msg *m, void *arg)
 {
 	struct events *ev = arg;
 
-	if (!ev->ctx_id && m->cmd == VHOST_SHMEM_CMD_CTX_NEW &&
+	if (!ev->ctx_id && m->cmd == VHOST_SHMEM_CMD_CTX_ADD_NTF &&
 	    m->pid == (uint32_t)getpid())
 		ev->ctx_id = m->ctx_id;
 	if (!ev->ctx_id || m->ctx_id != ev->ctx_id)
@@ -253,10 +261,10 @@ static int collect_event(const struct vshm_nl_msg *m, void *arg)
 TEST_F(nl, events_in_order)
 {
 	static const uint8_t want[] = {
-		VHOST_SHMEM_CMD_CTX_NEW, VHOST_SHMEM_CMD_REGION_NEW,
-		VHOST_SHMEM_CMD_MAPPING_NEW, VHOST_SHMEM_CMD_MAPPING_DEL,
-		VHOST_SHMEM_CMD_MAPPING_NEW, VHOST_SHMEM_CMD_CTX_RESET,
-		VHOST_SHMEM_CMD_REGION_DEL, VHOST_SHMEM_CMD_CTX_DEL,
+		VHOST_SHMEM_CMD_CTX_ADD_NTF, VHOST_SHMEM_CMD_REGION_ADD_NTF,
+		VHOST_SHMEM_CMD_MAPPING_ADD_NTF, VHOST_SHMEM_CMD_MAPPING_DEL_NTF,
+		VHOST_SHMEM_CMD_MAPPING_ADD_NTF, VHOST_SHMEM_CMD_CTX_RESET_NTF,
+		VHOST_SHMEM_CMD_REGION_DEL_NTF, VHOST_SHMEM_CMD_CTX_DEL_NTF,
 	};
 	struct events ev = { .want = sizeof(want) };
 	struct vshm_nl *listener;
@@ -344,7 +352,7 @@ TEST_F(nl, unprivileged_sees_only_own)
 			_exit(12);
 		/* Everything visible: exactly our context and its region. */
 		if (dump(nl, &f, &d) || d.n != 2 ||
-		    d.m[0].cmd != VHOST_SHMEM_CMD_CTX_NEW ||
+		    d.m[0].cmd != VHOST_SHMEM_CMD_CTX_GET ||
 		    d.m[0].pid != (uint32_t)getpid() ||
 		    d.m[0].ctx_id == mine)
 			_exit(13);
@@ -355,6 +363,8 @@ TEST_F(nl, unprivileged_sees_only_own)
 		f.ctx_id = mine;
 		if (dump(nl, &f, &d) || d.n)
 			_exit(15);
+		if (vshm_nl_get_mapping(nl, mine, 0, 0, &d) != -ENOENT)
+			_exit(18);
 		f.ctx_id = 0;
 		f.pid = getppid();
 		if (dump(nl, &f, &d) || d.n)
@@ -443,7 +453,7 @@ TEST_F(nl, admin_sees_all)
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
 	for (i = 0; i < self->d.n; i++) {
-		if (self->d.m[i].cmd != VHOST_SHMEM_CMD_CTX_NEW)
+		if (self->d.m[i].cmd != VHOST_SHMEM_CMD_CTX_GET)
 			continue;
 		seen_child |= self->d.m[i].pid == (uint32_t)pid;
 		seen_self |= self->d.m[i].pid == (uint32_t)getpid();
@@ -475,10 +485,10 @@ TEST_F(nl, large_dump_complete)
 	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
 	ASSERT_FALSE(self->d.intr);
 	ASSERT_EQ(LARGE_N + 2, self->d.n);
-	ASSERT_EQ(VHOST_SHMEM_CMD_CTX_NEW, self->d.m[0].cmd);
+	ASSERT_EQ(VHOST_SHMEM_CMD_CTX_GET, self->d.m[0].cmd);
 	ASSERT_EQ(LARGE_N, self->d.m[1].nr_mappings);
 	for (i = 2; i < LARGE_N + 2; i++) {
-		ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_NEW, self->d.m[i].cmd);
+		ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_GET, self->d.m[i].cmd);
 		ASSERT_EQ(next, self->d.m[i].shm_offset);
 		next += 2 * PAGE;
 	}
@@ -538,7 +548,7 @@ TEST_F(nl, dump_resumes_under_changes)
 		/* The stable mappings (even pages): each once, in order. */
 		next = 0;
 		for (i = 0; i < self->d.n; i++) {
-			if (self->d.m[i].cmd != VHOST_SHMEM_CMD_MAPPING_NEW)
+			if (self->d.m[i].cmd != VHOST_SHMEM_CMD_MAPPING_GET)
 				continue;
 			off = self->d.m[i].shm_offset;
 			if (off % (2 * PAGE))
@@ -570,7 +580,7 @@ static int destroy_midway(const struct vshm_nl_msg *m, void *arg)
 {
 	struct midway *mw = arg;
 
-	if (!mw->done && m->cmd == VHOST_SHMEM_CMD_MAPPING_NEW) {
+	if (!mw->done && m->cmd == VHOST_SHMEM_CMD_MAPPING_GET) {
 		mw->done = true;
 		mw->ret = vshm_region_destroy(mw->dev, 0);
 	}
@@ -604,10 +614,10 @@ TEST_F(nl, dump_survives_region_destroyed_midway)
 	ASSERT_EQ(-EINTR, vshm_nl_dump(self->nl, &f, destroy_midway, &mw));
 	ASSERT_EQ(0, mw.ret);
 	for (i = 0; i < mw.d.n; i++) {
-		if (mw.d.m[i].cmd == VHOST_SHMEM_CMD_REGION_NEW &&
+		if (mw.d.m[i].cmd == VHOST_SHMEM_CMD_REGION_GET &&
 		    mw.d.m[i].shmid == 1)
 			headers++;
-		if (mw.d.m[i].cmd != VHOST_SHMEM_CMD_MAPPING_NEW ||
+		if (mw.d.m[i].cmd != VHOST_SHMEM_CMD_MAPPING_GET ||
 		    mw.d.m[i].shmid != 1)
 			continue;
 		/* Region 1's mappings come after its header, all of them. */
@@ -668,7 +678,7 @@ TEST_F(nl, other_contexts_do_not_interrupt)
 
 static int wait_ctx_del(const struct vshm_nl_msg *m, void *arg)
 {
-	return m->cmd == VHOST_SHMEM_CMD_CTX_DEL && m->ctx_id == *(uint32_t *)arg;
+	return m->cmd == VHOST_SHMEM_CMD_CTX_DEL_NTF && m->ctx_id == *(uint32_t *)arg;
 }
 
 /*
@@ -729,7 +739,7 @@ TEST_F(nl, fault_counters)
 
 	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
 	ASSERT_EQ(2, self->d.n);
-	ASSERT_EQ(1, self->d.m[0].stats[VHOST_SHMEM_A_STAT_FAULTS]);
+	ASSERT_EQ(1, self->d.m[0].stats[VHOST_SHMEM_A_STATS_FAULTS]);
 	ASSERT_EQ(2 * PAGE, self->d.m[1].resident);
 	munmap(win, 4 * PAGE);
 	close(fd);
@@ -749,54 +759,120 @@ static void put_attr(char *buf, size_t *pos, uint16_t type, const void *data,
 /* Malformed requests are refused with an error, and the family still works. */
 TEST_F(nl, malformed_requests)
 {
-	uint32_t u32 = 1, bad_flags = 0x80;
-	uint64_t u64 = 1;
+	uint32_t u32 = 1, shmid = 256, zero = 0;
 	uint8_t u8 = 1;
 	char buf[64];
 	size_t pos;
 
-	/* No do handler: GET is a dump. */
-	ASSERT_EQ(-EOPNOTSUPP, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
-						   0, NULL, 0));
-	/* Reply-only and unknown commands. */
+	/* A do request without the attribute that names its object. */
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_CTX_GET, 0,
+					       NULL, 0));
+	/* Notification-only and unknown commands. */
 	ASSERT_EQ(-EOPNOTSUPP, vshm_nl_raw_request(self->nl,
-						   VHOST_SHMEM_CMD_CTX_NEW,
+						   VHOST_SHMEM_CMD_CTX_ADD_NTF,
 						   NLM_F_DUMP, NULL, 0));
 	ASSERT_EQ(-EOPNOTSUPP, vshm_nl_raw_request(self->nl, 200, NLM_F_DUMP,
 						   NULL, 0));
 	/* A u32 attribute that is one byte long. */
 	pos = 0;
 	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &u8, sizeof(u8));
-	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_CTX_GET,
 					       NLM_F_DUMP, buf, pos));
-	/* A flag the kernel does not know. */
+	/* Values out of the spec's checks: context id 0, shmid 256. */
 	pos = 0;
-	put_attr(buf, &pos, VHOST_SHMEM_A_DUMP_FLAGS, &bad_flags,
-		 sizeof(bad_flags));
-	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &zero, sizeof(zero));
+	ASSERT_EQ(-ERANGE, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_CTX_GET,
+					       NLM_F_DUMP, buf, pos));
+	pos = 0;
+	put_attr(buf, &pos, VHOST_SHMEM_A_REGION_SHMID, &shmid,
+		 sizeof(shmid));
+	ASSERT_EQ(-ERANGE, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_REGION_GET,
 					       NLM_F_DUMP, buf, pos));
 	/* An attribute a request may not carry, and one beyond the last. */
 	pos = 0;
-	put_attr(buf, &pos, VHOST_SHMEM_A_MAPPING_LEN, &u64, sizeof(u64));
-	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_NR_REGIONS, &u32, sizeof(u32));
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_CTX_GET,
 					       NLM_F_DUMP, buf, pos));
 	pos = 0;
-	put_attr(buf, &pos, VHOST_SHMEM_A_MAX + 1, &u32, sizeof(u32));
-	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_MAX + 1, &u32, sizeof(u32));
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_CTX_GET,
 					       NLM_F_DUMP, buf, pos));
 	/* An attribute longer than the message. */
 	pos = 0;
-	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_PID, &u32, sizeof(u32));
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &u32, sizeof(u32));
 	((struct nlattr *)buf)->nla_len = 40;
-	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_CTX_GET,
 					       NLM_F_DUMP, buf, pos));
 
 	/* A well-formed request still works. */
 	pos = 0;
-	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_PID, &u32, sizeof(u32));
-	ASSERT_EQ(0, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_GET,
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &u32, sizeof(u32));
+	ASSERT_EQ(0, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_CTX_GET,
 					 NLM_F_DUMP, buf, pos));
 	ASSERT_NE(0, own_ctx_id(self->nl));
+}
+
+/*
+ * Do requests describe one object, as a dump would; objects that do not
+ * exist, and contexts of others, are not found.
+ */
+TEST_F(nl, do_requests)
+{
+	uint32_t mine = own_ctx_id(self->nl), shmid = 5, other;
+	uint64_t offset = 4 * PAGE;
+	char buf[64];
+	size_t pos;
+	int fd;
+
+	ASSERT_NE(0, mine);
+	fd = memfd_pattern(11, 4 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_region_create(self->dev, 5, 16 * PAGE, NULL));
+	ASSERT_EQ(0, vshm_map(self->dev, 5, fd, 0, 4 * PAGE, 2 * PAGE, 0));
+
+	pos = 0;
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &mine, sizeof(mine));
+	ASSERT_EQ(0, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_CTX_GET,
+					 0, buf, pos));
+	put_attr(buf, &pos, VHOST_SHMEM_A_REGION_SHMID, &shmid, sizeof(shmid));
+	ASSERT_EQ(0, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_REGION_GET,
+					 0, buf, pos));
+	put_attr(buf, &pos, VHOST_SHMEM_A_MAPPING_SHM_OFFSET, &offset,
+		 sizeof(offset));
+	ASSERT_EQ(0, vshm_nl_raw_request(self->nl,
+					 VHOST_SHMEM_CMD_MAPPING_GET, 0, buf,
+					 pos));
+	/* The request and reply share the command: one mapping, in full. */
+	ASSERT_EQ(0, vshm_nl_get_mapping(self->nl, mine, 5, 4 * PAGE,
+					 &self->d));
+	ASSERT_EQ(1, self->d.n);
+	ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_GET, self->d.m[0].cmd);
+	ASSERT_EQ(mine, self->d.m[0].ctx_id);
+	ASSERT_EQ(5, self->d.m[0].shmid);
+	ASSERT_EQ(4 * PAGE, self->d.m[0].shm_offset);
+	ASSERT_EQ(2 * PAGE, self->d.m[0].len);
+	ASSERT_TRUE(VSHM_NL_HAS(&self->d.m[0], VSHM_NL_F_FILE));
+
+	/* Inside the mapping but not its start, another region: none. */
+	ASSERT_EQ(-ENOENT, vshm_nl_get_mapping(self->nl, mine, 5, 5 * PAGE,
+					       &self->d));
+	ASSERT_EQ(-ENOENT, vshm_nl_get_mapping(self->nl, mine, 6, 4 * PAGE,
+					       &self->d));
+	/* A context that does not exist, or is not ours to see: none. */
+	other = 0x7fffffff;
+	pos = 0;
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &other, sizeof(other));
+	ASSERT_EQ(-ENOENT, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_CTX_GET, 0,
+					       buf, pos));
+	close(fd);
 }
 
 /* Runs vshmctl with @argv in a child; its stdout in a malloc'ed string. */

@@ -150,7 +150,7 @@ DEBUG_DIR=$CACHE/debug-build
 # Packages the rig needs (meta packages: no ABI suffixes here), and those
 # of each stock kernel lane, installed only when the lane runs.
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
-	  pkg-config libnl-genl-3-dev e2fsprogs libc6-dev dkms
+	  pkg-config e2fsprogs libc6-dev dkms
 	  debian-archive-keyring)
 PACKAGES_6_1=(linux-image-amd64 linux-headers-amd64)
 PACKAGES_6_12=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
@@ -237,7 +237,7 @@ install_deps() {
 }
 
 # ---------------------------------------------------------------------------
-# Step 2: the newest linux-source in the cache (kselftest_harness.h)
+# Step 2: the newest linux-source in the cache (kselftest_harness.h, YNL)
 # ---------------------------------------------------------------------------
 prepare_cache() {
 	# The demo and the benchmark build nothing from the kernel source.
@@ -245,6 +245,8 @@ prepare_cache() {
 	vshm_linux_source
 	local dst=$LINUX_SRC
 	export KSFT_INC=$dst/tools/testing/selftests
+	# The YNL C library that vshmctl and the netlink selftest link.
+	export YNL_DIR=$dst/tools/net/ynl
 }
 
 # ---------------------------------------------------------------------------
