@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# ynl_gen.sh - generate the netlink code of vhost-shmem from its YNL spec,
-# Documentation/netlink/specs/vhost_shmem.yaml, with the kernel's own
-# generator (tools/net/ynl/pyynl/ynl_gen_c.py of the newest linux-source,
-# lib.sh's vshm_linux_source).  `make netlink-gen` runs it; lint.sh runs it
+# ynl_gen.sh - generate the netlink code and reference of vhost-shmem from
+# its YNL spec, Documentation/netlink/specs/vhost_shmem.yaml, with the
+# kernel's own generators (tools/net/ynl/pyynl/ynl_gen_c.py and
+# ynl_gen_rst.py of the newest linux-source, lib.sh's vshm_linux_source).  `make netlink-gen` runs it; lint.sh runs it
 # with --check.
 #
 # Usage: ynl_gen.sh [--check] [--help]
@@ -19,6 +19,9 @@
 #                                             multicast groups
 #   tools/vhost_shmem/vhost_shmem-user.[ch]   YNL C user library of the family
 #                                             (built with tools/net/ynl/lib)
+#   Documentation/netlink/specs/vhost_shmem.rst  the family's reference, as
+#                                             the kernel's documentation
+#                                             renders every spec
 #
 # The generator finds the kernel root (MAINTAINERS) and the schema
 # (Documentation/netlink/genetlink.yaml) from the spec's path, so it runs on
@@ -48,6 +51,7 @@ OUTPUTS=(
 	"kernel source drivers/vhost/shmem/netlink-gen.c"
 	"user header tools/vhost_shmem/vhost_shmem-user.h"
 	"user source tools/vhost_shmem/vhost_shmem-user.c"
+	"rst - Documentation/netlink/specs/vhost_shmem.rst"
 )
 
 usage() {
@@ -55,7 +59,7 @@ usage() {
 }
 
 main() {
-	local check=0 tmp out mode kind path stale=0 gen
+	local check=0 tmp out mode kind path stale=0 gen genrst
 
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -70,7 +74,9 @@ main() {
 		debian-archive-keyring
 	vshm_linux_source
 	gen=$LINUX_SRC/tools/net/ynl/pyynl/ynl_gen_c.py
-	[ -f "$gen" ] || die "$gen: no YNL generator in ${LINUX_SRC##*/}"
+	genrst=$LINUX_SRC/tools/net/ynl/pyynl/ynl_gen_rst.py
+	[ -f "$gen" ] && [ -f "$genrst" ] ||
+		die "no YNL generator in ${LINUX_SRC##*/}/tools/net/ynl/pyynl"
 
 	tmp=$(mktemp -d)
 	# shellcheck disable=SC2064 # expand now
@@ -84,9 +90,14 @@ main() {
 	for out in "${OUTPUTS[@]}"; do
 		read -r mode kind path <<< "$out"
 		mkdir -p "$tmp/out/$(dirname "$path")"
-		python3 "$gen" --mode "$mode" "--$kind" --spec "$tmp/root/$SPEC" \
-			-o "$tmp/out/$path" ||
-			die "generating $path failed"
+		if [ "$mode" = rst ]; then
+			python3 "$genrst" -i "$tmp/root/$SPEC" -o "$tmp/out/$path" ||
+				die "generating $path failed"
+		else
+			python3 "$gen" --mode "$mode" "--$kind" \
+				--spec "$tmp/root/$SPEC" -o "$tmp/out/$path" ||
+				die "generating $path failed"
+		fi
 		if [ "$check" = 1 ]; then
 			if ! diff -u "$REPO/$path" "$tmp/out/$path" \
 				--label "$path (in the tree)" \
