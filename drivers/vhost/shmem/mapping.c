@@ -336,13 +336,13 @@ static struct file *vhost_shmem_mmap_probe(struct file *file, bool writable,
 	 * Removing the probe may need memory (maple tree nodes to detach
 	 * the VMA); a failure would leave the page mapped in the caller.
 	 * Such small allocations fail only for a task that is being killed,
-	 * whose address space goes away anyway: retry until then, a few
-	 * times (ENOMEM is also what munmap() says when splitting a VMA the
-	 * probe merged into would pass vm.max_map_count, which retrying does
-	 * not cure).
+	 * whose address space goes away anyway, or under fault injection:
+	 * retry until then, but not forever (ENOMEM is also what munmap()
+	 * says when splitting a VMA the probe merged into would pass
+	 * vm.max_map_count, which retrying does not cure).
 	 */
 	for (tries = 0; vm_munmap(addr, PAGE_SIZE) == -ENOMEM &&
-	     !fatal_signal_pending(current) && tries < 8; tries++)
+	     !fatal_signal_pending(current) && tries < 256; tries++)
 		cond_resched();
 	return real;
 }
