@@ -69,6 +69,7 @@ const struct ynl_policy_attr vhost_shmem_region_policy[VHOST_SHMEM_A_REGION_MAX 
 	[VHOST_SHMEM_A_REGION_NR_MAPPINGS] = { .name = "nr-mappings", .type = YNL_PT_U32, },
 	[VHOST_SHMEM_A_REGION_MAPPED] = { .name = "mapped", .type = YNL_PT_UINT, },
 	[VHOST_SHMEM_A_REGION_RESIDENT] = { .name = "resident", .type = YNL_PT_UINT, },
+	[VHOST_SHMEM_A_REGION_PINNED] = { .name = "pinned", .type = YNL_PT_UINT, },
 };
 
 const struct ynl_policy_nest vhost_shmem_region_nest = {
@@ -369,6 +370,11 @@ int vhost_shmem_region_get_rsp_parse(const struct nlmsghdr *nlh,
 				return YNL_PARSE_CB_ERROR;
 			dst->_present.resident = 1;
 			dst->resident = ynl_attr_get_uint(attr);
+		} else if (type == VHOST_SHMEM_A_REGION_PINNED) {
+			if (ynl_attr_validate(yarg, attr))
+				return YNL_PARSE_CB_ERROR;
+			dst->_present.pinned = 1;
+			dst->pinned = ynl_attr_get_uint(attr);
 		}
 	}
 

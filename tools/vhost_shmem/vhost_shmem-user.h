@@ -179,6 +179,7 @@ struct vhost_shmem_region_get_rsp {
 		__u32 nr_mappings:1;
 		__u32 mapped:1;
 		__u32 resident:1;
+		__u32 pinned:1;
 	} _present;
 
 	__u32 ctx_id;
@@ -187,6 +188,7 @@ struct vhost_shmem_region_get_rsp {
 	__u32 nr_mappings;
 	__u64 mapped;
 	__u64 resident;
+	__u64 pinned;
 };
 
 void vhost_shmem_region_get_rsp_free(struct vhost_shmem_region_get_rsp *rsp);

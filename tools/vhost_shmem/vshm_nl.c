@@ -193,6 +193,7 @@ static void vshm_nl_from_region(struct vshm_nl_msg *m,
 		m->nr_mappings = r->nr_mappings;
 		m->mapped = r->mapped;
 		m->resident = r->resident;
+		m->pinned = r->pinned;
 	}
 }
 

@@ -62,6 +62,7 @@ struct vshm_nl_msg {
 	__u32 nr_mappings;
 	__u64 mapped;
 	__u64 resident;
+	__u64 pinned;
 	__u64 shm_offset;
 	__u64 len;
 	__u32 flags;

@@ -142,6 +142,19 @@ static void print_stats_human(const struct vshm_nl_msg *m)
 	printf("  faults: %llu served\n", m->stats[VHOST_SHMEM_A_STATS_FAULTS]);
 }
 
+/* Bytes the regions of context @ctx_id charge as pinned memory. */
+static __u64 ctx_pinned(const struct vshm_nl_msgs *d, __u32 ctx_id)
+{
+	__u64 sum = 0;
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->m[i].cmd == VHOST_SHMEM_CMD_REGION_GET &&
+		    d->m[i].ctx_id == ctx_id)
+			sum += d->m[i].pinned;
+	return sum;
+}
+
 static void show_human(const struct vshm_nl_msgs *d)
 {
 	char b1[32], b2[32], b3[32], b4[32];
@@ -158,12 +171,15 @@ static void show_human(const struct vshm_nl_msgs *d)
 			       timestamp(b1, sizeof(b1), m->created),
 			       m->nr_regions);
 			print_stats_human(m);
+			printf("  pinned: %s (charged to the users of the tasks that mapped, against RLIMIT_MEMLOCK)\n",
+			       human(b1, sizeof(b1), ctx_pinned(d, m->ctx_id)));
 			break;
 		case VHOST_SHMEM_CMD_REGION_GET:
-			printf("  region %u  size %s  mappings %u  mapped %s  resident %s\n",
+			printf("  region %u  size %s  mappings %u  mapped %s  resident %s  pinned %s\n",
 			       m->shmid, human(b1, sizeof(b1), m->size),
 			       m->nr_mappings, human(b2, sizeof(b2), m->mapped),
-			       human(b3, sizeof(b3), m->resident));
+			       human(b3, sizeof(b3), m->resident),
+			       human(b4, sizeof(b4), m->pinned));
 			header = 0;
 			break;
 		case VHOST_SHMEM_CMD_MAPPING_GET:
@@ -260,7 +276,8 @@ static void show_json(const struct vshm_nl_msgs *d, int summary, int consistent)
 			       nregions++ ? "," : "", m->shmid, m->size);
 			printf("\"nr_mappings\":%u,\"mapped\":%llu,",
 			       m->nr_mappings, m->mapped);
-			printf("\"resident\":%llu", m->resident);
+			printf("\"resident\":%llu,\"pinned\":%llu",
+			       m->resident, m->pinned);
 			printf(summary ? "" : ",\"mappings\":[");
 			in_region = !summary;
 			if (summary)

@@ -148,7 +148,9 @@ static int vhost_shmem_nl_put_region(struct sk_buff *skb,
 	    nla_put_u32(skb, VHOST_SHMEM_A_REGION_NR_MAPPINGS,
 			region->nr_mappings) ||
 	    nla_put_uint(skb, VHOST_SHMEM_A_REGION_MAPPED, mapped) ||
-	    nla_put_uint(skb, VHOST_SHMEM_A_REGION_RESIDENT, resident))
+	    nla_put_uint(skb, VHOST_SHMEM_A_REGION_RESIDENT, resident) ||
+	    nla_put_uint(skb, VHOST_SHMEM_A_REGION_PINNED,
+			 vhost_shmem_region_pinned(ctx, region)))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -230,6 +230,30 @@ void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 }
 
 /**
+ * vhost_shmem_region_pinned() - what a region's mappings charge as pinned
+ * @ctx: the context of @region.
+ * @region: the region.
+ *
+ * Context: @ctx->lock held.
+ * Return: the bytes its mappings charge to the pinned memory of the tasks
+ * that made them.
+ */
+u64 vhost_shmem_region_pinned(struct vhost_shmem_ctx *ctx,
+			      struct vhost_shmem_region *region)
+{
+	struct vhost_shmem_mapping *map;
+	unsigned long index = 0;
+	u64 pages = 0;
+
+	lockdep_assert_held(&ctx->lock);
+
+	mt_for_each(&region->mappings, map, index, ULONG_MAX)
+		if (map->pin_mm)
+			pages += map->npages;
+	return pages << PAGE_SHIFT;
+}
+
+/**
  * vhost_shmem_region_query() - describe a region (REGION_INFO)
  * @ctx: the context.
  * @args: the arguments, in kernel memory; the output fields are set.
@@ -242,8 +266,6 @@ int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 			     struct vhost_shmem_region_info *args)
 {
 	struct vhost_shmem_region *region;
-	struct vhost_shmem_mapping *map;
-	unsigned long index = 0;
 
 	if (args->flags)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_INFO,
@@ -261,10 +283,7 @@ int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 	}
 	vhost_shmem_region_usage(ctx, region, &args->out_mapped_bytes,
 				 &args->out_resident_bytes);
-	args->out_pinned_bytes = 0;
-	mt_for_each(&region->mappings, map, index, ULONG_MAX)
-		if (map->pin_mm)
-			args->out_pinned_bytes += (u64)map->npages << PAGE_SHIFT;
+	args->out_pinned_bytes = vhost_shmem_region_pinned(ctx, region);
 	args->out_length = (u64)region->npages << PAGE_SHIFT;
 	args->out_mmap_offset = vhost_shmem_region_offset(region->shmid);
 	args->out_nr_mappings = region->nr_mappings;

@@ -292,6 +292,8 @@ int vhost_shmem_region_del(struct vhost_shmem_ctx *ctx,
 			   const struct vhost_shmem_region_destroy *args);
 int vhost_shmem_region_query(struct vhost_shmem_ctx *ctx,
 			     struct vhost_shmem_region_info *args);
+u64 vhost_shmem_region_pinned(struct vhost_shmem_ctx *ctx,
+			      struct vhost_shmem_region *region);
 void vhost_shmem_region_usage(struct vhost_shmem_ctx *ctx,
 			      struct vhost_shmem_region *region,
 			      u64 *mapped, u64 *resident);

@@ -966,6 +966,8 @@ TEST_F(nl, vshmctl_show_json)
 	ASSERT_EQ(2, json_u64(regions->kids[0], "shmid", 0));
 	ASSERT_EQ(32 * PAGE, json_u64(regions->kids[0], "size", 0));
 	ASSERT_EQ(3 * PAGE, json_u64(regions->kids[0], "mapped", 0));
+	/* Every mapping's length is charged as pinned memory. */
+	ASSERT_EQ(3 * PAGE, json_u64(regions->kids[0], "pinned", 0));
 	maps = json_get(regions->kids[0], "mappings");
 	ASSERT_NE(NULL, maps);
 	ASSERT_EQ(2, maps->n);
