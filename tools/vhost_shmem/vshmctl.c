@@ -171,13 +171,15 @@ static void show_human(const struct vshm_nl_msgs *d)
 			       timestamp(b1, sizeof(b1), m->created),
 			       m->nr_regions);
 			print_stats_human(m);
-			printf("  pinned: %s (charged to the users of the tasks that mapped, against RLIMIT_MEMLOCK)\n",
-			       human(b1, sizeof(b1), ctx_pinned(d, m->ctx_id)));
+			printf("  pinned: %s %s\n",
+			       human(b1, sizeof(b1), ctx_pinned(d, m->ctx_id)),
+			       "(charged to the users of the tasks that mapped, against RLIMIT_MEMLOCK)");
 			break;
 		case VHOST_SHMEM_CMD_REGION_GET:
-			printf("  region %u  size %s  mappings %u  mapped %s  resident %s  pinned %s\n",
+			printf("  region %u  size %s  mappings %u  mapped %s",
 			       m->shmid, human(b1, sizeof(b1), m->size),
-			       m->nr_mappings, human(b2, sizeof(b2), m->mapped),
+			       m->nr_mappings, human(b2, sizeof(b2), m->mapped));
+			printf("  resident %s  pinned %s\n",
 			       human(b3, sizeof(b3), m->resident),
 			       human(b4, sizeof(b4), m->pinned));
 			header = 0;
