@@ -153,13 +153,13 @@ do_install() {
 	[ -d "$KDIR" ] || die "no kernel build tree: install linux-headers-$(uname -r) or pass KDIR="
 	vshm_install_packages gcc make pkg-config python3-docutils kmod
 	# vshmctl is built on the kernel's YNL C library (tools/net/ynl/lib):
-	# from $YNL_DIR, else from the newest linux-source, fetched into the
-	# cache as the test rig does.
+	# from $YNL_DIR, else from the newest linux-source, of which the cache
+	# keeps that directory (lib.sh's vshm_ynl_dir, as the test rig does).
 	if [ -z "${YNL_DIR:-}" ]; then
 		CACHE=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}
 		vshm_install_packages debian-archive-keyring xz-utils
-		vshm_linux_source
-		export YNL_DIR=$LINUX_SRC/tools/net/ynl
+		vshm_ynl_dir
+		export YNL_DIR
 	fi
 
 	log "building vhost_shmem.ko for $kver"

@@ -131,6 +131,49 @@ vshm_linux_source() {
 	LINUX_SRC_VERSION=$ver
 }
 
+# Sets YNL_DIR to tools/net/ynl of the newest linux-source, whose C library
+# vshmctl is built on: the full tree's when the cache holds that version
+# (vshm_linux_source), else an extraction of that one directory
+# ($CACHE/ynl-X.Y), which is all the demo and make install need and costs
+# seconds where unpacking the whole tree costs a minute.  Offline, any
+# cached copy is used.
+vshm_ynl_dir() {
+	local pkg ver series dst tmp deb cached
+
+	read -r pkg ver < <(vshm_newest_source_pkg) || true
+	if [ -z "${pkg:-}" ]; then
+		cached=$(ls -d "$CACHE"/linux-source-*/tools/net/ynl/lib \
+			       "$CACHE"/ynl-*/lib 2>/dev/null | sort -V | tail -n 1)
+		[ -n "$cached" ] || die "no linux-source package found and no YNL library cached"
+		YNL_DIR=${cached%/lib}
+		return 0
+	fi
+	series=${pkg#linux-source-}
+	if [ "$(cat "$CACHE/linux-source-$series/.vshm-version" 2>/dev/null)" = "$ver" ]; then
+		YNL_DIR=$CACHE/linux-source-$series/tools/net/ynl
+		return 0
+	fi
+	dst=$CACHE/ynl-$series
+	if [ "$(cat "$dst/.vshm-version" 2>/dev/null)" != "$ver" ]; then
+		log "fetching $pkg $ver for its YNL library (tools/net/ynl only)"
+		rm -rf "$CACHE"/.extract.* "$CACHE/apt/dl"
+		mkdir -p "$CACHE/apt/dl"
+		(cd "$CACHE/apt/dl" && vshm_apt apt-get -q download "$pkg=$ver") \
+			> "$CACHE/apt/download.log" 2>&1 ||
+			{ cat "$CACHE/apt/download.log" >&2; die "downloading $pkg $ver failed"; }
+		deb=$(ls "$CACHE"/apt/dl/"$pkg"_*.deb)
+		tmp=$(mktemp -d "$CACHE/.extract.XXXXXX")
+		dpkg -x "$deb" "$tmp/deb" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
+		tar -xJf "$tmp/deb/usr/src/$pkg.tar.xz" -C "$tmp" "$pkg/tools/net/ynl" ||
+			{ rm -rf "$tmp"; die "extracting tools/net/ynl of $pkg failed"; }
+		echo "$ver" > "$tmp/$pkg/tools/net/ynl/.vshm-version"
+		rm -rf "$dst"
+		mv "$tmp/$pkg/tools/net/ynl" "$dst"
+		rm -rf "$tmp" "$CACHE/apt/dl"
+	fi
+	YNL_DIR=$dst
+}
+
 # Prints the sparse command that can check the newest kernel tree $1: the
 # machine's own when the tree's scripts/checker-valid.sh accepts it, else
 # sid's sparse run with sid's C library from $CACHE/sparse-sid (bookworm's

@@ -240,8 +240,13 @@ install_deps() {
 # Step 2: the newest linux-source in the cache (kselftest_harness.h, YNL)
 # ---------------------------------------------------------------------------
 prepare_cache() {
-	# The demo and the benchmark build nothing from the kernel source.
-	[ -z "$TOOL" ] || return 0
+	# The demo and the benchmark build nothing else from the kernel
+	# source than vshmctl's YNL library.
+	if [ -n "$TOOL" ]; then
+		vshm_ynl_dir
+		export YNL_DIR
+		return 0
+	fi
 	vshm_linux_source
 	local dst=$LINUX_SRC
 	export KSFT_INC=$dst/tools/testing/selftests
