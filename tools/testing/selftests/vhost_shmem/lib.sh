@@ -93,7 +93,7 @@ vshm_linux_source() {
 
 	read -r pkg ver < <(vshm_newest_source_pkg) || true
 	if [ -z "${pkg:-}" ]; then
-		cached=$(ls -d "$CACHE"/linux-source-*/.vshm-version 2>/dev/null | sort -V | tail -n 1)
+		cached=$(ls -d "$CACHE"/linux-source-*/.vshm-version 2>/dev/null | sort -V | tail -n 1) || true
 		[ -n "$cached" ] ||
 			die "no linux-source package found through $CACHE/apt (see $CACHE/apt/update.log) and none cached"
 		dst=${cached%/.vshm-version}
@@ -143,7 +143,7 @@ vshm_ynl_dir() {
 	read -r pkg ver < <(vshm_newest_source_pkg) || true
 	if [ -z "${pkg:-}" ]; then
 		cached=$(ls -d "$CACHE"/linux-source-*/tools/net/ynl/lib \
-			       "$CACHE"/ynl-*/lib 2>/dev/null | sort -V | tail -n 1)
+			       "$CACHE"/ynl-*/lib 2>/dev/null | sort -V | tail -n 1) || true
 		[ -n "$cached" ] || die "no linux-source package found and no YNL library cached"
 		YNL_DIR=${cached%/lib}
 		return 0
