@@ -133,9 +133,11 @@ static inline struct nlattr **vhost_shmem_dump_attrs(struct netlink_callback *cb
  * Variable-width unsigned attributes (NLA_UINT, nla_put_uint(),
  * nla_get_uint()) arrived in 6.7.  The policy type falls back to a binary
  * attribute of any length, nla_get_uint() takes what a 6.7 kernel takes (4
- * or 8 bytes) and reads anything else as 0.  Replies carry 4 bytes when the
- * value fits, else 8, as from 6.7: YNL clients read both.  netlink-gen.c
- * sees this file first (the Makefile includes it there).
+ * or 8 bytes) and reads anything else as 0; the handlers refuse other
+ * lengths themselves (vhost_shmem_nl_uint()), as a 6.7 policy would.
+ * Replies carry 4 bytes when the value fits, else 8, as from 6.7: YNL
+ * clients read both.  netlink-gen.c sees this file first (the Makefile
+ * includes it there).
  */
 #if KERNEL_VERSION(6, 7, 0) > LINUX_VERSION_CODE
 #define NLA_UINT NLA_BINARY
@@ -194,6 +196,13 @@ static inline int vhost_shmem_genl_register_family(struct genl_family *family)
 			merged[j].policy = op->policy;
 			merged[j].maxattr = op->maxattr;
 			merged[j].validate = op->validate;
+		} else if (WARN_ON(merged[j].maxattr != op->maxattr ||
+				   (op->policy && merged[j].policy &&
+				    memcmp(merged[j].policy, op->policy,
+					   (op->maxattr + 1) *
+					   sizeof(*op->policy))))) {
+			/* One policy serves both: the spec must keep them equal. */
+			return -EINVAL;
 		}
 		/* GENL_CMD_CAP_*: uAPI bits, meaningless in 6.1's ops. */
 		merged[j].flags |= op->flags &

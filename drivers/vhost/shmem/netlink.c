@@ -425,6 +425,22 @@ static int vhost_shmem_nl_fill_mapping(struct sk_buff *skb, void *arg)
 	return vhost_shmem_nl_put_mapping(skb, a->ctx, a->region, a->map, true);
 }
 
+/*
+ * A uint request attribute: 4 or 8 bytes, as the policy of a kernel with
+ * NLA_UINT (6.7) checks; older kernels' compat policy lets any length
+ * through.  Returns -EINVAL, pointing at the attribute, for another.
+ */
+static int vhost_shmem_nl_uint(const struct nlattr *nla,
+			       struct netlink_ext_ack *extack, u64 *val)
+{
+	if (nla_len(nla) != sizeof(u32) && nla_len(nla) != sizeof(u64)) {
+		NL_SET_ERR_MSG_ATTR(extack, nla, "uint attribute of 4 or 8 bytes expected");
+		return -EINVAL;
+	}
+	*val = nla_get_uint(nla);
+	return 0;
+}
+
 int vhost_shmem_nl_mapping_get_doit(struct sk_buff *skb,
 				    struct genl_info *info)
 {
@@ -438,7 +454,10 @@ int vhost_shmem_nl_mapping_get_doit(struct sk_buff *skb,
 	    GENL_REQ_ATTR_CHECK(info, VHOST_SHMEM_A_MAPPING_SHMID) ||
 	    GENL_REQ_ATTR_CHECK(info, VHOST_SHMEM_A_MAPPING_SHM_OFFSET))
 		return -EINVAL;
-	offset = nla_get_uint(attrs[VHOST_SHMEM_A_MAPPING_SHM_OFFSET]);
+	ret = vhost_shmem_nl_uint(attrs[VHOST_SHMEM_A_MAPPING_SHM_OFFSET],
+				  info->extack, &offset);
+	if (ret)
+		return ret;
 	a.ctx = vhost_shmem_nl_ctx_lock(skb,
 					nla_get_u32(attrs[VHOST_SHMEM_A_MAPPING_CTX_ID]));
 	if (IS_ERR(a.ctx))
@@ -521,8 +540,11 @@ int vhost_shmem_nl_dump_start(struct netlink_callback *cb)
 		cur->shmid = cur->want_shmid;
 	}
 	if (offset) {
-		u64 off = nla_get_uint(offset);
+		u64 off;
+		int ret = vhost_shmem_nl_uint(offset, cb->extack, &off);
 
+		if (ret)
+			return ret;
 		/* No mapping starts at an unaligned offset. */
 		if (!PAGE_ALIGNED(off))
 			off = ULLONG_MAX & PAGE_MASK;

@@ -328,11 +328,19 @@ TEST_F(nl, events_in_order)
 TEST_F(nl, unprivileged_sees_only_own)
 {
 	uint32_t mine = own_ctx_id(self->nl);
-	int status, pipefd[2];
+	struct vshm_nl_msgs pd = {};
+	int status, pipefd[2], fd;
 	uint32_t child_ctx;
 	pid_t pid;
 
 	ASSERT_NE(0, mine);
+	/* A mapping of ours that root's do request finds. */
+	fd = memfd_pattern(5, PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_region_create(self->dev, 0, 4 * PAGE, NULL));
+	ASSERT_EQ(0, vshm_map(self->dev, 0, fd, 0, 0, PAGE, 0));
+	ASSERT_EQ(0, vshm_nl_get_mapping(self->nl, mine, 0, 0, &pd));
+	free(pd.m);
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -363,6 +371,7 @@ TEST_F(nl, unprivileged_sees_only_own)
 		f.ctx_id = mine;
 		if (dump(nl, &f, &d) || d.n)
 			_exit(15);
+		/* Not even by a do request for a mapping that exists. */
 		if (vshm_nl_get_mapping(nl, mine, 0, 0, &d) != -ENOENT)
 			_exit(18);
 		f.ctx_id = 0;
@@ -381,6 +390,7 @@ TEST_F(nl, unprivileged_sees_only_own)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	ASSERT_NE(mine, child_ctx);
+	close(fd);
 }
 
 static int any_event(const struct vshm_nl_msg *m, void *arg)
@@ -779,6 +789,17 @@ TEST_F(nl, malformed_requests)
 	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &u8, sizeof(u8));
 	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl,
 					       VHOST_SHMEM_CMD_CTX_GET,
+					       NLM_F_DUMP, buf, pos));
+	/* A uint attribute that is neither 4 nor 8 bytes, do and dump. */
+	pos = 0;
+	put_attr(buf, &pos, VHOST_SHMEM_A_MAPPING_CTX_ID, &u32, sizeof(u32));
+	put_attr(buf, &pos, VHOST_SHMEM_A_MAPPING_SHMID, &zero, sizeof(zero));
+	put_attr(buf, &pos, VHOST_SHMEM_A_MAPPING_SHM_OFFSET, &u32, 3);
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_MAPPING_GET, 0,
+					       buf, pos));
+	ASSERT_EQ(-EINVAL, vshm_nl_raw_request(self->nl,
+					       VHOST_SHMEM_CMD_MAPPING_GET,
 					       NLM_F_DUMP, buf, pos));
 	/* Values out of the spec's checks: context id 0, shmid 256. */
 	pos = 0;
