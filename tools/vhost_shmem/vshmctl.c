@@ -300,6 +300,52 @@ static void show_json(const struct vshm_nl_msgs *d, int summary, int consistent)
 	printf("],\"consistent\":%s}\n", consistent ? "true" : "false");
 }
 
+/*
+ * Whether three dumps (contexts, regions, mappings) that each completed
+ * without NLM_F_DUMP_INTR describe one state: every context's region
+ * count matches the regions listed for it, every region's mapping count
+ * the mappings listed for it (unless @summary), and nothing is listed for
+ * a context or region the earlier dump did not have.  A change between
+ * two dumps breaks one of these.
+ */
+static bool dumps_agree(const struct vshm_nl_msgs *d, bool summary)
+{
+	size_t i, j;
+	__u32 n;
+
+	for (i = 0; i < d->n; i++) {
+		const struct vshm_nl_msg *m = &d->m[i];
+		__u8 want = m->cmd == VHOST_SHMEM_CMD_CTX_GET ?
+			    VHOST_SHMEM_CMD_REGION_GET :
+			    VHOST_SHMEM_CMD_MAPPING_GET;
+		bool found = false;
+
+		if (m->cmd == VHOST_SHMEM_CMD_MAPPING_GET ||
+		    (m->cmd == VHOST_SHMEM_CMD_REGION_GET && summary))
+			continue;
+		for (n = 0, j = 0; j < d->n; j++) {
+			const struct vshm_nl_msg *o = &d->m[j];
+
+			if (o->cmd == want && o->ctx_id == m->ctx_id &&
+			    (want == VHOST_SHMEM_CMD_REGION_GET ||
+			     o->shmid == m->shmid))
+				n++;
+		}
+		if (n != (m->cmd == VHOST_SHMEM_CMD_CTX_GET ? m->nr_regions :
+							   m->nr_mappings))
+			return false;
+		/* And each region's context, and mapping's region, exists. */
+		if (m->cmd == VHOST_SHMEM_CMD_CTX_GET)
+			continue;
+		for (j = 0; j < d->n && !found; j++)
+			found = d->m[j].cmd == VHOST_SHMEM_CMD_CTX_GET &&
+				d->m[j].ctx_id == m->ctx_id;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static int cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -355,6 +401,8 @@ static int cmd_show(int argc, char **argv)
 	for (tries = 0; tries < DUMP_TRIES; tries++) {
 		d.n = 0;
 		ret = vshm_nl_dump(nl, &filter, vshm_nl_collect, &d);
+		if (!ret && !dumps_agree(&d, filter.no_mappings))
+			ret = -EINTR;
 		if (ret != -EINTR)
 			break;
 	}
