@@ -41,6 +41,9 @@ vshm_install_packages() {
 VSHM_APT_SUITES=(sid trixie-backports)
 
 # Runs apt-get or apt-cache ($1) with the private configuration.
+# (Valid-Until is not checked: sid's Release file on some mirrors is past
+# it, which only means no newer one was published there; the machine's own
+# apt configuration here says the same.)
 vshm_apt() {
 	local tool=$1 dir=$CACHE/apt
 	shift
@@ -48,7 +51,8 @@ vshm_apt() {
 		-o Dir::Etc::SourceParts=/dev/null \
 		-o Dir::State::Lists="$dir/lists" \
 		-o Dir::Cache="$dir/cache" \
-		-o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root \
+		-o Acquire::Check-Valid-Until=false "$@"
 }
 
 # Prints "package version" of the newest linux-source-X.Y the private
