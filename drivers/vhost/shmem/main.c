@@ -156,19 +156,10 @@ static int vhost_shmem_map_ioctl(struct vhost_shmem_ucmd *ucmd)
 	struct file *file;
 	int ret;
 
-	/* The arguments are checked before the descriptor. */
-	ret = vhost_shmem_mapping_add_check(ucmd->ctx, args);
-	if (ret)
-		goto out;
 	file = fget(args->fd);
-	if (file) {
-		ret = vhost_shmem_mapping_add(ucmd->ctx, args, file);
+	ret = vhost_shmem_mapping_add(ucmd->ctx, args, file);
+	if (file)
 		fput(file);
-	} else {
-		ret = vhost_shmem_refuse(ucmd->ctx, VHOST_SHMEM_OP_MAP,
-					 VHOST_SHMEM_WHY_BAD_FD, -EBADF);
-	}
-out:
 	trace_vhost_shmem_map(ucmd->ctx->id, args, false, ret);
 	return vhost_shmem_count(ucmd->ctx, VHOST_SHMEM_A_STATS_MAPS, ret);
 }

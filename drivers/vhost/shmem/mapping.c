@@ -484,21 +484,13 @@ err_fput:
 	return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP, why, ret);
 }
 
-/**
- * vhost_shmem_mapping_add_check() - check MAP's arguments but the file
- * @ctx: the context the request is for.
- * @args: the arguments, in kernel memory.
- *
- * The checks that come before the file's (see the errno order of
- * %VHOST_SHMEM_MAP), so that callers can make them before they look the
- * descriptor up.
- *
- * Context: any context.
- * Return: 0; -EOPNOTSUPP for an unknown flag, -EINVAL for a shmid above
- * 255 or a range that is empty, unaligned or overflows.
+/*
+ * MAP's checks that come before the file's (see the errno order of
+ * %VHOST_SHMEM_MAP): 0; -EOPNOTSUPP for an unknown flag, -EINVAL for a
+ * shmid above 255 or a range that is empty, unaligned or overflows.
  */
-int vhost_shmem_mapping_add_check(struct vhost_shmem_ctx *ctx,
-				  const struct vhost_shmem_map *args)
+static int vhost_shmem_mapping_add_check(struct vhost_shmem_ctx *ctx,
+					 const struct vhost_shmem_map *args)
 {
 	if (args->flags & ~VHOST_SHMEM_MAP_F_RW)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
@@ -517,7 +509,9 @@ int vhost_shmem_mapping_add_check(struct vhost_shmem_ctx *ctx,
  * vhost_shmem_mapping_add() - map a file into a region (MAP)
  * @ctx: the context.
  * @args: the arguments, in kernel memory; @args->fd is ignored.
- * @file: the file @args->fd refers to; the mapping takes its own reference.
+ * @file: the file @args->fd refers to, or NULL when it is not an open
+ *        file (-EBADF once the arguments are found valid); the mapping
+ *        takes its own reference.
  *
  * Admits @file as vhost_shmem_mapping_admit() says, then inserts the
  * mapping if its range is free.  No page is touched: windows fault them
@@ -548,6 +542,10 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	ret = vhost_shmem_mapping_add_check(ctx, args);
 	if (ret)
 		return ret;
+	/* The descriptor comes after the arguments (the errno order). */
+	if (!file)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_BAD_FD, -EBADF);
 	ret = vhost_shmem_mapping_admit(ctx, file, writable,
 					args->fd_offset >> PAGE_SHIFT, npages,
 					&real);

@@ -100,13 +100,7 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			.flags = msg.flags,
 		};
 
-		*result = vhost_shmem_mapping_add_check(ctx, &args);
-		if (!*result)
-			*result = file ?
-				vhost_shmem_mapping_add(ctx, &args, file) :
-				vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
-						   VHOST_SHMEM_WHY_BAD_FD,
-						   -EBADF);
+		*result = vhost_shmem_mapping_add(ctx, &args, file);
 		trace_vhost_shmem_map(ctx->id, &args, true, *result);
 	} else {
 		struct vhost_shmem_unmap args = {

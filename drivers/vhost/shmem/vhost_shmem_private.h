@@ -319,8 +319,6 @@ vhost_shmem_mapping_next(struct vhost_shmem_ctx *ctx,
 			 struct vhost_shmem_region *region,
 			 unsigned long *index);
 void vhost_shmem_mapping_dispose(struct list_head *dispose);
-int vhost_shmem_mapping_add_check(struct vhost_shmem_ctx *ctx,
-				  const struct vhost_shmem_map *args);
 int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 			    const struct vhost_shmem_map *args, struct file *file);
 int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
