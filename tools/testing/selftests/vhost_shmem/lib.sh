@@ -87,13 +87,29 @@ vshm_newest_source_pkg() {
 	return 0
 }
 
+# Downloads package $1 version $2 through the private apt configuration and
+# unpacks the .deb (not the tarball in it) into a new temporary directory
+# of the cache, $tmp, under $tmp/deb.
+vshm_fetch_source_deb() {
+	local pkg=$1 ver=$2 deb
+
+	rm -rf "$CACHE"/.extract.* "$CACHE/apt/dl"
+	mkdir -p "$CACHE/apt/dl"
+	(cd "$CACHE/apt/dl" && vshm_apt apt-get -q download "$pkg=$ver") \
+		> "$CACHE/apt/download.log" 2>&1 ||
+		{ cat "$CACHE/apt/download.log" >&2; die "downloading $pkg $ver failed"; }
+	deb=$(ls "$CACHE"/apt/dl/"$pkg"_*.deb)
+	tmp=$(mktemp -d "$CACHE/.extract.XXXXXX")
+	dpkg -x "$deb" "$tmp/deb" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
+}
+
 # Sets LINUX_SRC to the pristine extraction of the newest linux-source
 # ($CACHE/linux-source-X.Y, never modified afterwards) and LINUX_SRC_VERSION
 # to its Debian version, downloading and extracting it when the cache does
 # not already hold that version.  Offline, the newest tree already in the
 # cache is used.
 vshm_linux_source() {
-	local pkg ver series dst tmp deb stamp cached
+	local pkg ver series dst tmp stamp cached
 
 	read -r pkg ver < <(vshm_newest_source_pkg) || true
 	if [ -z "${pkg:-}" ]; then
@@ -112,15 +128,8 @@ vshm_linux_source() {
 	if [ "$(cat "$stamp" 2>/dev/null)" != "$ver" ] ||
 	   [ ! -f "$dst/tools/testing/selftests/kselftest_harness.h" ]; then
 		log "fetching $pkg $ver (private apt configuration in $CACHE/apt)"
-		rm -rf "$CACHE"/.extract.* "$CACHE/apt/dl"
-		mkdir -p "$CACHE/apt/dl"
-		(cd "$CACHE/apt/dl" && vshm_apt apt-get -q download "$pkg=$ver") \
-			> "$CACHE/apt/download.log" 2>&1 ||
-			{ cat "$CACHE/apt/download.log" >&2; die "downloading $pkg $ver failed"; }
-		deb=$(ls "$CACHE"/apt/dl/"$pkg"_*.deb)
-		tmp=$(mktemp -d "$CACHE/.extract.XXXXXX")
+		vshm_fetch_source_deb "$pkg" "$ver"
 		log "extracting $pkg $ver into $dst"
-		dpkg -x "$deb" "$tmp/deb" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
 		# Extract next to the destination, then rename: an interrupted
 		# extraction never looks complete (and is removed next time).
 		tar -xJf "$tmp/deb/usr/src/$pkg.tar.xz" -C "$tmp" ||
@@ -142,7 +151,7 @@ vshm_linux_source() {
 # seconds where unpacking the whole tree costs a minute.  Offline, any
 # cached copy is used.
 vshm_ynl_dir() {
-	local pkg ver series dst tmp deb cached
+	local pkg ver series dst tmp cached
 
 	read -r pkg ver < <(vshm_newest_source_pkg) || true
 	if [ -z "${pkg:-}" ]; then
@@ -160,14 +169,7 @@ vshm_ynl_dir() {
 	dst=$CACHE/ynl-$series
 	if [ "$(cat "$dst/.vshm-version" 2>/dev/null)" != "$ver" ]; then
 		log "fetching $pkg $ver for its YNL library (tools/net/ynl only)"
-		rm -rf "$CACHE"/.extract.* "$CACHE/apt/dl"
-		mkdir -p "$CACHE/apt/dl"
-		(cd "$CACHE/apt/dl" && vshm_apt apt-get -q download "$pkg=$ver") \
-			> "$CACHE/apt/download.log" 2>&1 ||
-			{ cat "$CACHE/apt/download.log" >&2; die "downloading $pkg $ver failed"; }
-		deb=$(ls "$CACHE"/apt/dl/"$pkg"_*.deb)
-		tmp=$(mktemp -d "$CACHE/.extract.XXXXXX")
-		dpkg -x "$deb" "$tmp/deb" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
+		vshm_fetch_source_deb "$pkg" "$ver"
 		tar -xJf "$tmp/deb/usr/src/$pkg.tar.xz" -C "$tmp" "$pkg/tools/net/ynl" ||
 			{ rm -rf "$tmp"; die "extracting tools/net/ynl of $pkg failed"; }
 		echo "$ver" > "$tmp/$pkg/tools/net/ynl/.vshm-version"
