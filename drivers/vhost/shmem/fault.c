@@ -22,21 +22,92 @@
 #include "trace.h"
 
 /*
- * Store @page, whose reference the caller gives, at @index of @map, and
- * return it; or the page a concurrent fault stored first, dropping @page.
+ * Pin the folio holding page @pgoff of the shmem file @file, found up to
+ * date in the page cache with a folio reference that this drops, as a
+ * long-term GUP pin would: memfd_pin_folios() first migrates a folio out of
+ * ZONE_MOVABLE or CMA, so the page returned may be a new copy of the data.
+ * The reference goes first because migration fails on a folio with
+ * references it cannot account for.  When the folio cannot be migrated
+ * (something else holds it for a while), the page cache's page is held by
+ * a plain reference instead, as pages of other files are; *@pinned says
+ * which.  NULL when the page must be read again; ERR_PTR(-EINVAL) past the
+ * end of the file, ERR_PTR(-EHWPOISON) for a poisoned page.
+ */
+static struct page *vhost_shmem_page_pin(struct file *file, pgoff_t pgoff,
+					 struct page *page, bool *pinned)
+{
+	loff_t pos = (loff_t)pgoff << PAGE_SHIFT, end;
+	struct folio *folio;
+	pgoff_t offset;
+	long ret;
+
+	folio_put(page_folio(page));
+	/* The page that holds the end of the file maps whole. */
+	end = min_t(loff_t, pos + PAGE_SIZE, i_size_read(file_inode(file))) - 1;
+	if (end < pos)
+		return ERR_PTR(-EINVAL);
+	ret = memfd_pin_folios(file, pos, end, &folio, 1, &offset);
+	if (ret == 1) {
+		page = folio_file_page(folio, pgoff);
+		if (folio_test_uptodate(folio) && !PageHWPoison(page)) {
+			*pinned = true;
+			return page;
+		}
+		ret = PageHWPoison(page) ? -EHWPOISON : 0;
+		unpin_folio(folio);
+		return ret ? ERR_PTR(ret) : NULL;
+	}
+	if (ret == -EINVAL)
+		return ERR_PTR(-EINVAL);
+
+	folio = filemap_get_folio(file->f_mapping, pgoff);
+	if (IS_ERR_OR_NULL(folio))
+		return NULL;
+	page = folio_file_page(folio, pgoff);
+	if (!folio_test_uptodate(folio) || PageHWPoison(page)) {
+		ret = PageHWPoison(page) ? -EHWPOISON : 0;
+		folio_put(folio);
+		return ret ? ERR_PTR(ret) : NULL;
+	}
+	return page;
+}
+
+/*
+ * Hold @page, page @index of @map found up to date in the page cache with a
+ * folio reference that the caller gives, for as long as @map lives, and
+ * return the page held: @page, a copy it was migrated to for pinning, or the
+ * page a concurrent fault stored first.  Pages of shmem files (memfd,
+ * tmpfs) are pinned (vhost_shmem_page_pin()), those of other files keep the
+ * reference.  NULL when the page must be read again; ERR_PTR(-EINVAL) past
+ * the end of the file, ERR_PTR(-EHWPOISON) for a poisoned page, or the
+ * xarray's ERR_PTR(-ENOMEM).
  */
 VISIBLE_IF_KUNIT struct page *
 vhost_shmem_mapping_hold(struct vhost_shmem_mapping *map,
 			 pgoff_t index, struct page *page)
 {
+	bool pinned = false;
 	struct page *old;
 
-	old = xa_cmpxchg(&map->pages, index, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (shmem_mapping(map->file->f_mapping)) {
+		page = vhost_shmem_page_pin(map->file, map->pgoff + index,
+					    page, &pinned);
+		if (IS_ERR_OR_NULL(page))
+			return page;
+	}
+	xa_lock(&map->pages);
+	old = __xa_cmpxchg(&map->pages, index, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (!old && pinned)
+		__xa_set_mark(&map->pages, index, VHOST_SHMEM_PAGE_PINNED);
+	xa_unlock(&map->pages);
 	if (!old) {
 		atomic_long_inc(&map->nr_resident);
 		return page;
 	}
-	put_page(page);
+	if (pinned)
+		unpin_folio(page_folio(page));
+	else
+		folio_put(page_folio(page));
 	return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
 }
 
@@ -87,10 +158,10 @@ vhost_shmem_file_read_page(struct file *file,
 /*
  * Return the page at @index of @map without doing I/O: the one @map
  * already holds, or the page cache's if it is there, up to date and inside
- * the file (its reference then belongs to @map->pages).  NULL when the page
- * must be read; ERR_PTR(-EINVAL) past the end of the file;
+ * the file (then held by @map, see vhost_shmem_mapping_hold()).  NULL when
+ * the page must be read; ERR_PTR(-EINVAL) past the end of the file;
  * ERR_PTR(-EHWPOISON) when it is poisoned: such a page is never mapped
- * again, even if @map took it before the poison.
+ * again, even if @map took it before the poison; ERR_PTR(-ENOMEM).
  */
 VISIBLE_IF_KUNIT struct page *
 vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
@@ -117,8 +188,7 @@ vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
 		folio_put(folio);
 		return NULL;
 	}
-	page = vhost_shmem_mapping_hold(map, index, page);
-	return IS_ERR(page) ? NULL : page;
+	return vhost_shmem_mapping_hold(map, index, page);
 }
 
 /*
@@ -280,7 +350,7 @@ again:
 		if (map->file == file && map->pgoff + index == pgoff) {
 			page = vhost_shmem_mapping_hold(map, index, read);
 		} else {
-			put_page(read);
+			folio_put(page_folio(read));
 			page = NULL;
 		}
 		read = NULL;
@@ -312,7 +382,7 @@ again:
 			release_fault_lock(vmf);
 			read = vhost_shmem_file_read_page(file, pgoff);
 			if (!IS_ERR(read))
-				put_page(read);
+				folio_put(page_folio(read));
 			fput(file);
 			trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
 						vmf->flags & FAULT_FLAG_WRITE,
@@ -345,7 +415,7 @@ out_unlock:
 	up_read(&ctx->lock);
 	/* A page read for a range that was unmapped meanwhile. */
 	if (read)
-		put_page(read);
+		folio_put(page_folio(read));
 	if (file)
 		fput(file);
 	return ret;

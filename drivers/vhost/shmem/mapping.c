@@ -158,8 +158,9 @@ vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 
 /*
  * Charge @map's pages as iommufd charges what it pins: a mapping holds
- * every page its windows touch until it is removed, a long-term pin in
- * all but name.  The calling task's user is charged (locked_vm) against
+ * every page its windows touch until it is removed, a long-term pin
+ * (memfd_pin_folios() for shmem files, a reference for the others, see
+ * vhost_shmem_mapping_hold()).  The calling task's user is charged (locked_vm) against
  * the task's RLIMIT_MEMLOCK, unless the task has CAP_IPC_LOCK; its mm is
  * charged too (pinned_vm, which /proc shows as VmPin).  Charging the user
  * rather than one mm means that no process escapes the limit by handing
@@ -243,10 +244,15 @@ static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 	struct page *page;
 
 	xa_for_each(&map->pages, index, page) {
-		/* Writes through a PFN PTE never dirty the page themselves. */
+		struct folio *folio = page_folio(page);
+
+		/* Writes through a PFN PTE never dirty the folio themselves. */
 		if (map->writable)
-			set_page_dirty_lock(page);
-		put_page(page);
+			folio_mark_dirty_lock(folio);
+		if (xa_get_mark(&map->pages, index, VHOST_SHMEM_PAGE_PINNED))
+			unpin_folio(folio);
+		else
+			folio_put(folio);
 		cond_resched();
 	}
 	xa_destroy(&map->pages);

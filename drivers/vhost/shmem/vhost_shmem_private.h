@@ -80,12 +80,17 @@ struct vhost_shmem_admission {
  * @admitted: counted in &vhost_shmem_ctx.admitted.  Protected by
  *            &vhost_shmem_ctx.lock.
  * @pages: page index in the mapping -> struct page inserted into windows.
- *         Filled by the fault handler; each entry holds one page reference,
- *         dropped only after every PTE that could reach the page is gone.
+ *         Filled by the fault handler; each entry holds its folio, by a
+ *         long-term pin (memfd_pin_folios()) for the entries marked
+ *         %VHOST_SHMEM_PAGE_PINNED, else by a reference, given back only
+ *         after every PTE that could reach the page is gone.
  * @nr_resident: number of entries in @pages.
  * @dispose: entry in a list of mappings being freed, private to the thread
  *           that removed them from their region.
  */
+/* Entries of &vhost_shmem_mapping.pages whose folio is pinned (FOLL_PIN). */
+#define VHOST_SHMEM_PAGE_PINNED	XA_MARK_0
+
 struct vhost_shmem_mapping {
 	pgoff_t first;
 	pgoff_t npages;

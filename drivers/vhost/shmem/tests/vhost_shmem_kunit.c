@@ -489,6 +489,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	struct vhost_shmem_region_info ri = { .shmid = T_SHMID };
 	struct vhost_shmem_mapping *map;
 	struct page *page, *again;
+	struct folio *folio;
 
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 2, 0, 4, VHOST_SHMEM_MAP_F_RW));
 	down_read(&t->ctx->lock);
@@ -501,6 +502,12 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, page, again);
 	KUNIT_EXPECT_EQ(test, 3, page_pgoff(page_folio(page), page));
 	KUNIT_EXPECT_EQ(test, 1, atomic_long_read(&map->nr_resident));
+	/* A shmem page is held by a long-term pin, taken once. */
+	folio = page_folio(page);
+	KUNIT_EXPECT_TRUE(test, xa_get_mark(&map->pages, 1,
+					    VHOST_SHMEM_PAGE_PINNED));
+	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(folio));
+	folio_get(folio);
 	up_read(&t->ctx->lock);
 
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_query(t->ctx, &ri));
@@ -518,6 +525,9 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 4));
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_query(t->ctx, &ri));
 	KUNIT_EXPECT_EQ(test, 0, ri.out_resident_bytes);
+	/* UNMAP gave the pin back. */
+	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
+	folio_put(folio);
 }
 
 /* A well-formed MAP or UNMAP of pages [@shm_pg, +@npages) of T_SHMID. */

@@ -6,12 +6,14 @@
 #include "vshm_test_util.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/userfaultfd.h>
@@ -443,6 +445,130 @@ TEST_F(pin, no_escape_by_fork_and_exit)
 	EXPECT_EQ(0, vshm_map(self->dev, 1, self->fd, 0, 0, 16 * PAGE, 0));
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/* The release of the running kernel, as major * 1000 + minor. */
+static int kernel_release(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return -1;
+	return major * 1000 + minor;
+}
+
+/* The first PFN and the span of ZONE_MOVABLE, or -1 when there is none. */
+static int zone_movable(uint64_t *start, uint64_t *spanned)
+{
+	char line[256];
+	bool in = false;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	*spanned = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Node", 4)) {
+			in = strstr(line, "zone  Movable") != NULL;
+			continue;
+		}
+		if (in && sscanf(line, " spanned %" SCNu64, spanned) == 1)
+			continue;
+		if (in && *spanned &&
+		    sscanf(line, " start_pfn: %" SCNu64, start) == 1) {
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The PFN that @addr of this process maps, after a read of it, or 0
+ * (pagemap shows PFNs to CAP_SYS_ADMIN only).
+ */
+static uint64_t pfn_of(const void *addr)
+{
+	uint64_t entry = 0;
+	int fd;
+
+	(void)*(volatile const uint8_t *)addr;
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)addr / PAGE * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * A window holds the pages it touches for as long as the mapping lives, a
+ * long-term pin: since 6.11 shmem pages are pinned as FOLL_LONGTERM pins
+ * them (memfd_pin_folios()), which first migrates a page out of
+ * ZONE_MOVABLE, so that the zone stays able to offline and compact.  The
+ * memfd's own mapping then follows the page to where it went, and stays
+ * coherent with the window.  Before 6.11 the driver can only take a
+ * reference, and the page stays where it is (documented).
+ */
+TEST(memfd_pins_leave_zone_movable)
+{
+	enum { npages = 64 };
+	bool was_movable[npages];
+	uint64_t start, spanned, pfn;
+	size_t i, movable = 0, moved = 0;
+	bool pins = kernel_release() >= 6011;
+	uint8_t *vmm, *win;
+	int dev, fd;
+
+	if (access(VSHM_DEV, F_OK))
+		SKIP(return, VSHM_DEV " missing");
+	if (zone_movable(&start, &spanned))
+		SKIP(return, "no ZONE_MOVABLE (boot with movablecore=)");
+	dev = vshm_open();
+	ASSERT_LE(0, dev);
+	fd = memfd_pattern(47, npages * PAGE, 0);
+	ASSERT_LE(0, fd);
+	vmm = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	ASSERT_NE(MAP_FAILED, vmm);
+	for (i = 0; i < npages; i++) {
+		pfn = pfn_of(vmm + i * PAGE);
+		ASSERT_NE(0, pfn) TH_LOG("no PFN in pagemap: not CAP_SYS_ADMIN?");
+		was_movable[i] = pfn >= start && pfn < start + spanned;
+		movable += was_movable[i];
+	}
+	if (!movable)
+		SKIP(goto out, "no page of the memfd landed in ZONE_MOVABLE");
+
+	ASSERT_EQ(0, vshm_region_window(dev, 1, npages * PAGE,
+					(void **)&win));
+	ASSERT_EQ(0, vshm_map(dev, 1, fd, 0, 0, npages * PAGE, 0));
+	ASSERT_TRUE(window_matches(win, 0, npages * PAGE, 47, 0));
+	for (i = 0; i < npages; i++) {
+		pfn = pfn_of(vmm + i * PAGE);
+		ASSERT_NE(0, pfn);
+		if (was_movable[i] && !(pfn >= start && pfn < start + spanned))
+			moved++;
+	}
+	TH_LOG("%zu of %d pages were in ZONE_MOVABLE, %zu moved (kernel %s pins)",
+	       movable, npages, moved, pins ? "with" : "without");
+	EXPECT_EQ(pins ? movable : 0, moved);
+
+	/* The window and the file still share each page. */
+	for (i = 0; i < npages; i++) {
+		vmm[i * PAGE + 5] = 0xa5;
+		EXPECT_EQ(0xa5, win[i * PAGE + 5]);
+	}
+	munmap(win, npages * PAGE);
+out:
+	munmap(vmm, npages * PAGE);
+	close(fd);
+	close(dev);
 }
 
 TEST(region_lifecycle)

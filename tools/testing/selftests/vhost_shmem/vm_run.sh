@@ -691,6 +691,9 @@ boot_vm() {
 	# "BUG: KASAN: wild-memory-access in do_raw_spin_lock" (handle_edge_irq,
 	# RIP in cpu_detect), in about one boot out of four.
 	[ "$kver" = debug ] && append+=" no5lvl"
+	# A ZONE_MOVABLE, from which pinning must migrate the pages windows
+	# hold (vshm.memfd_pins_leave_zone_movable).
+	append+=" movablecore=256M"
 	append+=" ${VSHM_APPEND:-}"
 	# shellcheck disable=SC2206 # word splitting wanted
 	local extra=(${VSHM_QEMU_ARGS:-})
