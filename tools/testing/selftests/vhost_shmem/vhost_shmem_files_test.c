@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/fs.h>
+#include <linux/kernel-page-flags.h>
 #include <linux/loop.h>
 #include <linux/udmabuf.h>
 
@@ -686,6 +687,64 @@ TEST_F(files, truncate_and_punch_under_mapping)
 
 	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 4 * PAGE));
 	close(fd);
+}
+
+/*
+ * The exception for large folios: a punch that covers part of one (here a
+ * page of a 2 MiB folio of a huge=always tmpfs file) cannot split it, since
+ * the mapping holds it, so the kernel zeroes the range in the folio itself:
+ * the window reads the zeroes at once, and the folio's other pages keep
+ * their bytes in the file and in the window.  Should the folio have been
+ * split before (pinning may migrate it, and a migration may split it), the
+ * general rule holds instead: the window keeps the old bytes.
+ */
+TEST_F(files, punch_in_large_folio_zeroes_in_place)
+{
+	char dir[] = "/tmp/vshm-huge-XXXXXX", path[64];
+	const size_t size = 2UL << 20;
+	bool large;
+	uint8_t *vmm;
+	uint32_t v;
+	int fd;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	if (mount("none", dir, "tmpfs", 0, "huge=always")) {
+		rmdir(dir);
+		SKIP(return, "tmpfs huge=always: %s", strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/blob", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fill_pattern(fd, 29, size));
+	vmm = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, vmm);
+	if (!(kpageflags(pfn_of(vmm + 5 * PAGE)) & (1ULL << KPF_COMPOUND_TAIL)))
+		SKIP(goto out, "the file got no large folio");
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, REGION_SIZE, 0));
+	ASSERT_EQ(0, probe_read(self->win, 5 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(29, 5 * PAGE + 8), v);
+	large = kpageflags(pfn_of(vmm + 5 * PAGE)) &
+		(1ULL << KPF_COMPOUND_TAIL);
+	TH_LOG("page 5 is %s a large folio once the window holds it",
+	       large ? "still in" : "no longer in");
+
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       5 * PAGE, PAGE));
+	EXPECT_EQ(0, file_read32(fd, 5 * PAGE + 8));
+	ASSERT_EQ(0, probe_read(self->win, 5 * PAGE + 8, &v));
+	EXPECT_EQ(large ? 0 : pattern(29, 5 * PAGE + 8), v);
+	ASSERT_EQ(0, probe_read(self->win, 4 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(29, 4 * PAGE + 8), v);
+	ASSERT_EQ(0, probe_read(self->win, 6 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(29, 6 * PAGE + 8), v);
+	EXPECT_EQ(pattern(29, 6 * PAGE + 8), file_read32(fd, 6 * PAGE + 8));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, REGION_SIZE));
+out:
+	munmap(vmm, size);
+	close(fd);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
 }
 
 TEST_HARNESS_MAIN

@@ -487,26 +487,6 @@ static int zone_movable(uint64_t *start, uint64_t *spanned)
 }
 
 /*
- * The PFN that @addr of this process maps, after a read of it, or 0
- * (pagemap shows PFNs to CAP_SYS_ADMIN only).
- */
-static uint64_t pfn_of(const void *addr)
-{
-	uint64_t entry = 0;
-	int fd;
-
-	(void)*(volatile const uint8_t *)addr;
-	fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &entry, sizeof(entry),
-		  (uintptr_t)addr / PAGE * sizeof(entry)) != sizeof(entry))
-		entry = 0;
-	close(fd);
-	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
-}
-
-/*
  * A window holds the pages it touches for as long as the mapping lives, a
  * long-term pin: since 6.11 shmem pages are pinned as FOLL_LONGTERM pins
  * them (memfd_pin_folios()), which first migrates a page out of

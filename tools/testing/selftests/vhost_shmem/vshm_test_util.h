@@ -198,6 +198,41 @@ static inline int released_eventually(int in, bool *evicted, int ms)
 	}
 }
 
+/*
+ * The PFN that @addr of this process maps, after a read of it, or 0
+ * (pagemap shows PFNs to CAP_SYS_ADMIN only).
+ */
+static inline uint64_t pfn_of(const void *addr)
+{
+	uint64_t entry = 0;
+	int fd;
+
+	(void)*(volatile const uint8_t *)addr;
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  (uintptr_t)addr / PAGE * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	return entry >> 63 ? entry & ((1ULL << 55) - 1) : 0;
+}
+
+/* The /proc/kpageflags bits of @pfn (KPF_*), or 0. */
+static inline uint64_t kpageflags(uint64_t pfn)
+{
+	uint64_t flags = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
+	    sizeof(flags))
+		flags = 0;
+	close(fd);
+	return flags;
+}
+
 /* The 32-bit word at byte offset @off of a file filled with @seed. */
 static inline uint32_t pattern(uint32_t seed, uint64_t off)
 {
