@@ -94,38 +94,40 @@ static inline struct folio *shmem_read_folio_gfp(struct address_space *mapping,
 }
 #endif
 
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+/* folio_is_zone_movable() replaced is_zone_movable_page() after 6.1. */
+static inline bool folio_is_zone_movable(const struct folio *folio)
+{
+	return is_zone_movable_page(&folio->page);
+}
+#endif
+
 #if KERNEL_VERSION(6, 11, 0) > LINUX_VERSION_CODE
 /*
- * memfd_pin_folios() arrived in 6.11: before it, nothing pins the folios of
- * a file for the long term, so this takes a plain reference on the one
- * folio holding the page at @start (the driver asks for one page at a
- * time), reading it in as memfd_pin_folios() does, and unpin_folio() drops
- * it.  Folios in ZONE_MOVABLE or CMA then stay there.
+ * memfd_pin_folios() arrived in 6.11; before it nothing pins the folios of
+ * a file for the long term, and the driver keeps its references.
  */
+static inline bool vhost_shmem_can_pin(void)
+{
+	return false;
+}
+
 static inline long memfd_pin_folios(struct file *memfd, loff_t start,
 				    loff_t end, struct folio **folios,
 				    unsigned int max_folios, pgoff_t *offset)
 {
-	struct address_space *mapping = memfd->f_mapping;
-	struct folio *folio;
-
-	if (WARN_ON_ONCE(start < 0 || start > end || !max_folios ||
-			 start >> PAGE_SHIFT != end >> PAGE_SHIFT))
-		return -EINVAL;
-	if (!shmem_mapping(mapping) || end >= i_size_read(mapping->host))
-		return -EINVAL;
-	folio = shmem_read_folio_gfp(mapping, start >> PAGE_SHIFT,
-				     mapping_gfp_mask(mapping));
-	if (IS_ERR(folio))
-		return PTR_ERR(folio);
-	*offset = offset_in_folio(folio, start);
-	folios[0] = folio;
-	return 1;
+	return -EOPNOTSUPP;
 }
 
+/* Never called: nothing was pinned. */
 static inline void unpin_folio(struct folio *folio)
 {
-	folio_put(folio);
+	WARN_ON_ONCE(1);
+}
+#else
+static inline bool vhost_shmem_can_pin(void)
+{
+	return true;
 }
 #endif
 

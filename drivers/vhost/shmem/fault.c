@@ -22,54 +22,93 @@
 #include "trace.h"
 
 /*
- * Pin the folio holding page @pgoff of the shmem file @file, found up to
- * date in the page cache with a folio reference that this drops, as a
- * long-term GUP pin would: memfd_pin_folios() first migrates a folio out of
+ * The page cache's page @pgoff of @file with a folio reference, if it is
+ * there and up to date: NULL when it must be read, ERR_PTR(-EHWPOISON) when
+ * it is poisoned.
+ */
+static struct page *vhost_shmem_page_lookup(struct file *file, pgoff_t pgoff)
+{
+	struct folio *folio;
+	struct page *page;
+
+	/* No swap or shadow entries: those are for the read to handle. */
+	folio = filemap_get_folio(file->f_mapping, pgoff);
+	if (IS_ERR_OR_NULL(folio))
+		return NULL;
+	page = folio_file_page(folio, pgoff);
+	if (folio_test_uptodate(folio) && !PageHWPoison(page))
+		return page;
+	page = PageHWPoison(page) ? ERR_PTR(-EHWPOISON) : NULL;
+	folio_put(folio);
+	return page;
+}
+
+/*
+ * Whether @folio, of which the caller holds one reference, could migrate:
+ * not while something holds it besides the page cache and the mappings of
+ * the file (a window's reference, an I/O in flight), since migration gives
+ * up on references it cannot account for.  A folio not on the LRU yet may
+ * be held by a CPU's LRU batch, which memfd_pin_folios() drains: that one
+ * is worth a try.
+ */
+static bool vhost_shmem_folio_migratable(struct folio *folio)
+{
+	return !folio_test_lru(folio) ||
+	       folio_ref_count(folio) <=
+	       folio_nr_pages(folio) + folio_mapcount(folio) + 1;
+}
+
+/*
+ * Pin @page, page @pgoff of the shmem file @file found up to date in the
+ * page cache with a folio reference that this takes over, as a long-term
+ * GUP pin would: memfd_pin_folios() first migrates a folio out of
  * ZONE_MOVABLE or CMA, so the page returned may be a new copy of the data.
- * The reference goes first because migration fails on a folio with
- * references it cannot account for.  When the folio cannot be migrated
- * (something else holds it for a while), the page cache's page is held by
- * a plain reference instead, as pages of other files are; *@pinned says
+ * Migration fails on references it cannot account for, so the caller's
+ * goes first for a folio of ZONE_MOVABLE, and a folio there that something
+ * else holds is not tried at all: that migration cannot succeed, and each
+ * try would cost a full one.  When the folio cannot be pinned (that case,
+ * a failed migration, CMA, 6.1, a count close to saturation), the page is
+ * held by a plain reference, as pages of other files are; *@pinned says
  * which.  NULL when the page must be read again; ERR_PTR(-EINVAL) past the
  * end of the file, ERR_PTR(-EHWPOISON) for a poisoned page.
  */
 static struct page *vhost_shmem_page_pin(struct file *file, pgoff_t pgoff,
 					 struct page *page, bool *pinned)
 {
+	struct folio *folio = page_folio(page), *pin;
 	loff_t pos = (loff_t)pgoff << PAGE_SHIFT, end;
-	struct folio *folio;
 	pgoff_t offset;
 	long ret;
 
-	folio_put(page_folio(page));
+	/* A pin adds GUP_PIN_COUNTING_BIAS to a small folio's count. */
+	if (!vhost_shmem_can_pin() || folio_ref_count(folio) > INT_MAX / 2)
+		return page;
+	if (folio_is_zone_movable(folio)) {
+		if (!vhost_shmem_folio_migratable(folio))
+			return page;
+		folio_put(folio);
+		folio = NULL;
+	}
 	/* The page that holds the end of the file maps whole. */
 	end = min_t(loff_t, pos + PAGE_SIZE, i_size_read(file_inode(file))) - 1;
-	if (end < pos)
-		return ERR_PTR(-EINVAL);
-	ret = memfd_pin_folios(file, pos, end, &folio, 1, &offset);
-	if (ret == 1) {
-		page = folio_file_page(folio, pgoff);
-		if (folio_test_uptodate(folio) && !PageHWPoison(page)) {
-			*pinned = true;
+	ret = end < pos ? -EINVAL :
+	      memfd_pin_folios(file, pos, end, &pin, 1, &offset);
+	if (ret != 1) {
+		if (folio)
 			return page;
-		}
-		ret = PageHWPoison(page) ? -EHWPOISON : 0;
-		unpin_folio(folio);
-		return ret ? ERR_PTR(ret) : NULL;
+		return ret == -EINVAL ? ERR_PTR(-EINVAL) :
+					vhost_shmem_page_lookup(file, pgoff);
 	}
-	if (ret == -EINVAL)
-		return ERR_PTR(-EINVAL);
-
-	folio = filemap_get_folio(file->f_mapping, pgoff);
-	if (IS_ERR_OR_NULL(folio))
-		return NULL;
-	page = folio_file_page(folio, pgoff);
-	if (!folio_test_uptodate(folio) || PageHWPoison(page)) {
-		ret = PageHWPoison(page) ? -EHWPOISON : 0;
+	if (folio)
 		folio_put(folio);
-		return ret ? ERR_PTR(ret) : NULL;
+	page = folio_file_page(pin, pgoff);
+	if (folio_test_uptodate(pin) && !PageHWPoison(page)) {
+		*pinned = true;
+		return page;
 	}
-	return page;
+	ret = PageHWPoison(page) ? -EHWPOISON : 0;
+	unpin_folio(pin);
+	return ret ? ERR_PTR(ret) : NULL;
 }
 
 /*
@@ -169,7 +208,6 @@ vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
 {
 	struct address_space *mapping = map->file->f_mapping;
 	pgoff_t pgoff = map->pgoff + index;
-	struct folio *folio;
 	struct page *page;
 
 	page = xa_load(&map->pages, index);
@@ -179,15 +217,9 @@ vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
 	/* Past the end of the file: nothing to read, the access faults. */
 	if (pgoff >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
 		return ERR_PTR(-EINVAL);
-	/* No swap or shadow entries: those are for the read to handle. */
-	folio = filemap_get_folio(mapping, pgoff);
-	if (IS_ERR_OR_NULL(folio))
-		return NULL;
-	page = folio_file_page(folio, pgoff);
-	if (!folio_test_uptodate(folio) || PageHWPoison(page)) {
-		folio_put(folio);
-		return NULL;
-	}
+	page = vhost_shmem_page_lookup(map->file, pgoff);
+	if (IS_ERR_OR_NULL(page))
+		return page;
 	return vhost_shmem_mapping_hold(map, index, page);
 }
 
@@ -389,7 +421,13 @@ again:
 						why, VM_FAULT_RETRY);
 			return VM_FAULT_RETRY;
 		}
-		read = vhost_shmem_file_read_page(file, pgoff);
+		/*
+		 * The page read can leave the page cache again before it is
+		 * held (a punch, a truncation): read again, but not for a
+		 * task that is being killed.
+		 */
+		read = fatal_signal_pending(current) ? ERR_PTR(-EINTR) :
+			vhost_shmem_file_read_page(file, pgoff);
 		if (!IS_ERR(read))
 			goto again;
 		fput(file);

@@ -159,15 +159,15 @@ vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 /*
  * Charge @map's pages as iommufd charges what it pins: a mapping holds
  * every page its windows touch until it is removed, a long-term pin
- * (memfd_pin_folios() for shmem files, a reference for the others, see
- * vhost_shmem_mapping_hold()).  The calling task's user is charged (locked_vm) against
- * the task's RLIMIT_MEMLOCK, unless the task has CAP_IPC_LOCK; its mm is
- * charged too (pinned_vm, which /proc shows as VmPin).  Charging the user
- * rather than one mm means that no process escapes the limit by handing
- * its mappings to a child and exiting, and that a process that opened
- * contexts for others is not charged for what they map.  The whole length
- * is charged at MAP, so that a MAP past the limit fails at once rather
- * than a fault later.
+ * (memfd_pin_folios() for shmem files, a reference for the others: see
+ * vhost_shmem_mapping_hold()).  The calling task's user is charged
+ * (locked_vm) against the task's RLIMIT_MEMLOCK, unless the task has
+ * CAP_IPC_LOCK; its mm is charged too (pinned_vm, which /proc shows as
+ * VmPin).  Charging the user rather than one mm means that no process
+ * escapes the limit by handing its mappings to a child and exiting, and
+ * that a process that opened contexts for others is not charged for what
+ * they map.  The whole length is charged at MAP, so that a MAP past the
+ * limit fails at once rather than a fault later.
  */
 static int vhost_shmem_mapping_pin(struct vhost_shmem_mapping *map)
 {

@@ -61,6 +61,9 @@ struct vhost_shmem_admission {
 	unsigned int nr_rw;
 };
 
+/* Entries of &vhost_shmem_mapping.pages whose folio is pinned (FOLL_PIN). */
+#define VHOST_SHMEM_PAGE_PINNED	XA_MARK_0
+
 /**
  * struct vhost_shmem_mapping - a range of a file mapped into a region
  * @first: index of the first page in the region.
@@ -88,9 +91,6 @@ struct vhost_shmem_admission {
  * @dispose: entry in a list of mappings being freed, private to the thread
  *           that removed them from their region.
  */
-/* Entries of &vhost_shmem_mapping.pages whose folio is pinned (FOLL_PIN). */
-#define VHOST_SHMEM_PAGE_PINNED	XA_MARK_0
-
 struct vhost_shmem_mapping {
 	pgoff_t first;
 	pgoff_t npages;

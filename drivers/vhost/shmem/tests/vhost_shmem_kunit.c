@@ -490,6 +490,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	struct vhost_shmem_mapping *map;
 	struct page *page, *again;
 	struct folio *folio;
+	int refs;
 
 	KUNIT_ASSERT_EQ(test, 0, t_map(t, 2, 0, 4, VHOST_SHMEM_MAP_F_RW));
 	down_read(&t->ctx->lock);
@@ -497,7 +498,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 				 PAGE_SHIFT);
 	KUNIT_ASSERT_NOT_NULL(test, map);
 	page = t_page(map, 1);
-	KUNIT_EXPECT_FALSE(test, IS_ERR(page));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(page));
 	again = t_page(map, 1);
 	KUNIT_EXPECT_PTR_EQ(test, page, again);
 	KUNIT_EXPECT_EQ(test, 3, page_pgoff(page_folio(page), page));
@@ -508,6 +509,7 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 					    VHOST_SHMEM_PAGE_PINNED));
 	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(folio));
 	folio_get(folio);
+	refs = folio_ref_count(folio);
 	up_read(&t->ctx->lock);
 
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_query(t->ctx, &ri));
@@ -525,7 +527,8 @@ static void vhost_shmem_test_resident_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 4));
 	KUNIT_EXPECT_EQ(test, 0, vhost_shmem_region_query(t->ctx, &ri));
 	KUNIT_EXPECT_EQ(test, 0, ri.out_resident_bytes);
-	/* UNMAP gave the pin back. */
+	/* UNMAP gave the pin back, and nothing else. */
+	KUNIT_EXPECT_EQ(test, refs - GUP_PIN_COUNTING_BIAS, folio_ref_count(folio));
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(folio));
 	folio_put(folio);
 }

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
@@ -471,7 +472,7 @@ static int zone_movable(uint64_t *start, uint64_t *spanned)
 	*spanned = 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "Node", 4)) {
-			in = strstr(line, "zone  Movable") != NULL;
+			in = strstr(line, "zone  Movable");
 			continue;
 		}
 		if (in && sscanf(line, " spanned %" SCNu64, spanned) == 1)
@@ -484,6 +485,43 @@ static int zone_movable(uint64_t *start, uint64_t *spanned)
 	}
 	fclose(f);
 	return ret;
+}
+
+/* The value of /proc/vmstat's @name, or -1. */
+static long vmstat(const char *name)
+{
+	char line[128];
+	size_t len = strlen(name);
+	long v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			v = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/*
+ * FOLL_PIN pins held system-wide: taken minus given back, once the CPUs'
+ * pending counts are folded in (vm.stat_refresh).
+ */
+static long pins_held(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return LONG_MIN;
+	n = write(fd, "1", 1);
+	close(fd);
+	if (n != 1)
+		return LONG_MIN;
+	return vmstat("nr_foll_pin_acquired") - vmstat("nr_foll_pin_released");
 }
 
 /*
@@ -499,6 +537,7 @@ TEST(memfd_pins_leave_zone_movable)
 {
 	enum { npages = 64 };
 	bool was_movable[npages];
+	long held, held_mapped;
 	uint64_t start, spanned, pfn;
 	size_t i, movable = 0, moved = 0;
 	bool pins = kernel_release() >= 6011;
@@ -527,6 +566,8 @@ TEST(memfd_pins_leave_zone_movable)
 
 	ASSERT_EQ(0, vshm_region_window(dev, 1, npages * PAGE,
 					(void **)&win));
+	held = pins_held();
+	ASSERT_NE(LONG_MIN, held) TH_LOG("vm.stat_refresh: %s", strerror(errno));
 	ASSERT_EQ(0, vshm_map(dev, 1, fd, 0, 0, npages * PAGE, 0));
 	ASSERT_TRUE(window_matches(win, 0, npages * PAGE, 47, 0));
 	for (i = 0; i < npages; i++) {
@@ -535,6 +576,7 @@ TEST(memfd_pins_leave_zone_movable)
 		if (was_movable[i] && !(pfn >= start && pfn < start + spanned))
 			moved++;
 	}
+	held_mapped = pins_held();
 	TH_LOG("%zu of %d pages were in ZONE_MOVABLE, %zu moved (kernel %s pins)",
 	       movable, npages, moved, pins ? "with" : "without");
 	EXPECT_EQ(pins ? movable : 0, moved);
@@ -544,6 +586,13 @@ TEST(memfd_pins_leave_zone_movable)
 		vmm[i * PAGE + 5] = 0xa5;
 		EXPECT_EQ(0xa5, win[i * PAGE + 5]);
 	}
+
+	/* One pin per page, each given back by UNMAP (none before 6.11). */
+	ASSERT_EQ(0, vshm_unmap(dev, 1, 0, npages * PAGE));
+	TH_LOG("pins held: %ld before MAP, %ld mapped, %ld after UNMAP",
+	       held, held_mapped, pins_held());
+	EXPECT_EQ(pins ? npages : 0, held_mapped - held);
+	EXPECT_EQ(held, pins_held());
 	munmap(win, npages * PAGE);
 out:
 	munmap(vmm, npages * PAGE);

@@ -207,7 +207,7 @@ static inline uint64_t pfn_of(const void *addr)
 	uint64_t entry = 0;
 	int fd;
 
-	(void)*(volatile const uint8_t *)addr;
+	(void)__atomic_load_n((const uint8_t *)addr, __ATOMIC_RELAXED);
 	fd = open("/proc/self/pagemap", O_RDONLY);
 	if (fd < 0)
 		return 0;
