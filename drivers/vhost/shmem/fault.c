@@ -340,6 +340,35 @@ static vm_fault_t vhost_shmem_fault_error(int err, enum vhost_shmem_why *why)
 }
 
 /*
+ * A fault on a hole, a page of a region that nothing is mapped at: it
+ * faults (SIGBUS, EFAULT for KVM), or, in a region with zero holes, gets the
+ * zero page, read-only.  A write then faults again on the read-only entry
+ * and ends in vhost_shmem_pfn_mkwrite() with SIGBUS for the VMM; KVM, which
+ * asked for a write through fixup_user_fault() and finds a read-only entry,
+ * emulates the access and exits to the VMM as MMIO.  MAP zaps the range
+ * before its mapping can be looked up, so the zero page never hides a
+ * mapping.
+ */
+static vm_fault_t vhost_shmem_fault_hole(struct vm_fault *vmf,
+					 struct vhost_shmem_ctx *ctx,
+					 enum vhost_shmem_why *why)
+{
+	struct vhost_shmem_region *region;
+
+	lockdep_assert_held(&ctx->lock);
+
+	region = ctx->regions[vmf->pgoff >> VHOST_SHMEM_REGION_PGSHIFT];
+	if (!region || !region->zero_holes) {
+		*why = VHOST_SHMEM_WHY_NOT_MAPPED;
+		return VM_FAULT_SIGBUS;
+	}
+	*why = VHOST_SHMEM_WHY_ZERO_HOLE;
+	return vmf_insert_pfn_prot(vmf->vma, vmf->address,
+				   page_to_pfn(ZERO_PAGE(vmf->address)),
+				   vmf->vma->vm_page_prot);
+}
+
+/*
  * The fault handler of the windows.  Pages the mapping holds, or that the
  * page cache has up to date, are inserted under the context lock.  A page
  * that must be read is read without it, as filemap_fault() reads: when the
@@ -368,8 +397,7 @@ again:
 	down_read(&ctx->lock);
 	map = vhost_shmem_mapping_lookup(ctx, vmf->pgoff);
 	if (!map) {
-		ret = VM_FAULT_SIGBUS;
-		why = VHOST_SHMEM_WHY_NOT_MAPPED;
+		ret = vhost_shmem_fault_hole(vmf, ctx, &why);
 		goto out_unlock;
 	}
 	index = vhost_shmem_region_index(vmf->pgoff) - map->first;

@@ -101,7 +101,7 @@ static int vhost_shmem_get_info_ioctl(struct vhost_shmem_ucmd *ucmd)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_GET_INFO,
 					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 
-	info->features = 0;
+	info->features = VHOST_SHMEM_F_ZERO_HOLES;
 	info->max_regions = ctx->max_regions;
 	info->max_mappings = ctx->max_mappings;
 	info->max_region_size = VHOST_SHMEM_MAX_REGION_SIZE;

@@ -606,6 +606,9 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 		goto err_unlock;
 	}
 	region->nr_mappings++;
+	/* Zero-page entries of the holes the mapping fills. */
+	if (region->zero_holes)
+		vhost_shmem_region_zap(ctx, region, first, npages);
 	vhost_shmem_admission_add(ctx, map, &spare);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_ADD_NTF, region, map);
 	up_write(&ctx->lock);

@@ -90,14 +90,14 @@ void vhost_shmem_region_remove(struct vhost_shmem_ctx *ctx,
  * @args: the arguments, in kernel memory.
  *
  * Context: any context.
- * Return: 0; -EOPNOTSUPP for flags or a reserved field not zero, -EINVAL
- * for a shmid above 255 or a length that is zero, not a multiple of
- * PAGE_SIZE or above 1 TiB.
+ * Return: 0; -EOPNOTSUPP for an unknown flag or a reserved field not zero,
+ * -EINVAL for a shmid above 255 or a length that is zero, not a multiple
+ * of PAGE_SIZE or above 1 TiB.
  */
 int vhost_shmem_region_add_check(struct vhost_shmem_ctx *ctx,
 				 const struct vhost_shmem_region_create *args)
 {
-	if (args->flags || args->__reserved)
+	if (args->flags & ~VHOST_SHMEM_REGION_F_ZERO_HOLES || args->__reserved)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_CREATE,
 					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 	if (args->shmid >= VHOST_SHMEM_NR_SHMIDS)
@@ -135,6 +135,7 @@ int vhost_shmem_region_add(struct vhost_shmem_ctx *ctx,
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_REGION_CREATE,
 					  VHOST_SHMEM_WHY_NOMEM, -ENOMEM);
 	region->shmid = args->shmid;
+	region->zero_holes = args->flags & VHOST_SHMEM_REGION_F_ZERO_HOLES;
 	region->npages = args->length >> PAGE_SHIFT;
 	mt_init(&region->mappings);
 

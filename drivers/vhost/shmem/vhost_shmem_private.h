@@ -109,6 +109,8 @@ struct vhost_shmem_mapping {
 /**
  * struct vhost_shmem_region - a VIRTIO shared memory region
  * @shmid: VIRTIO shared memory id.
+ * @zero_holes: holes read as the zero page (%VHOST_SHMEM_REGION_F_ZERO_HOLES);
+ *              MAP then zaps its range.  Set at creation.
  * @npages: size in pages.
  * @mappings: maple tree of page ranges [first, first + npages - 1] of the
  *            region to their &struct vhost_shmem_mapping.  Ranges never
@@ -118,6 +120,7 @@ struct vhost_shmem_mapping {
  */
 struct vhost_shmem_region {
 	u8 shmid;
+	bool zero_holes;
 	pgoff_t npages;
 	struct maple_tree mappings;
 	unsigned int nr_mappings;
@@ -271,6 +274,7 @@ enum vhost_shmem_why {
 	VHOST_SHMEM_WHY_ARG,
 	VHOST_SHMEM_WHY_MESSAGE,
 	VHOST_SHMEM_WHY_NOT_MAPPED,
+	VHOST_SHMEM_WHY_ZERO_HOLE,
 	VHOST_SHMEM_WHY_EOF,
 	VHOST_SHMEM_WHY_READ,
 	VHOST_SHMEM_WHY_POISON,

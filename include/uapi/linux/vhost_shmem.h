@@ -72,7 +72,7 @@ enum {
  * @size: sizeof(struct vhost_shmem_info)
  * @flags: Must be 0.
  * @features: Output: bitmap of VHOST_SHMEM_F_* features the module
- *            supports.  None is defined yet: every bit reads 0.
+ *            supports: %VHOST_SHMEM_F_ZERO_HOLES.
  * @max_regions: Output: regions this context may hold at once (1-256; the
  *               module parameter when the context was opened).
  * @max_mappings: Output: mappings each region of this context may hold at
@@ -91,6 +91,12 @@ struct vhost_shmem_info {
 	__aligned_u64 page_size;
 };
 
+/*
+ * Features announced in &vhost_shmem_info.features.
+ * VHOST_SHMEM_F_ZERO_HOLES: %VHOST_SHMEM_REGION_F_ZERO_HOLES is known.
+ */
+#define VHOST_SHMEM_F_ZERO_HOLES	(1ULL << 0)
+
 /**
  * VHOST_SHMEM_GET_INFO - _IO(VHOST_SHMEM_TYPE, 0xE0)
  *
@@ -103,7 +109,7 @@ struct vhost_shmem_info {
 /**
  * struct vhost_shmem_region_create - ioctl(VHOST_SHMEM_REGION_CREATE)
  * @size: sizeof(struct vhost_shmem_region_create)
- * @flags: Must be 0.
+ * @flags: %VHOST_SHMEM_REGION_F_ZERO_HOLES or 0.
  * @shmid: The region's VIRTIO shared memory id (0-255).
  * @__reserved: Must be 0.
  * @length: Region size in bytes; a non-zero multiple of the page size, at
@@ -116,7 +122,20 @@ struct vhost_shmem_info {
  * inside [@out_mmap_offset, @out_mmap_offset + @length).  The offset is
  * @shmid << 40: a 32-bit process (mmap2(), offsets in 4 KiB units in 32
  * bits) reaches the windows of shmids 0-15 only.
+ *
+ * What a window shows where nothing is mapped (a hole) is the region's
+ * hole policy, chosen here for its life.  By default an access to a hole
+ * faults: %SIGBUS for the VMM, and %EFAULT from %KVM_RUN for a guest
+ * access, so that a VMM learns of an access the device did not prepare.
+ * With %VHOST_SHMEM_REGION_F_ZERO_HOLES a hole reads as zeroes (the
+ * kernel's zero page, mapped read-only) as unassigned memory does in
+ * QEMU, and a write to it still faults: %SIGBUS for the VMM; a KVM guest's
+ * write is emulated and reaches the VMM as a %KVM_EXIT_MMIO exit that it
+ * may ignore.  MAP replaces the zero page at once, as UNMAP removes a
+ * mapping's pages.
  */
+#define VHOST_SHMEM_REGION_F_ZERO_HOLES	(1U << 0)
+
 struct vhost_shmem_region_create {
 	__u32 size;
 	__u32 flags;
@@ -129,8 +148,9 @@ struct vhost_shmem_region_create {
 /**
  * VHOST_SHMEM_REGION_CREATE - _IO(VHOST_SHMEM_TYPE, 0xE1)
  *
- * Create an empty region: every page of its window faults with %SIGBUS until
- * something is mapped there.
+ * Create an empty region: every page of its window is a hole, which faults
+ * with %SIGBUS, or reads as zeroes with %VHOST_SHMEM_REGION_F_ZERO_HOLES,
+ * until something is mapped there.
  *
  * Return: 0, or -1 with errno set to one of the general errors or:
  * %EINVAL @shmid is above 255, or @length is zero, unaligned or too large;

@@ -170,7 +170,7 @@ static void vhost_shmem_test_region_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL,
 			vhost_shmem_region_add(t->ctx, &rc));
 	rc.shmid = 8;
-	rc.flags = 1;
+	rc.flags = ~VHOST_SHMEM_REGION_F_ZERO_HOLES;
 	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP,
 			vhost_shmem_region_add(t->ctx, &rc));
 	rc.flags = 0;

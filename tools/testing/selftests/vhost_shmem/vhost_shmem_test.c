@@ -79,7 +79,7 @@ TEST(info)
 
 	ASSERT_EQ(0, vshm_get_info(dev, &info));
 	EXPECT_EQ(sizeof(info), info.size);
-	EXPECT_EQ(0, info.features);
+	EXPECT_EQ(VHOST_SHMEM_F_ZERO_HOLES, info.features);
 	EXPECT_EQ(getpagesize(), info.page_size);
 	EXPECT_LE(1, info.max_regions);
 	EXPECT_GE(256, info.max_regions);
@@ -641,7 +641,7 @@ TEST(region_lifecycle)
 	rc.size = sizeof(rc);
 	rc.shmid = 9;
 	rc.length = PAGE;
-	rc.flags = 1;
+	rc.flags = ~VHOST_SHMEM_REGION_F_ZERO_HOLES;
 	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
 	rc.flags = 0;
 	rc.__reserved = 1U << 31;
@@ -1660,6 +1660,93 @@ TEST(close_device_with_live_window)
 	EXPECT_LE(free_before - 128 * 1024, free_after)
 		TH_LOG("MemFree %ld kB before, %ld kB after", free_before,
 		       free_after);
+}
+
+/*
+ * The hole policy.  By default a hole faults.  In a region created with
+ * VHOST_SHMEM_REGION_F_ZERO_HOLES it reads as zeroes and a write to it
+ * faults; MAP shows the file at once over zero pages already mapped (in
+ * every window: a second window and a forked child too), and UNMAP brings
+ * the zeroes back.  The flag is the only one REGION_CREATE knows.
+ */
+TEST(zero_holes)
+{
+	struct vhost_shmem_region_create rc = {
+		.size = sizeof(rc), .shmid = 2, .length = 8 * PAGE,
+	};
+	uint8_t *win, *win2, *faulting;
+	uint32_t v;
+	int dev, fd, status;
+	pid_t pid;
+
+	if (access(VSHM_DEV, F_OK))
+		SKIP(return, VSHM_DEV " missing");
+	dev = vshm_open();
+	ASSERT_LE(0, dev);
+	fd = memfd_pattern(53, 4 * PAGE, 0);
+	ASSERT_LE(0, fd);
+
+	rc.flags = VHOST_SHMEM_REGION_F_ZERO_HOLES << 1;
+	EXPECT_EQ(-EOPNOTSUPP, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	rc.flags = VHOST_SHMEM_REGION_F_ZERO_HOLES;
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	win = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+		   rc.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, win);
+	win2 = mmap(NULL, 8 * PAGE, PROT_READ, MAP_SHARED, dev,
+		    rc.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, win2);
+	ASSERT_EQ(0, vshm_region_window(dev, 3, 8 * PAGE, (void **)&faulting));
+
+	/* Holes: zeroes to read, a fault to write; the default faults. */
+	ASSERT_EQ(0, probe_read(win, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_EQ(0, probe_read(win2, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(SIGBUS, probe_write(win, 3 * PAGE + 8, 1));
+	EXPECT_EQ(SIGBUS, probe_write(win, 4 * PAGE, 1));
+	EXPECT_EQ(SIGBUS, probe_read(faulting, 3 * PAGE, &v));
+
+	/* MAP over zero pages already mapped: the file shows everywhere. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The child's copy of the window maps the zero page too. */
+		if (probe_read(win2, 2 * PAGE, &v) || v)
+			_exit(1);
+		usleep(300000);
+		_exit(probe_read(win2, 2 * PAGE + 8, &v) ||
+		      v != pattern(53, PAGE + 8) ? 2 : 0);
+	}
+	usleep(100000);
+	ASSERT_EQ(0, vshm_map(dev, 2, fd, PAGE, 2 * PAGE, 2 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, probe_read(win, 3 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(53, 2 * PAGE + 8), v);
+	ASSERT_EQ(0, probe_read(win2, 3 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(53, 2 * PAGE + 8), v);
+	EXPECT_EQ(0, probe_write(win, 2 * PAGE + 16, 0x5eed));
+	EXPECT_EQ(0x5eed, file_read32(fd, PAGE + 16));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	/* UNMAP: zeroes again, not the file's bytes. */
+	ASSERT_EQ(0, vshm_unmap(dev, 2, 2 * PAGE, 2 * PAGE));
+	ASSERT_EQ(0, probe_read(win, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(SIGBUS, probe_write(win, 2 * PAGE + 16, 1));
+
+	/* RESET keeps the region, and its policy. */
+	ASSERT_EQ(0, vshm_map(dev, 2, fd, 0, 0, PAGE, 0));
+	ASSERT_EQ(0, vshm_reset(dev));
+	ASSERT_EQ(0, probe_read(win, 8, &v));
+	EXPECT_EQ(0, v);
+
+	munmap(faulting, 8 * PAGE);
+	munmap(win2, 8 * PAGE);
+	munmap(win, 8 * PAGE);
+	close(fd);
+	close(dev);
 }
 
 TEST_HARNESS_MAIN
