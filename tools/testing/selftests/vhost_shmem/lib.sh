@@ -8,8 +8,10 @@
 : "${CACHE:=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}}"
 
 # True if Debian package $1 is installed.
+# (No pipe into grep -q: under pipefail, dpkg killed by SIGPIPE when grep
+# stopped reading made an installed package look missing.)
 vshm_is_installed() {
-	dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]
 }
 
 # Installs the Debian packages among "$@" that are missing (apt-get, through
