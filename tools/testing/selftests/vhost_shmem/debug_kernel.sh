@@ -67,7 +67,7 @@ DBUILD=$CACHE/debug-build
 FRAGMENT=$SCRIPT_DIR/debug.config
 JOBS=${VSHM_DEBUG_JOBS:-$(nproc)}
 
-PACKAGES=(gcc make flex bison bc libelf-dev libssl-dev xz-utils cpio ccache
+PACKAGES=(gcc make flex bison bc libelf-dev libssl-dev xz-utils cpio ccache pahole
 	  debian-archive-keyring)
 
 log() { echo "debug_kernel: $*"; }

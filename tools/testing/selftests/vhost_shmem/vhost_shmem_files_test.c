@@ -6,6 +6,7 @@
  */
 #include "vshm_test_util.h"
 #include "vshm_fuse.h"
+#include "vshm_lsm.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -298,6 +299,57 @@ TEST_F(files, append_only_file)
 	close(rofd);
 	close(afd);
 	close(fd);
+}
+
+/*
+ * MAP asks the security hook mmap() asks (security_mmap_file()): a policy
+ * that refuses the process file mappings refuses MAP too, with the policy's
+ * errno, whether the mapping would be read-only or read-write.  A file the
+ * context has admitted is not asked again while it stays mapped
+ * (documented).  The policy is a BPF LSM program; the window was mapped
+ * before it was loaded.
+ */
+TEST_F(files, security_hook_refuses_like_mmap)
+{
+	char log[4096] = "";
+	int admitted, fresh, link, err;
+	uint32_t v;
+
+	admitted = memfd_pattern(26, 2 * PAGE, 0);
+	fresh = memfd_pattern(27, PAGE, 0);
+	ASSERT_LE(0, admitted);
+	ASSERT_LE(0, fresh);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, admitted, 0, 0, PAGE, 0));
+
+	link = vshm_lsm_deny_mmap(getpid(), log, sizeof(log));
+	if (link == -ENOENT)
+		SKIP(goto out, "no BTF or no BPF LSM hook in this kernel");
+	ASSERT_LE(0, link) TH_LOG("BPF LSM program: %s\n%s",
+				  strerror(-link), log);
+	err = mmap_errno(fresh, PROT_READ, 0);
+	if (!err) {
+		close(link);
+		SKIP(goto out, "the BPF LSM is not enabled (lsm=)");
+	}
+	EXPECT_EQ(-EPERM, err);
+	EXPECT_EQ(err, vshm_map(self->dev, SHMID, fresh, 0, PAGE, PAGE, 0));
+	EXPECT_EQ(err, mmap_errno(fresh, PROT_READ | PROT_WRITE, 0));
+	EXPECT_EQ(err, vshm_map(self->dev, SHMID, fresh, 0, PAGE, PAGE,
+				VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, PAGE, &v));
+	/* Admitted while it stays mapped: not asked again. */
+	EXPECT_EQ(0, vshm_map(self->dev, SHMID, admitted, PAGE, 2 * PAGE,
+			      PAGE, 0));
+	close(link);
+
+	/* Without the program, the file maps again. */
+	EXPECT_EQ(0, mmap_errno(fresh, PROT_READ, 0));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fresh, 0, PAGE, PAGE, 0));
+	ASSERT_EQ(0, probe_read(self->win, PAGE + 8, &v));
+	EXPECT_EQ(pattern(27, 8), v);
+out:
+	close(fresh);
+	close(admitted);
 }
 
 /*
