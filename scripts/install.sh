@@ -55,8 +55,8 @@ BUILD=$REPO/build
 log() { echo "install: $*"; }
 die() { echo "install: ERROR: $*" >&2; exit 1; }
 
-# shellcheck source=../tools/testing/selftests/vhost_shmem/lib.sh
-. "$REPO/tools/testing/selftests/vhost_shmem/lib.sh"
+# shellcheck source=../rig/lib.sh
+. "$REPO/rig/lib.sh"
 
 DESTDIR=${DESTDIR:-}
 PREFIX=${PREFIX:-/usr/local}

@@ -42,7 +42,7 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$SCRIPT_DIR/../../../.." && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 BUILD=$REPO/build
 CACHE=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}
 
