@@ -21,7 +21,6 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 # it is not the source tree, so several kernels can be built side by side.
 MODBUILD ?= $(CURDIR)
 
-SELFTESTS := tools/testing/selftests/vhost_shmem
 # The QEMU/TCG test rig and the lint lane: out-of-tree only, never posted.
 RIG := rig
 
@@ -40,8 +39,9 @@ endif
 		CONFIG_VHOST_SHMEM=m \
 		KCFLAGS="-I$(abspath $(MODBUILD))/include/uapi -I$(abspath $(MODBUILD))/include" modules
 
+# The selftests as the kernel tree builds them (../lib.mk), into build/selftests.
 selftests:
-	$(MAKE) -C $(SELFTESTS)
+	$(RIG)/ksft_tree.sh USERLDFLAGS=-static
 
 check:
 	$(RIG)/vm_run.sh $(VM_ARGS)
@@ -76,7 +76,6 @@ install uninstall dkms-install dkms-uninstall:
 
 clean:
 	rm -rf build
-	$(MAKE) -C $(SELFTESTS) clean
 	find drivers/vhost/shmem \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 	     -o -name '*.mod.c' -o -name '.*.cmd' -o -name modules.order \
 	     -o -name Module.symvers \) -delete
