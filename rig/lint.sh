@@ -99,7 +99,8 @@ check_checkpatch() {
 		tools/testing/selftests/vhost_shmem/*.c \
 		tools/testing/selftests/vhost_shmem/*.h \
 		tools/lib/vhost_shmem/*.c tools/lib/vhost_shmem/*.h \
-		tools/vhost_shmem/*.c tools/vhost_shmem/*.h 2>/dev/null)
+		tools/vhost_shmem/*.c tools/vhost_shmem/*.h \
+		tools/vhost_shmem/demo/*.c tools/vhost_shmem/demo/*.h 2>/dev/null)
 	out=$("$LINUX_SRC/scripts/checkpatch.pl" --strict --no-tree --terse \
 		--show-types --no-summary --color=never -f "${files[@]}" 2>&1) || true
 	# checkpatch leaves a CamelCase cache in a git tree's top directory.
