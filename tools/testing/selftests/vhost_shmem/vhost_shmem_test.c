@@ -51,6 +51,25 @@ FIXTURE_TEARDOWN(vshm)
 		close(self->dev);
 }
 
+/* An open device, for the tests that need nothing more. */
+FIXTURE(dev) {
+	int dev;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
 /* Every word of [@off, @off + @len) of the window holds pattern(@seed). */
 static bool window_matches(void *win, uint64_t off, uint64_t len,
 			   uint32_t seed, uint64_t fd_offset)
@@ -65,14 +84,10 @@ static bool window_matches(void *win, uint64_t off, uint64_t len,
 	return true;
 }
 
-TEST(info)
+TEST_F(dev, info)
 {
 	struct vhost_shmem_info info = { 0 };
-	int dev = vshm_open();
-
-	if (dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
-	ASSERT_LE(0, dev);
+	int dev = self->dev;
 
 	ASSERT_EQ(0, vshm_get_info(dev, &info));
 	EXPECT_EQ(sizeof(info), info.size);
@@ -96,7 +111,6 @@ TEST(info)
 	EXPECT_EQ(-ENOTTY, vshm_ioctl(dev, _IOWR(VHOST_SHMEM_TYPE, 0xE0,
 						 struct vhost_shmem_info),
 				      &info));
-	close(dev);
 }
 
 /*
@@ -105,7 +119,7 @@ TEST(info)
  * accepted when its extra bytes are zero and refused with E2BIG when not,
  * and outputs are written only as far as the caller's struct goes.
  */
-TEST(ioctl_size)
+TEST_F(dev, ioctl_size)
 {
 	struct {
 		struct vhost_shmem_info info;
@@ -114,11 +128,7 @@ TEST(ioctl_size)
 	struct vhost_shmem_region_create rc;
 	struct vhost_shmem_info info;
 	uint8_t buf[sizeof(info) + 8];
-	int dev = vshm_open();
-
-	if (dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
-	ASSERT_LE(0, dev);
+	int dev = self->dev;
 
 	/* Too short, on every ioctl with an argument. */
 	memset(&big, 0, sizeof(big));
@@ -183,7 +193,6 @@ TEST(ioctl_size)
 	buf[sizeof(rc) + 7] = 0;
 	EXPECT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, buf));
 	EXPECT_EQ(0, vshm_region_destroy(dev, 3));
-	close(dev);
 }
 
 /* Raises or drops CAP_IPC_LOCK in the effective set; 0 or -errno. */
@@ -445,16 +454,12 @@ TEST_F(pin, no_escape_by_fork_and_exit)
 	close(sv[1]);
 }
 
-TEST(region_lifecycle)
+TEST_F(dev, region_lifecycle)
 {
 	struct vhost_shmem_region_create rc;
 	struct vhost_shmem_region_destroy rd;
 	uint64_t off0, off7, again;
-	int dev = vshm_open();
-
-	if (dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
-	ASSERT_LE(0, dev);
+	int dev = self->dev;
 
 	ASSERT_EQ(0, vshm_region_create(dev, 0, PAGE, &off0));
 	ASSERT_EQ(0, vshm_region_create(dev, 7, 2 * PAGE, &off7));
@@ -512,7 +517,6 @@ TEST(region_lifecycle)
 	rd.shmid = 256;
 	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd));
 	EXPECT_EQ(0, vshm_region_destroy(dev, 0));
-	close(dev);
 }
 
 /*
@@ -629,32 +633,6 @@ TEST_F(vshm, window_mmap)
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(MAP_FAILED, mremap(p, 2 * PAGE, 3 * PAGE, 0));
 	EXPECT_EQ(0, munmap(p, 2 * PAGE));
-}
-
-TEST_F(vshm, map_rw_reads_and_writes)
-{
-	uint32_t v;
-	int fd;
-
-	fd = memfd_pattern(1, 8 * PAGE, 0);
-	ASSERT_LE(0, fd);
-	/* File pages 2..5 at region pages 4..7. */
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 2 * PAGE, 4 * PAGE,
-			      4 * PAGE, VHOST_SHMEM_MAP_F_RW));
-	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, 4 * PAGE, 1, 2 * PAGE));
-
-	/* Window writes land in the file, file writes show in the window. */
-	ASSERT_EQ(0, probe_write(self->win, 5 * PAGE + 8, 0xfeedf00d));
-	EXPECT_EQ(0xfeedf00d, file_read32(fd, 3 * PAGE + 8));
-	v = 0x12345678;
-	ASSERT_EQ(sizeof(v), pwrite(fd, &v, sizeof(v), 2 * PAGE + 16));
-	ASSERT_EQ(0, probe_read(self->win, 4 * PAGE + 16, &v));
-	EXPECT_EQ(0x12345678, v);
-
-	/* Pages around the mapping are holes. */
-	EXPECT_EQ(SIGBUS, probe_read(self->win, 3 * PAGE, &v));
-	EXPECT_EQ(SIGBUS, probe_read(self->win, 8 * PAGE, &v));
-	close(fd);
 }
 
 /*
@@ -787,33 +765,105 @@ TEST_F(vshm, hole_faults)
 	EXPECT_EQ(SIGBUS, probe_write(self->win, REGION_SIZE - 4, 1));
 }
 
-TEST_F(vshm, map_ro_write_faults)
+/*
+ * The window of the vshm fixture, with the mappings of the test read-only
+ * or read-write.
+ */
+FIXTURE(mode) {
+	int dev;
+	uint64_t mmap_offset;
+	void *win;
+};
+
+FIXTURE_VARIANT(mode) {
+	uint64_t flags;
+};
+
+FIXTURE_VARIANT_ADD(mode, ro) {
+	.flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(mode, rw) {
+	.flags = VHOST_SHMEM_MAP_F_RW,
+};
+
+FIXTURE_SETUP(mode)
 {
-	int fd, rofd;
+	self->win = MAP_FAILED;
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE,
+					&self->mmap_offset));
+	self->win = mmap_aligned(REGION_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, self->dev, self->mmap_offset,
+				 REGION_SIZE);
+	ASSERT_NE(MAP_FAILED, self->win);
+}
+
+FIXTURE_TEARDOWN(mode)
+{
+	if (self->win != MAP_FAILED)
+		munmap(self->win, REGION_SIZE);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
+ * Both modes read the file and see writes to the file; a read-write
+ * mapping's window writes land in the file, a read-only one's fault,
+ * whether the page was read first or not, and leave the file alone.
+ */
+TEST_F(mode, reads_and_writes)
+{
+	bool rw = variant->flags & VHOST_SHMEM_MAP_F_RW;
 	char path[64];
+	int fd, rofd;
 	uint32_t v;
 
-	fd = memfd_pattern(2, 2 * PAGE, 0);
+	fd = memfd_pattern(1, 8 * PAGE, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
-	EXPECT_TRUE(window_matches(self->win, 0, 2 * PAGE, 2, 0));
-	/* A write faults, whether the page was read first or not. */
-	EXPECT_EQ(SIGBUS, probe_write(self->win, 8, 0xdead));
-	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
-	EXPECT_EQ(SIGBUS, probe_write(self->win, PAGE + 8, 0xdead));
-	EXPECT_EQ(pattern(2, 8), file_read32(fd, 8));
-	EXPECT_EQ(pattern(2, PAGE + 8), file_read32(fd, PAGE + 8));
-	ASSERT_EQ(0, probe_read(self->win, PAGE + 8, &v));
-	EXPECT_EQ(pattern(2, PAGE + 8), v);
+	/* File pages 2..5 at region pages 4..7. */
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 2 * PAGE, 4 * PAGE,
+			      4 * PAGE, variant->flags));
+	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, 4 * PAGE, 1, 2 * PAGE));
 
-	/* A read-only descriptor is enough for a read-only mapping. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	rofd = open(path, O_RDONLY);
-	ASSERT_LE(0, rofd);
-	EXPECT_EQ(0, vshm_map(self->dev, SHMID, rofd, 0, 4 * PAGE, PAGE, 0));
-	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, PAGE, 2, 0));
-	close(rofd);
+	if (rw) {
+		/* Window writes land in the file. */
+		ASSERT_EQ(0, probe_write(self->win, 5 * PAGE + 8, 0xfeedf00d));
+		EXPECT_EQ(0xfeedf00d, file_read32(fd, 3 * PAGE + 8));
+	} else {
+		/* A write to a page read above faults... */
+		EXPECT_EQ(SIGBUS, probe_write(self->win, 4 * PAGE + 8, 0xdead));
+		/* ...and to one never read since it was mapped. */
+		ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 4 * PAGE, 4 * PAGE));
+		ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 2 * PAGE, 4 * PAGE,
+				      4 * PAGE, variant->flags));
+		EXPECT_EQ(SIGBUS, probe_write(self->win, 5 * PAGE + 8, 0xdead));
+		EXPECT_EQ(pattern(1, 2 * PAGE + 8), file_read32(fd, 2 * PAGE + 8));
+		EXPECT_EQ(pattern(1, 3 * PAGE + 8), file_read32(fd, 3 * PAGE + 8));
+		ASSERT_EQ(0, probe_read(self->win, 5 * PAGE + 8, &v));
+		EXPECT_EQ(pattern(1, 3 * PAGE + 8), v);
+
+		/* A read-only descriptor is enough for a read-only mapping. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		rofd = open(path, O_RDONLY);
+		ASSERT_LE(0, rofd);
+		EXPECT_EQ(0, vshm_map(self->dev, SHMID, rofd, 0, 0, PAGE, 0));
+		EXPECT_TRUE(window_matches(self->win, 0, PAGE, 1, 0));
+		close(rofd);
+	}
+
+	/* File writes show in the window. */
+	v = 0x12345678;
+	ASSERT_EQ(sizeof(v), pwrite(fd, &v, sizeof(v), 2 * PAGE + 16));
+	ASSERT_EQ(0, probe_read(self->win, 4 * PAGE + 16, &v));
+	EXPECT_EQ(0x12345678, v);
+
+	/* Pages around the mapping are holes. */
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 3 * PAGE, &v));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 8 * PAGE, &v));
 	close(fd);
 }
 
@@ -1122,18 +1172,14 @@ TEST_F(vshm, fork_inherits_window_and_unmap_zaps_child)
 	close(fd);
 }
 
-TEST(contexts_are_isolated)
+TEST_F(dev, contexts_are_isolated)
 {
 	uint64_t off_a, off_b;
-	int a, b, fd;
+	int a = self->dev, b, fd;
 	void *win_b;
 	uint32_t v;
 
-	a = vshm_open();
-	if (a < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
 	b = vshm_open();
-	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
 	fd = memfd_pattern(11, PAGE, 0);
 	ASSERT_LE(0, fd);
@@ -1150,7 +1196,6 @@ TEST(contexts_are_isolated)
 	munmap(win_b, PAGE);
 	close(fd);
 	close(b);
-	close(a);
 }
 
 #define PARAM_DIR "/sys/module/vhost_shmem/parameters/"
@@ -1258,19 +1303,15 @@ TEST_F(vshm, limits)
 }
 
 /* Every shmid, each with a mapping of its own, in one context. */
-TEST(all_shmids)
+TEST_F(dev, all_shmids)
 {
 	struct vhost_shmem_region_info ri;
 	struct vhost_shmem_info info = { 0 };
-	int dev, fd, id;
+	int dev = self->dev, fd, id;
 	uint64_t off;
 	uint32_t v;
 	void *w;
 
-	dev = vshm_open();
-	if (dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
-	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, vshm_get_info(dev, &info));
 	if (info.max_regions < 256)
 		SKIP(return, "max_regions is %u", info.max_regions);
@@ -1296,7 +1337,6 @@ TEST(all_shmids)
 	for (id = 0; id < 256; id++)
 		ASSERT_EQ(0, vshm_region_destroy(dev, id));
 	close(fd);
-	close(dev);
 }
 
 /* Several processes, each with several contexts, in parallel. */
