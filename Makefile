@@ -21,7 +21,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 # it is not the source tree, so several kernels can be built side by side.
 MODBUILD ?= $(CURDIR)
 
-SELFTESTS := tools/testing/selftests/vhost_shmem
+# The QEMU/TCG test rig and the lint lane: out-of-tree only, never posted.
+RIG := rig
 
 .PHONY: all module selftests check check-debug demo bench lint netlink-gen debug \
 	clean install uninstall dkms-install dkms-uninstall
@@ -38,32 +39,33 @@ endif
 		CONFIG_VHOST_SHMEM=m \
 		KCFLAGS="-I$(abspath $(MODBUILD))/include/uapi -I$(abspath $(MODBUILD))/include" modules
 
+# The selftests as the kernel tree builds them (../lib.mk), into build/selftests.
 selftests:
-	$(MAKE) -C $(SELFTESTS)
+	$(RIG)/ksft_tree.sh USERLDFLAGS=-static
 
 check:
-	$(SELFTESTS)/vm_run.sh $(VM_ARGS)
+	$(RIG)/vm_run.sh $(VM_ARGS)
 
 check-debug:
-	$(SELFTESTS)/vm_run.sh --kernel debug
+	$(RIG)/vm_run.sh --kernel debug
 
 # One stock kernel answers "does it work"; the others are VM_ARGS away.
 demo:
-	$(SELFTESTS)/vm_run.sh --demo $(or $(VM_ARGS),--kernel 6.12)
+	$(RIG)/vm_run.sh --demo $(or $(VM_ARGS),--kernel 6.12)
 
 bench:
-	$(SELFTESTS)/vm_run.sh --bench $(VM_ARGS)
+	$(RIG)/vm_run.sh --bench $(VM_ARGS)
 
 lint:
-	$(SELFTESTS)/lint.sh
+	$(RIG)/lint.sh
 
 # Documentation/netlink/specs/vhost_shmem.yaml -> the generated files
 # (ynl_gen.sh lists them); `make lint` fails when they are stale.
 netlink-gen:
-	$(SELFTESTS)/ynl_gen.sh
+	$(RIG)/ynl_gen.sh
 
 debug:
-	$(SELFTESTS)/debug_kernel.sh
+	$(RIG)/debug_kernel.sh
 
 # scripts/install.sh says what goes where; these are its knobs.
 export DESTDIR PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR UDEVRULESDIR \
@@ -74,7 +76,6 @@ install uninstall dkms-install dkms-uninstall:
 
 clean:
 	rm -rf build
-	$(MAKE) -C $(SELFTESTS) clean
 	find drivers/vhost/shmem \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 	     -o -name '*.mod.c' -o -name '.*.cmd' -o -name modules.order \
 	     -o -name Module.symvers \) -delete

@@ -55,8 +55,8 @@ BUILD=$REPO/build
 log() { echo "install: $*"; }
 die() { echo "install: ERROR: $*" >&2; exit 1; }
 
-# shellcheck source=../tools/testing/selftests/vhost_shmem/lib.sh
-. "$REPO/tools/testing/selftests/vhost_shmem/lib.sh"
+# shellcheck source=../rig/lib.sh
+. "$REPO/rig/lib.sh"
 
 DESTDIR=${DESTDIR:-}
 PREFIX=${PREFIX:-/usr/local}
@@ -148,7 +148,7 @@ EOF
 }
 
 do_install() {
-	local kver modbuild tools=$BUILD/install-tools pc
+	local kver modbuild tools=$BUILD/install-tools
 	kver=$(kernel_release)
 	[ -d "$KDIR" ] || die "no kernel build tree: install linux-headers-$(uname -r) or pass KDIR="
 	vshm_install_packages gcc make pkg-config python3-docutils kmod
@@ -167,7 +167,8 @@ do_install() {
 	rm -rf "$modbuild"
 	make -s -C "$REPO" module KDIR="$KDIR" MODBUILD="$modbuild"
 	log "building libvshm and vshmctl"
-	make -s -C "$REPO/tools/vhost_shmem" OUTPUT="$tools" host-lib "$tools/vshmctl"
+	make -s -C "$REPO/tools/lib/vhost_shmem" OUTPUT="$tools/libvshm"
+	make -s -C "$REPO/tools/vhost_shmem" OUTPUT="$tools" "$tools/vshmctl"
 
 	log "installing under ${DESTDIR:-/}"
 	# Not signed: the key Debian's kernels were signed with is not
@@ -186,21 +187,10 @@ do_install() {
 	install -D -m 0644 "$REPO/packaging/vhost-shmem.conf" \
 		"$DESTDIR$MODULESLOADDIR/vhost-shmem.conf"
 
-	install -D -m 0755 "$tools/host/$LIBVSHM_SO" "$DESTDIR$LIBDIR/$LIBVSHM_SO"
-	ln -sfn "$LIBVSHM_SO" "$DESTDIR$LIBDIR/libvshm.so.0"
-	ln -sfn libvshm.so.0 "$DESTDIR$LIBDIR/libvshm.so"
-	install -D -m 0644 "$tools/host/libvshm.a" "$DESTDIR$LIBDIR/libvshm.a"
-	install -D -m 0644 "$REPO/tools/vhost_shmem/libvshm.h" \
-		"$DESTDIR$INCLUDEDIR/vhost-shmem/libvshm.h"
-	install -D -m 0644 "$REPO/include/uapi/linux/vhost_shmem.h" \
-		"$DESTDIR$INCLUDEDIR/vhost-shmem/linux/vhost_shmem.h"
-	install -D -m 0644 "$REPO/include/uapi/linux/vhost_shmem_netlink.h" \
-		"$DESTDIR$INCLUDEDIR/vhost-shmem/linux/vhost_shmem_netlink.h"
-	pc=$(sed -e "s|@PREFIX@|$PREFIX|" -e "s|@LIBDIR@|$LIBDIR|" \
-		 -e "s|@INCLUDEDIR@|$INCLUDEDIR|" -e "s|@VERSION@|$VERSION|" \
-		 "$REPO/packaging/libvshm.pc.in")
-	install -d "$DESTDIR$LIBDIR/pkgconfig"
-	printf '%s\n' "$pc" > "$DESTDIR$LIBDIR/pkgconfig/libvshm.pc"
+	# libvshm: the libraries, libvshm.pc, libvshm.h and the uAPI headers.
+	make -s -C "$REPO/tools/lib/vhost_shmem" OUTPUT="$tools/libvshm" \
+		DESTDIR="$DESTDIR" PREFIX="$PREFIX" LIBDIR="$LIBDIR" \
+		INCLUDEDIR="$INCLUDEDIR" VERSION="$VERSION" install
 
 	install -D -m 0755 "$tools/vshmctl" "$DESTDIR$BINDIR/vshmctl"
 	install -d "$DESTDIR$MANDIR/man8"

@@ -16,7 +16,7 @@
  * steady-state reads of a freshly mapped 64 MiB mapping; 4 a vCPU faulting
  * in fresh memory while another thread runs a MAP/UNMAP storm; 5 A's
  * kernel memory per mapping and per resident page.  Scenarios 3 and 4 run
- * the guest of vshm_guest.c in flat 32-bit mode.
+ * the guest of demo/guest.c in flat 32-bit mode.
  *
  * Environment:
  *   VSHM_BENCH_ITERS       scales the work (default 1000): the cycles of
@@ -51,7 +51,7 @@
 #include <linux/vhost_shmem.h>
 
 #include "libvshm.h"
-#include "vshm_guest.h"
+#include "guest.h"
 
 #define PAGE		4096ULL
 #define MIB		(1024ULL * 1024)

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 
 #include "libvshm.h"
-#include "vshm_demo.h"
+#include "demo.h"
 #include "kselftest_harness.h"
 
 /* The demo's flow; 0 when it went as expected, else which check failed. */

@@ -5,7 +5,7 @@
  */
 #include "vshm_test_util.h"
 #include "vshm_fuse.h"
-#include "vshm_guest.h"
+#include "guest.h"
 
 #include "kselftest_harness.h"
 

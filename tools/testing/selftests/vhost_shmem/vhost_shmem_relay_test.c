@@ -300,29 +300,101 @@ TEST_F(relay, map_with_unusable_fd_is_answered)
 	close(opath);
 }
 
-TEST_F(relay, reply_only_when_asked)
+/*
+ * The relay fixture, the VMM relaying for a back-end that asks for the
+ * replies it wants (NEED_REPLY) or for one that wants every reply
+ * (VHOST_SHMEM_RELAY_F_ALWAYS_REPLY).
+ */
+FIXTURE(reply) {
+	int dev;
+	void *win;
+	int fd;
+};
+
+FIXTURE_VARIANT(reply) {
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(reply, when_asked) {
+	.flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(reply, always) {
+	.flags = VHOST_SHMEM_RELAY_F_ALWAYS_REPLY,
+};
+
+FIXTURE_SETUP(reply)
 {
+	uint64_t off;
+
+	self->win = MAP_FAILED;
+	self->fd = -1;
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, 16 * PAGE, &off));
+	self->win = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->dev, off);
+	ASSERT_NE(MAP_FAILED, self->win);
+	self->fd = memfd_pattern(40, 8 * PAGE, 0);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(reply)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->win != MAP_FAILED)
+		munmap(self->win, 16 * PAGE);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
+ * Messages without NEED_REPLY, succeeding and failing: no reply unless the
+ * VMM serves a back-end that wants every reply, which then gets 0 for a
+ * success and non-zero for a failure.
+ */
+TEST_F(reply, only_when_asked_or_always)
+{
+	bool always = variant->flags & VHOST_SHMEM_RELAY_F_ALWAYS_REPLY;
 	struct relay_out o;
 	uint8_t m[MSG_LEN];
 
-	/* Success and failure alike: no NEED_REPLY, no reply. */
 	build(m, 9, 0x1, SHMID, 0, 0, PAGE, 0);
-	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	o = relay(self->dev, m, MSG_LEN, self->fd, variant->flags);
 	ASSERT_EQ(0, o.ret);
-	EXPECT_EQ(0, o.reply_len);
 	EXPECT_EQ(0, o.result);
-	o = relay(self->dev, m, MSG_LEN, self->fd, 0);
+	if (always) {
+		ASSERT_EQ(20, o.reply_len);
+		EXPECT_EQ(9, get_le(o.reply, 4));
+		EXPECT_EQ(0, get_le(o.reply + 12, 8));
+	} else {
+		EXPECT_EQ(0, o.reply_len);
+	}
+	o = relay(self->dev, m, MSG_LEN, self->fd, variant->flags);
 	ASSERT_EQ(0, o.ret);
-	EXPECT_EQ(0, o.reply_len);
 	EXPECT_EQ(-EEXIST, o.result);
+	if (always) {
+		ASSERT_EQ(20, o.reply_len);
+		EXPECT_EQ(9, get_le(o.reply, 4));
+		EXPECT_NE(0, get_le(o.reply + 12, 8));
+	} else {
+		EXPECT_EQ(0, o.reply_len);
+	}
 
-	/* Unless the VMM serves a back-end that wants every reply. */
 	build(m, 10, 0x1, SHMID, 0, 0, PAGE, 0);
-	o = relay(self->dev, m, MSG_LEN, -1, VHOST_SHMEM_RELAY_F_ALWAYS_REPLY);
+	o = relay(self->dev, m, MSG_LEN, -1, variant->flags);
 	ASSERT_EQ(0, o.ret);
-	ASSERT_EQ(20, o.reply_len);
-	EXPECT_EQ(10, get_le(o.reply, 4));
-	EXPECT_EQ(0, get_le(o.reply + 12, 8));
+	EXPECT_EQ(0, o.result);
+	if (always) {
+		ASSERT_EQ(20, o.reply_len);
+		EXPECT_EQ(10, get_le(o.reply, 4));
+		EXPECT_EQ(0, get_le(o.reply + 12, 8));
+	} else {
+		EXPECT_EQ(0, o.reply_len);
+	}
 }
 
 /* Several MAPs without NEED_REPLY, then one with it: one ack. */

@@ -11,7 +11,7 @@
  * file that had been mapped at that offset before the read ended.
  */
 #include "vshm_test_util.h"
-#include "vshm_guest.h"
+#include "guest.h"
 
 #include <pthread.h>
 #include <stdarg.h>

@@ -54,6 +54,25 @@ FIXTURE_TEARDOWN(vshm)
 		close(self->dev);
 }
 
+/* An open device, for the tests that need nothing more. */
+FIXTURE(dev) {
+	int dev;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
 /* Every word of [@off, @off + @len) of the window holds pattern(@seed). */
 static bool window_matches(void *win, uint64_t off, uint64_t len,
 			   uint32_t seed, uint64_t fd_offset)
@@ -68,14 +87,10 @@ static bool window_matches(void *win, uint64_t off, uint64_t len,
 	return true;
 }
 
-TEST(info)
+TEST_F(dev, info)
 {
 	struct vhost_shmem_info info = { 0 };
-	int dev = vshm_open();
-
-	if (dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
-	ASSERT_LE(0, dev);
+	int dev = self->dev;
 
 	ASSERT_EQ(0, vshm_get_info(dev, &info));
 	EXPECT_EQ(sizeof(info), info.size);
@@ -99,7 +114,6 @@ TEST(info)
 	EXPECT_EQ(-ENOTTY, vshm_ioctl(dev, _IOWR(VHOST_SHMEM_TYPE, 0xE0,
 						 struct vhost_shmem_info),
 				      &info));
-	close(dev);
 }
 
 /*
@@ -108,7 +122,7 @@ TEST(info)
  * accepted when its extra bytes are zero and refused with E2BIG when not,
  * and outputs are written only as far as the caller's struct goes.
  */
-TEST(ioctl_size)
+TEST_F(dev, ioctl_size)
 {
 	struct {
 		struct vhost_shmem_info info;
@@ -117,11 +131,7 @@ TEST(ioctl_size)
 	struct vhost_shmem_region_create rc;
 	struct vhost_shmem_info info;
 	uint8_t buf[sizeof(info) + 8];
-	int dev = vshm_open();
-
-	if (dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
-	ASSERT_LE(0, dev);
+	int dev = self->dev;
 
 	/* Too short, on every ioctl with an argument. */
 	memset(&big, 0, sizeof(big));
@@ -186,7 +196,6 @@ TEST(ioctl_size)
 	buf[sizeof(rc) + 7] = 0;
 	EXPECT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, buf));
 	EXPECT_EQ(0, vshm_region_destroy(dev, 3));
-	close(dev);
 }
 
 /* Raises or drops CAP_IPC_LOCK in the effective set; 0 or -errno. */
@@ -533,7 +542,7 @@ static long pins_held(void)
  * coherent with the window.  Before 6.11 the driver can only take a
  * reference, and the page stays where it is (documented).
  */
-TEST(memfd_pins_leave_zone_movable)
+TEST_F(dev, memfd_pins_leave_zone_movable)
 {
 	enum { npages = 64 };
 	bool was_movable[npages];
@@ -542,14 +551,10 @@ TEST(memfd_pins_leave_zone_movable)
 	size_t i, movable = 0, moved = 0;
 	bool pins = kernel_release() >= 6011;
 	uint8_t *vmm, *win;
-	int dev, fd;
+	int dev = self->dev, fd;
 
-	if (access(VSHM_DEV, F_OK))
-		SKIP(return, VSHM_DEV " missing");
 	if (zone_movable(&start, &spanned))
 		SKIP(return, "no ZONE_MOVABLE (boot with movablecore=)");
-	dev = vshm_open();
-	ASSERT_LE(0, dev);
 	fd = memfd_pattern(47, npages * PAGE, 0);
 	ASSERT_LE(0, fd);
 	vmm = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -597,19 +602,14 @@ TEST(memfd_pins_leave_zone_movable)
 out:
 	munmap(vmm, npages * PAGE);
 	close(fd);
-	close(dev);
 }
 
-TEST(region_lifecycle)
+TEST_F(dev, region_lifecycle)
 {
 	struct vhost_shmem_region_create rc;
 	struct vhost_shmem_region_destroy rd;
 	uint64_t off0, off7, again;
-	int dev = vshm_open();
-
-	if (dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
-	ASSERT_LE(0, dev);
+	int dev = self->dev;
 
 	ASSERT_EQ(0, vshm_region_create(dev, 0, PAGE, &off0));
 	ASSERT_EQ(0, vshm_region_create(dev, 7, 2 * PAGE, &off7));
@@ -667,7 +667,6 @@ TEST(region_lifecycle)
 	rd.shmid = 256;
 	EXPECT_EQ(-EINVAL, vshm_ioctl(dev, VHOST_SHMEM_REGION_DESTROY, &rd));
 	EXPECT_EQ(0, vshm_region_destroy(dev, 0));
-	close(dev);
 }
 
 /*
@@ -784,32 +783,6 @@ TEST_F(vshm, window_mmap)
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(MAP_FAILED, mremap(p, 2 * PAGE, 3 * PAGE, 0));
 	EXPECT_EQ(0, munmap(p, 2 * PAGE));
-}
-
-TEST_F(vshm, map_rw_reads_and_writes)
-{
-	uint32_t v;
-	int fd;
-
-	fd = memfd_pattern(1, 8 * PAGE, 0);
-	ASSERT_LE(0, fd);
-	/* File pages 2..5 at region pages 4..7. */
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 2 * PAGE, 4 * PAGE,
-			      4 * PAGE, VHOST_SHMEM_MAP_F_RW));
-	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, 4 * PAGE, 1, 2 * PAGE));
-
-	/* Window writes land in the file, file writes show in the window. */
-	ASSERT_EQ(0, probe_write(self->win, 5 * PAGE + 8, 0xfeedf00d));
-	EXPECT_EQ(0xfeedf00d, file_read32(fd, 3 * PAGE + 8));
-	v = 0x12345678;
-	ASSERT_EQ(sizeof(v), pwrite(fd, &v, sizeof(v), 2 * PAGE + 16));
-	ASSERT_EQ(0, probe_read(self->win, 4 * PAGE + 16, &v));
-	EXPECT_EQ(0x12345678, v);
-
-	/* Pages around the mapping are holes. */
-	EXPECT_EQ(SIGBUS, probe_read(self->win, 3 * PAGE, &v));
-	EXPECT_EQ(SIGBUS, probe_read(self->win, 8 * PAGE, &v));
-	close(fd);
 }
 
 /*
@@ -942,33 +915,105 @@ TEST_F(vshm, hole_faults)
 	EXPECT_EQ(SIGBUS, probe_write(self->win, REGION_SIZE - 4, 1));
 }
 
-TEST_F(vshm, map_ro_write_faults)
+/*
+ * The window of the vshm fixture, with the mappings of the test read-only
+ * or read-write.
+ */
+FIXTURE(mode) {
+	int dev;
+	uint64_t mmap_offset;
+	void *win;
+};
+
+FIXTURE_VARIANT(mode) {
+	uint64_t flags;
+};
+
+FIXTURE_VARIANT_ADD(mode, ro) {
+	.flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(mode, rw) {
+	.flags = VHOST_SHMEM_MAP_F_RW,
+};
+
+FIXTURE_SETUP(mode)
 {
-	int fd, rofd;
+	self->win = MAP_FAILED;
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE,
+					&self->mmap_offset));
+	self->win = mmap_aligned(REGION_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, self->dev, self->mmap_offset,
+				 REGION_SIZE);
+	ASSERT_NE(MAP_FAILED, self->win);
+}
+
+FIXTURE_TEARDOWN(mode)
+{
+	if (self->win != MAP_FAILED)
+		munmap(self->win, REGION_SIZE);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
+ * Both modes read the file and see writes to the file; a read-write
+ * mapping's window writes land in the file, a read-only one's fault,
+ * whether the page was read first or not, and leave the file alone.
+ */
+TEST_F(mode, reads_and_writes)
+{
+	bool rw = variant->flags & VHOST_SHMEM_MAP_F_RW;
 	char path[64];
+	int fd, rofd;
 	uint32_t v;
 
-	fd = memfd_pattern(2, 2 * PAGE, 0);
+	fd = memfd_pattern(1, 8 * PAGE, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
-	EXPECT_TRUE(window_matches(self->win, 0, 2 * PAGE, 2, 0));
-	/* A write faults, whether the page was read first or not. */
-	EXPECT_EQ(SIGBUS, probe_write(self->win, 8, 0xdead));
-	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE, 0));
-	EXPECT_EQ(SIGBUS, probe_write(self->win, PAGE + 8, 0xdead));
-	EXPECT_EQ(pattern(2, 8), file_read32(fd, 8));
-	EXPECT_EQ(pattern(2, PAGE + 8), file_read32(fd, PAGE + 8));
-	ASSERT_EQ(0, probe_read(self->win, PAGE + 8, &v));
-	EXPECT_EQ(pattern(2, PAGE + 8), v);
+	/* File pages 2..5 at region pages 4..7. */
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 2 * PAGE, 4 * PAGE,
+			      4 * PAGE, variant->flags));
+	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, 4 * PAGE, 1, 2 * PAGE));
 
-	/* A read-only descriptor is enough for a read-only mapping. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	rofd = open(path, O_RDONLY);
-	ASSERT_LE(0, rofd);
-	EXPECT_EQ(0, vshm_map(self->dev, SHMID, rofd, 0, 4 * PAGE, PAGE, 0));
-	EXPECT_TRUE(window_matches(self->win, 4 * PAGE, PAGE, 2, 0));
-	close(rofd);
+	if (rw) {
+		/* Window writes land in the file. */
+		ASSERT_EQ(0, probe_write(self->win, 5 * PAGE + 8, 0xfeedf00d));
+		EXPECT_EQ(0xfeedf00d, file_read32(fd, 3 * PAGE + 8));
+	} else {
+		/* A write to a page read above faults... */
+		EXPECT_EQ(SIGBUS, probe_write(self->win, 4 * PAGE + 8, 0xdead));
+		/* ...and to one never read since it was mapped. */
+		ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 4 * PAGE, 4 * PAGE));
+		ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 2 * PAGE, 4 * PAGE,
+				      4 * PAGE, variant->flags));
+		EXPECT_EQ(SIGBUS, probe_write(self->win, 5 * PAGE + 8, 0xdead));
+		EXPECT_EQ(pattern(1, 2 * PAGE + 8), file_read32(fd, 2 * PAGE + 8));
+		EXPECT_EQ(pattern(1, 3 * PAGE + 8), file_read32(fd, 3 * PAGE + 8));
+		ASSERT_EQ(0, probe_read(self->win, 5 * PAGE + 8, &v));
+		EXPECT_EQ(pattern(1, 3 * PAGE + 8), v);
+
+		/* A read-only descriptor is enough for a read-only mapping. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		rofd = open(path, O_RDONLY);
+		ASSERT_LE(0, rofd);
+		EXPECT_EQ(0, vshm_map(self->dev, SHMID, rofd, 0, 0, PAGE, 0));
+		EXPECT_TRUE(window_matches(self->win, 0, PAGE, 1, 0));
+		close(rofd);
+	}
+
+	/* File writes show in the window. */
+	v = 0x12345678;
+	ASSERT_EQ(sizeof(v), pwrite(fd, &v, sizeof(v), 2 * PAGE + 16));
+	ASSERT_EQ(0, probe_read(self->win, 4 * PAGE + 16, &v));
+	EXPECT_EQ(0x12345678, v);
+
+	/* Pages around the mapping are holes. */
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 3 * PAGE, &v));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 8 * PAGE, &v));
 	close(fd);
 }
 
@@ -1277,18 +1322,14 @@ TEST_F(vshm, fork_inherits_window_and_unmap_zaps_child)
 	close(fd);
 }
 
-TEST(contexts_are_isolated)
+TEST_F(dev, contexts_are_isolated)
 {
 	uint64_t off_a, off_b;
-	int a, b, fd;
+	int a = self->dev, b, fd;
 	void *win_b;
 	uint32_t v;
 
-	a = vshm_open();
-	if (a < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
 	b = vshm_open();
-	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
 	fd = memfd_pattern(11, PAGE, 0);
 	ASSERT_LE(0, fd);
@@ -1305,7 +1346,6 @@ TEST(contexts_are_isolated)
 	munmap(win_b, PAGE);
 	close(fd);
 	close(b);
-	close(a);
 }
 
 #define PARAM_DIR "/sys/module/vhost_shmem/parameters/"
@@ -1413,19 +1453,15 @@ TEST_F(vshm, limits)
 }
 
 /* Every shmid, each with a mapping of its own, in one context. */
-TEST(all_shmids)
+TEST_F(dev, all_shmids)
 {
 	struct vhost_shmem_region_info ri;
 	struct vhost_shmem_info info = { 0 };
-	int dev, fd, id;
+	int dev = self->dev, fd, id;
 	uint64_t off;
 	uint32_t v;
 	void *w;
 
-	dev = vshm_open();
-	if (dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing");
-	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, vshm_get_info(dev, &info));
 	if (info.max_regions < 256)
 		SKIP(return, "max_regions is %u", info.max_regions);
@@ -1451,7 +1487,6 @@ TEST(all_shmids)
 	for (id = 0; id < 256; id++)
 		ASSERT_EQ(0, vshm_region_destroy(dev, id));
 	close(fd);
-	close(dev);
 }
 
 /* Several processes, each with several contexts, in parallel. */
@@ -1669,20 +1704,16 @@ TEST(close_device_with_live_window)
  * every window: a second window and a forked child too), and UNMAP brings
  * the zeroes back.  The flag is the only one REGION_CREATE knows.
  */
-TEST(zero_holes)
+TEST_F(dev, zero_holes)
 {
 	struct vhost_shmem_region_create rc = {
 		.size = sizeof(rc), .shmid = 2, .length = 8 * PAGE,
 	};
 	uint8_t *win, *win2, *faulting;
 	uint32_t v;
-	int dev, fd, status;
+	int dev = self->dev, fd, status;
 	pid_t pid;
 
-	if (access(VSHM_DEV, F_OK))
-		SKIP(return, VSHM_DEV " missing");
-	dev = vshm_open();
-	ASSERT_LE(0, dev);
 	fd = memfd_pattern(53, 4 * PAGE, 0);
 	ASSERT_LE(0, fd);
 
@@ -1746,7 +1777,6 @@ TEST(zero_holes)
 	munmap(win2, 8 * PAGE);
 	munmap(win, 8 * PAGE);
 	close(fd);
-	close(dev);
 }
 
 TEST_HARNESS_MAIN

@@ -34,7 +34,7 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$SCRIPT_DIR/../../../.." && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 CACHE=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}
 SPEC=Documentation/netlink/specs/vhost_shmem.yaml
 

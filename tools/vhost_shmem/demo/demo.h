@@ -91,7 +91,4 @@ int vshm_vmm_run(int sock, int ready_fd, FILE *out,
  */
 int vshm_backend_run(int sock, FILE *out);
 
-int vshm_vmm_main(int argc, char **argv);
-int vshm_backend_main(int argc, char **argv);
-
 #endif /* VSHM_DEMO_H */

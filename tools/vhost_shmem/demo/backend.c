@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vshm-backend: a vhost-user style back-end that owns "blobs" (memfds) and
- * asks its VMM, over the back-end channel, to map them into shared memory
- * region 0 and unmap them again, as the vhost-user specification lays the
- * SHMEM_MAP/UNMAP messages out.  See vshm_demo.h for the blobs and the
- * step protocol, README.md for the scenario.
+ * The demo's back-end: a vhost-user style back-end that owns "blobs"
+ * (memfds) and asks its VMM, over the back-end channel, to map them into
+ * shared memory region 0 and unmap them again, as the vhost-user
+ * specification lays the SHMEM_MAP/UNMAP messages out.  See demo.h for the
+ * blobs and the step protocol, README.md for the scenario.
  *
- *   vshm-backend --fd N          use inherited socket N as the channel
- *   vshm-backend --connect PATH  connect to the VMM's unix socket PATH
+ *   vshm-demo backend --fd N          use inherited socket N as the channel
+ *   vshm-demo backend --connect PATH  connect to the VMM's unix socket PATH
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -20,7 +20,7 @@
 #include <sys/un.h>
 
 #include "libvshm.h"
-#include "vshm_demo.h"
+#include "demo.h"
 
 struct blob {
 	const char *name;
@@ -230,34 +230,3 @@ out:
 	fflush(out);
 	return be.errors ? 1 : 0;
 }
-
-int vshm_backend_main(int argc, char **argv)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int sock;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 3 && !strcmp(argv[1], "--fd")) {
-		sock = atoi(argv[2]);
-	} else if (argc == 3 && !strcmp(argv[1], "--connect") &&
-		   strlen(argv[2]) < sizeof(sun.sun_path)) {
-		memcpy(sun.sun_path, argv[2], strlen(argv[2]) + 1);
-		sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (sock < 0 ||
-		    connect(sock, (struct sockaddr *)&sun, sizeof(sun))) {
-			perror(argv[2]);
-			return 2;
-		}
-	} else {
-		fprintf(stderr, "usage: vshm-backend --fd N | --connect PATH\n");
-		return 2;
-	}
-	return vshm_backend_run(sock, stdout);
-}
-
-#ifdef VSHM_STANDALONE
-int main(int argc, char **argv)
-{
-	return vshm_backend_main(argc, argv);
-}
-#endif

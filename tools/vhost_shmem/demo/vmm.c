@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vshm-vmm: a minimal KVM VMM built on libvshm.  One region of 64 KiB (what
- * the real-mode guest reaches through DS), its window registered once as a
+ * The demo's VMM: a minimal KVM VMM built on libvshm.  One region of 64 KiB
+ * (what the real-mode guest reaches through DS), its window registered once as a
  * KVM memory slot, one vCPU.  It relays every SHMEM_MAP/UNMAP the back-end
  * sends through the kernel, and at each of the back-end's step messages
- * (see vshm_demo.h) has the guest read every page of the region and
+ * (see demo.h) has the guest read every page of the region and
  * checks what it read against what should be mapped there:
  *
  *  - before relaying a MAP, the VMM reads the pages it names from the
@@ -17,8 +17,8 @@
  *    what was mapped, or a hole where something is mapped, count as bad,
  *    and the VMM exits non-zero.
  *
- *   vshm-vmm --fd N          use inherited socket N as the back-end channel
- *   vshm-vmm --listen PATH   accept one back-end on unix socket PATH
+ *   vshm-demo vmm --fd N          use inherited socket N as the back-end channel
+ *   vshm-demo vmm --listen PATH   accept one back-end on unix socket PATH
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -30,8 +30,8 @@
 #include <sys/un.h>
 
 #include "libvshm.h"
-#include "vshm_demo.h"
-#include "vshm_guest.h"
+#include "demo.h"
+#include "guest.h"
 
 #define REGION_SIZE	VSHM_GUEST_WINDOW_MAX
 #define NR_PAGES	(REGION_SIZE / VSHM_PAGE)
@@ -351,42 +351,3 @@ out:
 	fflush(out);
 	return rc;
 }
-
-int vshm_vmm_main(int argc, char **argv)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int sock, lsock;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 3 && !strcmp(argv[1], "--fd")) {
-		sock = atoi(argv[2]);
-	} else if (argc == 3 && !strcmp(argv[1], "--listen") &&
-		   strlen(argv[2]) < sizeof(sun.sun_path)) {
-		memcpy(sun.sun_path, argv[2], strlen(argv[2]) + 1);
-		lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (lsock < 0 ||
-		    bind(lsock, (struct sockaddr *)&sun, sizeof(sun)) ||
-		    listen(lsock, 1)) {
-			perror(argv[2]);
-			return 2;
-		}
-		sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
-		close(lsock);
-		unlink(argv[2]);
-		if (sock < 0) {
-			perror("accept");
-			return 2;
-		}
-	} else {
-		fprintf(stderr, "usage: vshm-vmm --fd N | --listen PATH\n");
-		return 2;
-	}
-	return vshm_vmm_run(sock, -1, stdout, NULL);
-}
-
-#ifdef VSHM_STANDALONE
-int main(int argc, char **argv)
-{
-	return vshm_vmm_main(argc, argv);
-}
-#endif

@@ -5,7 +5,7 @@
  *
  * One static binary (the test VM's initramfs has no C library and gets only
  * this file): it creates a socketpair as the vhost-user back-end channel,
- * forks the back-end (vshm-backend.c) and runs the VMM (vshm-vmm.c) itself.
+ * forks the back-end (backend.c) and runs the VMM (vmm.c) itself.
  * The back-end sends SHMEM_MAP/UNMAP messages with its memfds; the VMM
  * relays them with VHOST_SHMEM_RELAY and, after each step, has the guest
  * read the region and prints what it read.  It exits non-zero if the guest
@@ -13,8 +13,8 @@
  * anything else unexpected.
  *
  *   vshm-demo                 run both
- *   vshm-demo backend ARGS    run only the back-end (see vshm-backend.c)
- *   vshm-demo vmm ARGS        run only the VMM (see vshm-vmm.c)
+ *   vshm-demo backend --fd N | --connect PATH   run only the back-end
+ *   vshm-demo vmm --fd N | --listen PATH        run only the VMM
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,9 +23,68 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
-#include "vshm_demo.h"
+#include "demo.h"
+
+/* vshm-demo backend: the back-end alone, on a descriptor or a socket path. */
+static int backend_main(int argc, char **argv)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int sock;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "--fd")) {
+		sock = atoi(argv[2]);
+	} else if (argc == 3 && !strcmp(argv[1], "--connect") &&
+		   strlen(argv[2]) < sizeof(sun.sun_path)) {
+		memcpy(sun.sun_path, argv[2], strlen(argv[2]) + 1);
+		sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (sock < 0 ||
+		    connect(sock, (struct sockaddr *)&sun, sizeof(sun))) {
+			perror(argv[2]);
+			return 2;
+		}
+	} else {
+		fprintf(stderr, "usage: vshm-demo backend --fd N | --connect PATH\n");
+		return 2;
+	}
+	return vshm_backend_run(sock, stdout);
+}
+
+/* vshm-demo vmm: the VMM alone, on a descriptor or a listening socket. */
+static int vmm_main(int argc, char **argv)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int sock, lsock;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "--fd")) {
+		sock = atoi(argv[2]);
+	} else if (argc == 3 && !strcmp(argv[1], "--listen") &&
+		   strlen(argv[2]) < sizeof(sun.sun_path)) {
+		memcpy(sun.sun_path, argv[2], strlen(argv[2]) + 1);
+		lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (lsock < 0 ||
+		    bind(lsock, (struct sockaddr *)&sun, sizeof(sun)) ||
+		    listen(lsock, 1)) {
+			perror(argv[2]);
+			return 2;
+		}
+		sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+		close(lsock);
+		unlink(argv[2]);
+		if (sock < 0) {
+			perror("accept");
+			return 2;
+		}
+	} else {
+		fprintf(stderr, "usage: vshm-demo vmm --fd N | --listen PATH\n");
+		return 2;
+	}
+	return vshm_vmm_run(sock, -1, stdout, NULL);
+}
 
 int main(int argc, char **argv)
 {
@@ -35,9 +94,9 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (argc > 1 && !strcmp(argv[1], "backend"))
-		return vshm_backend_main(argc - 1, argv + 1);
+		return backend_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "vmm"))
-		return vshm_vmm_main(argc - 1, argv + 1);
+		return vmm_main(argc - 1, argv + 1);
 	if (argc > 1) {
 		fprintf(stderr, "usage: vshm-demo [backend|vmm ARGS...]\n");
 		return 2;

@@ -125,7 +125,7 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$SCRIPT_DIR/../../../.." && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 BUILD=$REPO/build
 CACHE=${VSHM_CACHE:-$HOME/.cache/vhost-shmem}
 VM_TIMEOUT=${VSHM_TIMEOUT:-1500}
@@ -248,10 +248,10 @@ prepare_cache() {
 		return 0
 	fi
 	vshm_linux_source
-	local dst=$LINUX_SRC
-	export KSFT_INC=$dst/tools/testing/selftests
+	# lib.mk and kselftest for ksft_tree.sh.
+	export LINUX_SRC
 	# The YNL C library that vshmctl and the netlink selftest link.
-	export YNL_DIR=$dst/tools/net/ynl
+	export YNL_DIR=$LINUX_SRC/tools/net/ynl
 }
 
 # ---------------------------------------------------------------------------
@@ -381,9 +381,8 @@ build_guest_programs() {
 		else
 			dir=$BUILD/selftests
 			rm -rf "$dir"
-			log "building the selftests"
-			make -C "$REPO/tools/testing/selftests/vhost_shmem" \
-				OUTPUT="$dir" KSFT_INC="$KSFT_INC" ||
+			log "building the selftests (ksft_tree.sh)"
+			"$SCRIPT_DIR/ksft_tree.sh" OUTPUT="$dir" USERLDFLAGS=-static ||
 				die "building the selftests failed"
 		fi
 		[ -d "$dir" ] || die "test directory $dir missing"

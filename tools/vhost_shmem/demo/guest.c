@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A minimal KVM guest, in real mode or flat 32-bit protected mode; see
- * vshm_guest.h.
+ * guest.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "vshm_guest.h"
+#include "guest.h"
 
 #define RAM_SIZE	0x10000
 #define CODE_GPA	0x1000
