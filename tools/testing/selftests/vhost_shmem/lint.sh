@@ -96,6 +96,7 @@ check_checkpatch() {
 		include/uapi/linux/vhost_shmem.h include/uapi/linux/vhost_shmem_netlink.h \
 		tools/testing/selftests/vhost_shmem/*.c \
 		tools/testing/selftests/vhost_shmem/*.h \
+		tools/testing/selftests/kvm/*.c \
 		tools/vhost_shmem/*.c tools/vhost_shmem/*.h 2>/dev/null)
 	out=$("$LINUX_SRC/scripts/checkpatch.pl" --strict --no-tree --terse \
 		--show-types --no-summary --color=never -f "${files[@]}" 2>&1) || true
