@@ -98,6 +98,7 @@ check_checkpatch() {
 		include/uapi/linux/vhost_shmem.h include/uapi/linux/vhost_shmem_netlink.h \
 		tools/testing/selftests/vhost_shmem/*.c \
 		tools/testing/selftests/vhost_shmem/*.h \
+		tools/testing/selftests/kvm/*.c \
 		tools/lib/vhost_shmem/*.c tools/lib/vhost_shmem/*.h \
 		tools/vhost_shmem/*.c tools/vhost_shmem/*.h \
 		tools/vhost_shmem/demo/*.c tools/vhost_shmem/demo/*.h 2>/dev/null)

@@ -35,8 +35,10 @@
 # vhost_shmem.ko, runs every test program, dumps dmesg and powers off.
 #
 # Steps: install missing Debian packages, fetch and extract the newest
-# linux-source (for kselftest_harness.h; lib.sh) into a cache, find the
-# kernels in /boot, build the module per kernel and the test programs once,
+# linux-source (for kselftest_harness.h and the KVM selftest library;
+# lib.sh) into a cache, find the kernels in /boot, build the module per
+# kernel and the test programs once (tools/testing/selftests/vhost_shmem,
+# and tools/testing/selftests/kvm as kvm_vhost_shmem_test),
 # build an initramfs per kernel, boot it, and count the TAP results and scan
 # the kernel log for splats.
 # Output goes to $REPO/build/ (gitignored); the console log of each lane is
@@ -150,7 +152,7 @@ DEBUG_DIR=$CACHE/debug-build
 # Packages the rig needs (meta packages: no ABI suffixes here), and those
 # of each stock kernel lane, installed only when the lane runs.
 PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make
-	  pkg-config e2fsprogs libc6-dev dkms
+	  pkg-config e2fsprogs libc6-dev uuid-dev dkms
 	  debian-archive-keyring)
 PACKAGES_6_1=(linux-image-amd64 linux-headers-amd64)
 PACKAGES_6_12=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
@@ -237,7 +239,8 @@ install_deps() {
 }
 
 # ---------------------------------------------------------------------------
-# Step 2: the newest linux-source in the cache (kselftest_harness.h, YNL)
+# Step 2: the newest linux-source in the cache (kselftest_harness.h, YNL,
+# the KVM selftest library)
 # ---------------------------------------------------------------------------
 prepare_cache() {
 	# The demo and the benchmark build nothing else from the kernel
@@ -352,6 +355,21 @@ build_module() {
 	echo "$mod"
 }
 
+# Builds tools/testing/selftests/kvm (on the KVM selftest library of
+# $LINUX_SRC, in a build directory of its own) and copies its test into the
+# test directory $1 as kvm_vhost_shmem_test: the guest knows tests by file
+# name, and the vhost_shmem directory has a vhost_shmem_test of its own.
+build_kvm_selftests() {
+	local out=$BUILD/kvm-selftests/${LINUX_SRC##*/}
+
+	log "building the KVM selftests on the library of ${LINUX_SRC##*/}"
+	mkdir -p "$out"
+	make -C "$REPO/tools/testing/selftests/kvm" OUTPUT="$out" \
+		LINUX_SRC="$LINUX_SRC" > "$out.log" 2>&1 ||
+		{ tail -n 40 "$out.log" >&2; return 1; }
+	cp "$out/vhost_shmem_test" "$1/kvm_vhost_shmem_test"
+}
+
 # Fills GUEST_PROGS with the paths of the programs the guest runs.
 build_guest_programs() {
 	local dir f name
@@ -384,6 +402,8 @@ build_guest_programs() {
 			log "building the selftests (ksft_tree.sh)"
 			"$SCRIPT_DIR/ksft_tree.sh" OUTPUT="$dir" USERLDFLAGS=-static ||
 				die "building the selftests failed"
+			build_kvm_selftests "$dir" ||
+				die "building the KVM selftests failed"
 		fi
 		[ -d "$dir" ] || die "test directory $dir missing"
 		GUEST_PROGS=()

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vhost-shmem under concurrency: MAP, UNMAP, RESET and REGION_INFO from
- * several threads while others read through the window, a vCPU reads
- * through the memory slot, and windows are mmapped and unmapped; then the
- * device is closed and a process exits while all of that is live.
+ * several threads while others read through the window and windows are
+ * mmapped and unmapped; then the device is closed while all of that is
+ * live.  (A vCPU reading through a memory slot on the window while the
+ * region changes, and a process exiting with a live VM, are in
+ * tools/testing/selftests/kvm/vhost_shmem_test.c.)
  *
  * Each file's 32-bit words say which file they belong to and where:
  * (file + 1) << 24 | (offset / 4), and files are always mapped at the region
@@ -11,13 +13,11 @@
  * file that had been mapped at that offset before the read ended.
  */
 #include "vshm_test_util.h"
-#include "guest.h"
 
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -39,8 +39,6 @@ struct stress {
 	uint64_t mmap_offset;
 	void *win;
 	int fds[NFILES];
-	struct vshm_guest g;
-	bool have_guest;
 
 	/* The model of the region; serializes the ioctls of the mappers. */
 	pthread_mutex_t lock;
@@ -50,7 +48,7 @@ struct stress {
 	/* Bit f of ever[p]: file f has been mapped at page p. */
 	atomic_uint ever[NPAGES];
 	atomic_bool done;
-	atomic_long reads, holes, guest_reads, guest_holes, ops, windows;
+	atomic_long reads, holes, ops, windows;
 	atomic_long errors;
 	char first_error[256];
 };
@@ -195,31 +193,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void *vcpu(void *arg)
-{
-	struct stress *s = arg;
-	unsigned int seed = 12345;
-	uint32_t v;
-	int ret;
-
-	while (!atomic_load(&s->done)) {
-		uint16_t off = (rand_r(&seed) % (REGION_SIZE / 4)) * 4;
-
-		ret = vshm_guest_read32(&s->g, off, &v);
-		if (ret == -EFAULT) {
-			atomic_fetch_add(&s->guest_holes, 1);
-			continue;
-		}
-		if (ret) {
-			fail(s, "guest read at %#x: %d", off, ret);
-			break;
-		}
-		check_word(s, off, v, "guest");
-		atomic_fetch_add(&s->guest_reads, 1);
-	}
-	return NULL;
-}
-
 /* Windows come and go while the region changes under them. */
 static void *window_churn(void *arg)
 {
@@ -253,7 +226,7 @@ FIXTURE_SETUP(stress)
 {
 	struct stress *s = &self->s;
 	uint32_t buf[PAGE / 4];
-	int f, ret;
+	int f;
 	uint64_t off;
 	size_t i;
 
@@ -278,12 +251,6 @@ FIXTURE_SETUP(stress)
 			ASSERT_EQ(PAGE, pwrite(s->fds[f], buf, PAGE, off));
 		}
 	}
-
-	ret = vshm_guest_create(&s->g);
-	if (!ret) {
-		ASSERT_EQ(0, vshm_guest_add_window(&s->g, s->win, REGION_SIZE));
-		s->have_guest = true;
-	}
 }
 
 FIXTURE_TEARDOWN(stress)
@@ -291,8 +258,6 @@ FIXTURE_TEARDOWN(stress)
 	struct stress *s = &self->s;
 	int f;
 
-	if (s->have_guest)
-		vshm_guest_destroy(&s->g);
 	for (f = 0; f < NFILES; f++)
 		if (s->fds[f] > 0)
 			close(s->fds[f]);
@@ -302,10 +267,10 @@ FIXTURE_TEARDOWN(stress)
 		close(s->dev);
 }
 
-TEST_F_TIMEOUT(stress, map_unmap_reset_vs_readers_and_vcpu, 600)
+TEST_F_TIMEOUT(stress, map_unmap_reset_vs_readers, 600)
 {
 	struct stress *s = &self->s;
-	pthread_t mappers[MAPPERS], readers[READERS], guest, churn;
+	pthread_t mappers[MAPPERS], readers[READERS], churn;
 	struct vhost_shmem_region_info ri;
 	uint64_t bytes = 0;
 	uint32_t v;
@@ -314,8 +279,6 @@ TEST_F_TIMEOUT(stress, map_unmap_reset_vs_readers_and_vcpu, 600)
 	for (i = 0; i < READERS; i++)
 		ASSERT_EQ(0, pthread_create(&readers[i], NULL, reader, s));
 	ASSERT_EQ(0, pthread_create(&churn, NULL, window_churn, s));
-	if (s->have_guest)
-		ASSERT_EQ(0, pthread_create(&guest, NULL, vcpu, s));
 	for (i = 0; i < MAPPERS; i++)
 		ASSERT_EQ(0, pthread_create(&mappers[i], NULL, mapper, s));
 
@@ -325,21 +288,13 @@ TEST_F_TIMEOUT(stress, map_unmap_reset_vs_readers_and_vcpu, 600)
 	for (i = 0; i < READERS; i++)
 		pthread_join(readers[i], NULL);
 	pthread_join(churn, NULL);
-	if (s->have_guest)
-		pthread_join(guest, NULL);
 
 	ksft_print_msg("stress: %ld ops, %ld windows mapped\n",
 		       atomic_load(&s->ops), atomic_load(&s->windows));
 	ksft_print_msg("stress: %ld window reads (%ld holes)\n",
 		       atomic_load(&s->reads), atomic_load(&s->holes));
-	ksft_print_msg("stress: %ld guest reads (%ld holes)%s\n",
-		       atomic_load(&s->guest_reads),
-		       atomic_load(&s->guest_holes),
-		       s->have_guest ? "" : ", no /dev/kvm: no vCPU");
 	ASSERT_EQ(0, atomic_load(&s->errors)) TH_LOG("%s", s->first_error);
 	EXPECT_LT(0, atomic_load(&s->reads));
-	if (s->have_guest)
-		EXPECT_LT(0, atomic_load(&s->guest_reads));
 
 	/* Quiescent: the window shows exactly what the model says. */
 	for (i = 0; i < s->nr; i++)
@@ -414,10 +369,6 @@ TEST_F_TIMEOUT(stress, close_while_mapping_and_faulting, 120)
 			      VHOST_SHMEM_MAP_F_RW));
 	close(memfd);
 
-	if (s->have_guest) {
-		vshm_guest_destroy(&s->g);
-		s->have_guest = false;
-	}
 	ASSERT_EQ(0, pthread_create(&faulter, NULL, fault_until_gone, s));
 	ASSERT_EQ(0, pthread_create(&mapper_thread, NULL, map_until_closed, s));
 	usleep(200 * 1000);
@@ -428,60 +379,6 @@ TEST_F_TIMEOUT(stress, close_while_mapping_and_faulting, 120)
 	ASSERT_EQ(0, munmap(s->win, REGION_SIZE));
 	s->win = MAP_FAILED;
 	pthread_join(faulter, NULL);
-
-	EXPECT_EQ(1, released_eventually(in, &evicted, 10000));
-	EXPECT_TRUE(evicted);
-	close(in);
-}
-
-/*
- * A process that exits with its context, windows, mappings and a KVM VM all
- * live releases all of them.
- */
-TEST(exit_with_live_vm)
-{
-	int in, memfd, status;
-	bool evicted = false;
-	struct vshm_guest g;
-	pid_t pid;
-
-	if (access(VSHM_DEV, F_OK))
-		SKIP(return, VSHM_DEV " missing");
-	if (access("/dev/kvm", F_OK))
-		SKIP(return, "/dev/kvm missing");
-	memfd = tmpfile_pattern(6, 4 * PAGE);
-	ASSERT_LE(0, memfd);
-	in = watch_release(memfd);
-	ASSERT_LE(0, in);
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		uint64_t off;
-		uint32_t v;
-		void *win;
-		int dev = vshm_open();
-
-		if (dev < 0 || vshm_region_create(dev, 0, REGION_SIZE, &off))
-			_exit(2);
-		win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
-			   MAP_SHARED, dev, off);
-		if (win == MAP_FAILED || vshm_guest_create(&g) ||
-		    vshm_guest_add_window(&g, win, REGION_SIZE) ||
-		    vshm_map(dev, 0, memfd, 0, 0, 4 * PAGE,
-			     VHOST_SHMEM_MAP_F_RW))
-			_exit(3);
-		close(memfd);
-		if (vshm_guest_read32(&g, PAGE, &v) || v != pattern(6, PAGE) ||
-		    vshm_guest_write32(&g, 2 * PAGE, 0x600d))
-			_exit(4);
-		/* Exit with everything live. */
-		_exit(0);
-	}
-	close(memfd);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
 
 	EXPECT_EQ(1, released_eventually(in, &evicted, 10000));
 	EXPECT_TRUE(evicted);
