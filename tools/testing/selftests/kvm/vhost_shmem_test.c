@@ -14,7 +14,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
+#include <linux/kernel-page-flags.h>
 
 #include "kvm_util.h"
 #include "ucall_common.h"
@@ -564,6 +567,187 @@ TEST(exit_with_live_vm)
 	EXPECT_EQ(1, released_eventually(in, &evicted, 10000));
 	EXPECT_TRUE(evicted);
 	close(in);
+}
+
+/*
+ * A region with zero holes, for the guest: a hole reads as zeroes, and a
+ * store to it, whether the page was read before or not, reaches the VMM as
+ * an MMIO write it may drop.  A MAP over a hole the guest has read shows
+ * the file at once (the zero page leaves KVM's page tables too), and UNMAP
+ * brings the zeroes back.
+ */
+TEST(zero_holes_for_the_guest)
+{
+	struct vhost_shmem_region_create rc = {
+		.size = sizeof(rc), .flags = VHOST_SHMEM_REGION_F_ZERO_HOLES,
+		.shmid = SHMID, .length = REGION_SIZE,
+	};
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	void *win;
+	int dev, fd;
+	u32 v;
+
+	dev = vshm_open();
+	if (dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	win = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+		   rc.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, win);
+	vm = vm_with_window(&vcpu, win, REGION_SIZE);
+	fd = memfd_pattern(0xc, 4 * PAGE, 0);
+	ASSERT_LE(0, fd);
+
+	v = 1;
+	ASSERT_EQ(0, guest_read(vcpu, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(KVM_EXIT_MMIO, guest_write(vcpu, 3 * PAGE + 8, 7));
+	EXPECT_EQ(KVM_EXIT_MMIO, guest_write(vcpu, 5 * PAGE, 7));
+	ASSERT_EQ(0, probe_read(win, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0, v);
+
+	ASSERT_EQ(0, vshm_map(dev, SHMID, fd, PAGE, 2 * PAGE, 2 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, guest_read(vcpu, 3 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(0xc, 2 * PAGE + 8), v);
+	ASSERT_EQ(0, guest_write(vcpu, 3 * PAGE + 8, 0x5eed));
+	EXPECT_EQ(0x5eed, file_read32(fd, 2 * PAGE + 8));
+
+	ASSERT_EQ(0, vshm_unmap(dev, SHMID, 2 * PAGE, 2 * PAGE));
+	v = 1;
+	ASSERT_EQ(0, guest_read(vcpu, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0, v);
+
+	kvm_vm_free(vm);
+	munmap(win, REGION_SIZE);
+	close(fd);
+	close(dev);
+}
+
+/* The release of the running kernel, as major * 1000 + minor. */
+static int kernel_release(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return -1;
+	return major * 1000 + minor;
+}
+
+/*
+ * A file of @size bytes filled with pattern(@seed) on a tmpfs mounted with
+ * huge=always at @dir, a mkdtemp() template; its descriptor or -1.
+ */
+static int huge_tmpfs_file(char *dir, uint32_t seed, size_t size)
+{
+	char path[64];
+	int fd;
+
+	if (!mkdtemp(dir) || mount("none", dir, "tmpfs", 0, "huge=always"))
+		return -1;
+	snprintf(path, sizeof(path), "%s/blob", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fill_pattern(fd, seed, size))
+		return -1;
+	return fd;
+}
+
+/*
+ * A memfd in one 2 MiB folio (MADV_COLLAPSE builds one whatever
+ * shmem_enabled says), mapped read-only: the guest reads every page.
+ * Up to 6.12 KVM takes a reference on each page it maps from a PFN
+ * mapping and cannot on the tail pages of a large folio, so the guest's
+ * access to any page but the first fails KVM_RUN with EFAULT while the VMM
+ * reads them all (the documented limitation); since 6.13 KVM takes none,
+ * and the guest reads every page.
+ */
+TEST(large_folio_for_the_guest)
+{
+	const u64 size = 2UL << 20, npages = size / PAGE;
+	bool refs = kernel_release() < 6013;
+	struct vhost_shmem_region_create rc = {
+		.size = sizeof(rc), .shmid = SHMID, .length = size,
+	};
+	u64 i, read = 0, efault = 0;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	char dir[] = "/tmp/vshm-kvm-huge-XXXXXX";
+	uint8_t *vmm;
+	void *win;
+	int dev, fd, ret;
+	u32 v;
+
+	dev = vshm_open();
+	if (dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, dev);
+	fd = memfd_pattern(0xd, size, 0);
+	ASSERT_LE(0, fd);
+	vmm = mmap(NULL, 2 * size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, vmm);
+	/* MADV_COLLAPSE wants a 2 MiB-aligned range of the mapping. */
+	munmap(vmm, 2 * size);
+	vmm = mmap((void *)(((uintptr_t)vmm + size - 1) & ~(size - 1)), size,
+		   PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	ASSERT_NE(MAP_FAILED, vmm);
+	if (madvise(vmm, size, 25 /* MADV_COLLAPSE */)) {
+		/* 6.1 collapses no shmem: a file of huge=always tmpfs. */
+		TH_LOG("MADV_COLLAPSE: %s; tmpfs huge=always instead",
+		       strerror(errno));
+		munmap(vmm, size);
+		close(fd);
+		fd = huge_tmpfs_file(dir, 0xd, size);
+		ASSERT_LE(0, fd);
+		vmm = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, vmm);
+	}
+	if (!(kpageflags(pfn_of(vmm + 5 * PAGE)) & (1ULL << KPF_COMPOUND_TAIL)))
+		SKIP(goto out_vmm, "the file got no large folio");
+
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	win = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+		   rc.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, win);
+	vm = vm_with_window(&vcpu, win, size);
+	ASSERT_EQ(0, vshm_map(dev, SHMID, fd, 0, 0, size, 0));
+
+	for (i = 0; i < npages; i++) {
+		ret = guest_read(vcpu, i * PAGE + 8, &v);
+		if (!ret) {
+			read++;
+			EXPECT_EQ(pattern(0xd, i * PAGE + 8), v);
+		} else {
+			efault++;
+			EXPECT_EQ(-EFAULT, ret);
+		}
+		/* The VMM reads every page, whatever the kernel. */
+		ASSERT_EQ(0, probe_read(win, i * PAGE + 8, &v));
+		EXPECT_EQ(pattern(0xd, i * PAGE + 8), v);
+	}
+	TH_LOG("the guest read %llu of %llu pages of a 2 MiB folio, %llu EFAULT (KVM %s page references)",
+	       (unsigned long long)read, (unsigned long long)npages,
+	       (unsigned long long)efault, refs ? "takes" : "takes no");
+	if (refs) {
+		/* Only the head page, if it is still the head. */
+		EXPECT_GE(1, read);
+		EXPECT_LE(npages - 1, efault);
+	} else {
+		EXPECT_EQ(npages, read);
+	}
+
+	kvm_vm_free(vm);
+	munmap(win, size);
+out_vmm:
+	munmap(vmm, size);
+	close(fd);
+	close(dev);
+	if (strcmp(dir, "/tmp/vshm-kvm-huge-XXXXXX")) {
+		umount2(dir, MNT_DETACH);
+		rmdir(dir);
+	}
 }
 
 TEST_HARNESS_MAIN
