@@ -704,7 +704,7 @@ TEST(large_folio_for_the_guest)
 		vmm = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, vmm);
 	}
-	if (!(kpageflags(pfn_of(vmm + 5 * PAGE)) & (1ULL << KPF_COMPOUND_TAIL)))
+	if (!(pfn_flags(pfn_of(vmm + 5 * PAGE)) & (1ULL << KPF_COMPOUND_TAIL)))
 		SKIP(goto out_vmm, "the file got no large folio");
 
 	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
@@ -727,9 +727,9 @@ TEST(large_folio_for_the_guest)
 		ASSERT_EQ(0, probe_read(win, i * PAGE + 8, &v));
 		EXPECT_EQ(pattern(0xd, i * PAGE + 8), v);
 	}
-	TH_LOG("the guest read %llu of %llu pages of a 2 MiB folio, %llu EFAULT (KVM %s page references)",
+	TH_LOG("the guest read %llu of %llu pages of a 2 MiB folio, %llu EFAULT",
 	       (unsigned long long)read, (unsigned long long)npages,
-	       (unsigned long long)efault, refs ? "takes" : "takes no");
+	       (unsigned long long)efault);
 	if (refs) {
 		/* Only the head page, if it is still the head. */
 		EXPECT_GE(1, read);

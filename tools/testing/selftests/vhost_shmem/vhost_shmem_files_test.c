@@ -770,13 +770,13 @@ TEST_F(files, punch_in_large_folio_zeroes_in_place)
 	ASSERT_EQ(0, fill_pattern(fd, 29, size));
 	vmm = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, vmm);
-	if (!(kpageflags(pfn_of(vmm + 5 * PAGE)) & (1ULL << KPF_COMPOUND_TAIL)))
+	if (!(pfn_flags(pfn_of(vmm + 5 * PAGE)) & (1ULL << KPF_COMPOUND_TAIL)))
 		SKIP(goto out, "the file got no large folio");
 
 	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, REGION_SIZE, 0));
 	ASSERT_EQ(0, probe_read(self->win, 5 * PAGE + 8, &v));
 	EXPECT_EQ(pattern(29, 5 * PAGE + 8), v);
-	large = kpageflags(pfn_of(vmm + 5 * PAGE)) &
+	large = pfn_flags(pfn_of(vmm + 5 * PAGE)) &
 		(1ULL << KPF_COMPOUND_TAIL);
 	TH_LOG("page 5 is %s a large folio once the window holds it",
 	       large ? "still in" : "no longer in");

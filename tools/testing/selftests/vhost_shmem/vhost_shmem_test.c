@@ -471,6 +471,7 @@ static int kernel_release(void)
 /* The first PFN and the span of ZONE_MOVABLE, or -1 when there is none. */
 static int zone_movable(uint64_t *start, uint64_t *spanned)
 {
+	unsigned long long v;
 	char line[256];
 	bool in = false;
 	FILE *f = fopen("/proc/zoneinfo", "r");
@@ -484,10 +485,12 @@ static int zone_movable(uint64_t *start, uint64_t *spanned)
 			in = strstr(line, "zone  Movable");
 			continue;
 		}
-		if (in && sscanf(line, " spanned %" SCNu64, spanned) == 1)
+		if (in && sscanf(line, " spanned %llu", &v) == 1) {
+			*spanned = v;
 			continue;
-		if (in && *spanned &&
-		    sscanf(line, " start_pfn: %" SCNu64, start) == 1) {
+		}
+		if (in && *spanned && sscanf(line, " start_pfn: %llu", &v) == 1) {
+			*start = v;
 			ret = 0;
 			break;
 		}
@@ -497,7 +500,7 @@ static int zone_movable(uint64_t *start, uint64_t *spanned)
 }
 
 /* The value of /proc/vmstat's @name, or -1. */
-static long vmstat(const char *name)
+static long vmstat_value(const char *name)
 {
 	char line[128];
 	size_t len = strlen(name);
@@ -530,7 +533,7 @@ static long pins_held(void)
 	close(fd);
 	if (n != 1)
 		return LONG_MIN;
-	return vmstat("nr_foll_pin_acquired") - vmstat("nr_foll_pin_released");
+	return vmstat_value("nr_foll_pin_acquired") - vmstat_value("nr_foll_pin_released");
 }
 
 /*

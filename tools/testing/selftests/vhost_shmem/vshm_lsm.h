@@ -19,6 +19,8 @@
 #include <linux/bpf.h>
 #include <linux/btf.h>
 
+#include "kselftest.h"
+
 #define VSHM_BTF_VMLINUX	"/sys/kernel/btf/vmlinux"
 
 /*
@@ -163,7 +165,7 @@ static inline int vshm_lsm_deny_mmap(pid_t tgid, char *log, size_t loglen)
 	attr.expected_attach_type = BPF_LSM_MAC;
 	attr.attach_btf_id = btf_id;
 	attr.insns = (uintptr_t)insns;
-	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+	attr.insn_cnt = ARRAY_SIZE(insns);
 	attr.license = (uintptr_t)"GPL";
 	attr.log_buf = (uintptr_t)log;
 	attr.log_size = log ? loglen : 0;

@@ -219,7 +219,7 @@ static inline uint64_t pfn_of(const void *addr)
 }
 
 /* The /proc/kpageflags bits of @pfn (KPF_*), or 0. */
-static inline uint64_t kpageflags(uint64_t pfn)
+static inline uint64_t pfn_flags(uint64_t pfn)
 {
 	uint64_t flags = 0;
 	int fd = open("/proc/kpageflags", O_RDONLY);
