@@ -62,8 +62,15 @@ void libvshm_close(struct libvshm *v)
 int libvshm_region_create(struct libvshm *v, __u8 shmid, __u64 size,
 			  struct libvshm_region *r)
 {
+	return libvshm_region_create_flags(v, shmid, size, 0, r);
+}
+
+int libvshm_region_create_flags(struct libvshm *v, __u8 shmid, __u64 size,
+				__u32 flags, struct libvshm_region *r)
+{
 	struct vhost_shmem_region_create rc = {
-		.size = sizeof(rc), .shmid = shmid, .length = size,
+		.size = sizeof(rc), .flags = flags, .shmid = shmid,
+		.length = size,
 	};
 	struct vhost_shmem_region_destroy rd = {
 		.size = sizeof(rd), .shmid = shmid,

@@ -122,6 +122,13 @@ void libvshm_close(struct libvshm *v);
  */
 int libvshm_region_create(struct libvshm *v, __u8 shmid, __u64 size,
 			  struct libvshm_region *r);
+/*
+ * The same with REGION_CREATE's @flags: VHOST_SHMEM_REGION_F_ZERO_HOLES
+ * makes the window's holes read as zeroes (when GET_INFO announces
+ * VHOST_SHMEM_F_ZERO_HOLES; -EOPNOTSUPP otherwise).
+ */
+int libvshm_region_create_flags(struct libvshm *v, __u8 shmid, __u64 size,
+				__u32 flags, struct libvshm_region *r);
 /* munmap the window and destroy the region. */
 int libvshm_region_destroy(struct libvshm *v, struct libvshm_region *r);
 

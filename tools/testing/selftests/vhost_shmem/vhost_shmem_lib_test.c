@@ -500,4 +500,27 @@ TEST(strerror_messages)
 	libvshm_close(&w);
 }
 
+/* A region with zero holes through the library; unknown flags refused. */
+TEST(region_create_flags)
+{
+	struct libvshm_region r;
+	struct libvshm v;
+	uint32_t val = 1;
+	int ret;
+
+	ret = libvshm_open(&v, NULL);
+	if (ret == -ENOENT)
+		SKIP(return, VSHM_DEV " missing");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(-EOPNOTSUPP, libvshm_region_create_flags(&v, 5, PAGE,
+			VHOST_SHMEM_REGION_F_ZERO_HOLES << 1, &r));
+	ASSERT_EQ(0, libvshm_region_create_flags(&v, 5, 2 * PAGE,
+			VHOST_SHMEM_REGION_F_ZERO_HOLES, &r));
+	ASSERT_EQ(0, probe_read(r.hva, PAGE + 8, &val));
+	EXPECT_EQ(0, val);
+	EXPECT_EQ(SIGBUS, probe_write(r.hva, PAGE + 8, 1));
+	EXPECT_EQ(0, libvshm_region_destroy(&v, &r));
+	libvshm_close(&v);
+}
+
 TEST_HARNESS_MAIN
