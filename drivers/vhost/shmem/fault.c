@@ -357,15 +357,18 @@ static vm_fault_t vhost_shmem_fault_hole(struct vm_fault *vmf,
 
 	lockdep_assert_held(&ctx->lock);
 
+	/* A window may outlive its region, and span a smaller new one. */
 	region = ctx->regions[vmf->pgoff >> VHOST_SHMEM_REGION_PGSHIFT];
-	if (!region || !region->zero_holes) {
+	if (!region || !region->zero_holes ||
+	    vhost_shmem_region_index(vmf->pgoff) >= region->npages) {
 		*why = VHOST_SHMEM_WHY_NOT_MAPPED;
 		return VM_FAULT_SIGBUS;
 	}
 	*why = VHOST_SHMEM_WHY_ZERO_HOLE;
 	return vmf_insert_pfn_prot(vmf->vma, vmf->address,
 				   page_to_pfn(ZERO_PAGE(vmf->address)),
-				   vmf->vma->vm_page_prot);
+				   vm_get_page_prot(vmf->vma->vm_flags &
+						    ~VM_WRITE));
 }
 
 /*

@@ -35,8 +35,12 @@ void vhost_shmem_region_clear(struct vhost_shmem_ctx *ctx,
 
 	lockdep_assert_held_write(&ctx->lock);
 
-	if (!region->nr_mappings)
+	/* Zero-page entries of holes too, with or without mappings. */
+	if (!region->nr_mappings) {
+		if (region->zero_holes)
+			vhost_shmem_region_zap(ctx, region, 0, region->npages);
 		return;
+	}
 	mt_for_each(&region->mappings, map, index, ULONG_MAX) {
 		vhost_shmem_admission_del(ctx, map);
 		list_add_tail(&map->dispose, dispose);

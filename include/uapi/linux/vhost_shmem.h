@@ -130,8 +130,8 @@ struct vhost_shmem_info {
  * With %VHOST_SHMEM_REGION_F_ZERO_HOLES a hole reads as zeroes (the
  * kernel's zero page, mapped read-only) as unassigned memory does in
  * QEMU, and a write to it still faults: %SIGBUS for the VMM; a KVM guest's
- * write is emulated and reaches the VMM as a %KVM_EXIT_MMIO exit that it
- * may ignore.  MAP replaces the zero page at once, as UNMAP removes a
+ * write that KVM can emulate reaches the VMM as a %KVM_EXIT_MMIO exit that
+ * it may ignore.  MAP replaces the zero page at once, as UNMAP removes a
  * mapping's pages.
  */
 #define VHOST_SHMEM_REGION_F_ZERO_HOLES	(1U << 0)

@@ -1714,8 +1714,9 @@ TEST_F(dev, zero_holes)
 	};
 	uint8_t *win, *win2, *faulting;
 	uint32_t v;
-	int dev = self->dev, fd, status;
+	int dev = self->dev, fd, status, to_child[2], to_parent[2];
 	pid_t pid;
+	char c;
 
 	fd = memfd_pattern(53, 4 * PAGE, 0);
 	ASSERT_LE(0, fd);
@@ -1742,19 +1743,26 @@ TEST_F(dev, zero_holes)
 	EXPECT_EQ(SIGBUS, probe_read(faulting, 3 * PAGE, &v));
 
 	/* MAP over zero pages already mapped: the file shows everywhere. */
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
+		char c;
+
 		/* The child's copy of the window maps the zero page too. */
 		if (probe_read(win2, 2 * PAGE, &v) || v)
 			_exit(1);
-		usleep(300000);
+		if (write(to_parent[1], "r", 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(3);
 		_exit(probe_read(win2, 2 * PAGE + 8, &v) ||
 		      v != pattern(53, PAGE + 8) ? 2 : 0);
 	}
-	usleep(100000);
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
 	ASSERT_EQ(0, vshm_map(dev, 2, fd, PAGE, 2 * PAGE, 2 * PAGE,
 			      VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(1, write(to_child[1], "m", 1));
 	ASSERT_EQ(0, probe_read(win, 3 * PAGE + 8, &v));
 	EXPECT_EQ(pattern(53, 2 * PAGE + 8), v);
 	ASSERT_EQ(0, probe_read(win2, 3 * PAGE + 8, &v));
@@ -1776,10 +1784,74 @@ TEST_F(dev, zero_holes)
 	ASSERT_EQ(0, probe_read(win, 8, &v));
 	EXPECT_EQ(0, v);
 
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
 	munmap(faulting, 8 * PAGE);
 	munmap(win2, 8 * PAGE);
 	munmap(win, 8 * PAGE);
 	close(fd);
+}
+
+/*
+ * REGION_DESTROY of a zero-hole region that holds no mapping removes the
+ * zero pages too: the window faults, and a region created again at the
+ * shmid with the default policy shows its mapping, not an old zero page.
+ */
+TEST_F(dev, zero_holes_leave_with_their_region)
+{
+	struct vhost_shmem_region_create rc = {
+		.size = sizeof(rc), .shmid = 5, .length = 4 * PAGE,
+		.flags = VHOST_SHMEM_REGION_F_ZERO_HOLES,
+	};
+	int dev = self->dev, fd;
+	uint8_t *win;
+	uint32_t v;
+
+	fd = memfd_pattern(77, 4 * PAGE, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	win = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, dev,
+		   rc.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, win);
+	ASSERT_EQ(0, probe_read(win, PAGE + 8, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_EQ(0, vshm_region_destroy(dev, 5));
+	/* No region: the window must fault. */
+	EXPECT_EQ(SIGBUS, probe_read(win, PAGE + 8, &v))
+		TH_LOG("read %#x from a destroyed region", v);
+	/* A new region with the default policy, and a MAP there. */
+	ASSERT_EQ(0, vshm_region_create(dev, 5, 4 * PAGE, NULL));
+	ASSERT_EQ(0, vshm_map(dev, 5, fd, 0, 0, 4 * PAGE, 0));
+	ASSERT_EQ(0, probe_read(win, PAGE + 8, &v));
+	EXPECT_EQ(pattern(77, PAGE + 8), v)
+		TH_LOG("stale zero page hides the mapping: read %#x", v);
+	munmap(win, 4 * PAGE);
+	close(fd);
+}
+
+/* A window that outlived its region reads no zeroes past the new one. */
+TEST_F(dev, zero_holes_stop_at_the_region_end)
+{
+	struct vhost_shmem_region_create rc = {
+		.size = sizeof(rc), .shmid = 6, .length = 8 * PAGE,
+		.flags = VHOST_SHMEM_REGION_F_ZERO_HOLES,
+	};
+	int dev = self->dev;
+	uint8_t *win;
+	uint32_t v;
+
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	win = mmap(NULL, 8 * PAGE, PROT_READ, MAP_SHARED, dev,
+		   rc.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, win);
+	ASSERT_EQ(0, vshm_region_destroy(dev, 6));
+	rc.length = 4 * PAGE;
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	EXPECT_EQ(SIGBUS, probe_read(win, 6 * PAGE, &v))
+		TH_LOG("page 6 of a 4-page region read %#x", v);
+	munmap(win, 8 * PAGE);
 }
 
 TEST_HARNESS_MAIN
