@@ -64,13 +64,16 @@ static bool vhost_shmem_folio_migratable(struct folio *folio)
  * GUP pin would: memfd_pin_folios() first migrates a folio out of
  * ZONE_MOVABLE or CMA, so the page returned may be a new copy of the data.
  * Migration fails on references it cannot account for, so the caller's
- * goes first for a folio of ZONE_MOVABLE, and a folio there that something
- * else holds is not tried at all: that migration cannot succeed, and each
- * try would cost a full one.  When the folio cannot be pinned (that case,
- * a failed migration, CMA, 6.1, a count close to saturation), the page is
- * held by a plain reference, as pages of other files are; *@pinned says
- * which.  NULL when the page must be read again; ERR_PTR(-EINVAL) past the
- * end of the file, ERR_PTR(-EHWPOISON) for a poisoned page.
+ * goes first whenever the folio could migrate.  A folio that something else
+ * holds is never dropped for that: in ZONE_MOVABLE it is not tried at all
+ * (that migration cannot succeed, and each try would cost a full one);
+ * elsewhere it is pinned with the reference held, which takes no migration
+ * unless the folio is in CMA, which a module cannot tell.  A folio that is
+ * pinned already sits where pins may.  When the folio cannot be pinned
+ * (those cases, a failed migration, 6.1, a count close to saturation), the
+ * page is held by a plain reference, as pages of other files are; *@pinned
+ * says which.  NULL when the page must be read again; ERR_PTR(-EINVAL) past
+ * the end of the file, ERR_PTR(-EHWPOISON) for a poisoned page.
  */
 static struct page *vhost_shmem_page_pin(struct file *file, pgoff_t pgoff,
 					 struct page *page, bool *pinned)
@@ -83,11 +86,12 @@ static struct page *vhost_shmem_page_pin(struct file *file, pgoff_t pgoff,
 	/* A pin adds GUP_PIN_COUNTING_BIAS to a small folio's count. */
 	if (!vhost_shmem_can_pin() || folio_ref_count(folio) > INT_MAX / 2)
 		return page;
-	if (folio_is_zone_movable(folio)) {
-		if (!vhost_shmem_folio_migratable(folio))
-			return page;
+	if (!folio_maybe_dma_pinned(folio) &&
+	    vhost_shmem_folio_migratable(folio)) {
 		folio_put(folio);
 		folio = NULL;
+	} else if (folio_is_zone_movable(folio)) {
+		return page;
 	}
 	/* The page that holds the end of the file maps whole. */
 	end = min_t(loff_t, pos + PAGE_SIZE, i_size_read(file_inode(file))) - 1;
