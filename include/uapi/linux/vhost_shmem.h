@@ -106,6 +106,9 @@ struct vhost_shmem_info {
  */
 #define VHOST_SHMEM_GET_INFO	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_GET_INFO)
 
+/* Flags of &vhost_shmem_region_create: holes read as zeroes. */
+#define VHOST_SHMEM_REGION_F_ZERO_HOLES	(1U << 0)
+
 /**
  * struct vhost_shmem_region_create - ioctl(VHOST_SHMEM_REGION_CREATE)
  * @size: sizeof(struct vhost_shmem_region_create)
@@ -134,8 +137,6 @@ struct vhost_shmem_info {
  * it may ignore.  MAP replaces the zero page at once, as UNMAP removes a
  * mapping's pages.
  */
-#define VHOST_SHMEM_REGION_F_ZERO_HOLES	(1U << 0)
-
 struct vhost_shmem_region_create {
 	__u32 size;
 	__u32 flags;

@@ -503,6 +503,7 @@ TEST(strerror_messages)
 /* A region with zero holes through the library; unknown flags refused. */
 TEST(region_create_flags)
 {
+	const __u32 zero_holes = VHOST_SHMEM_REGION_F_ZERO_HOLES;
 	struct libvshm_region r;
 	struct libvshm v;
 	uint32_t val = 1;
@@ -512,10 +513,10 @@ TEST(region_create_flags)
 	if (ret == -ENOENT)
 		SKIP(return, VSHM_DEV " missing");
 	ASSERT_EQ(0, ret);
-	EXPECT_EQ(-EOPNOTSUPP, libvshm_region_create_flags(&v, 5, PAGE,
-			VHOST_SHMEM_REGION_F_ZERO_HOLES << 1, &r));
-	ASSERT_EQ(0, libvshm_region_create_flags(&v, 5, 2 * PAGE,
-			VHOST_SHMEM_REGION_F_ZERO_HOLES, &r));
+	EXPECT_EQ(-EOPNOTSUPP,
+		  libvshm_region_create_flags(&v, 5, PAGE, zero_holes << 1, &r));
+	ASSERT_EQ(0, libvshm_region_create_flags(&v, 5, 2 * PAGE, zero_holes,
+						 &r));
 	ASSERT_EQ(0, probe_read(r.hva, PAGE + 8, &val));
 	EXPECT_EQ(0, val);
 	EXPECT_EQ(SIGBUS, probe_write(r.hva, PAGE + 8, 1));
