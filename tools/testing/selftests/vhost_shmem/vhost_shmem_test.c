@@ -1647,7 +1647,7 @@ TEST_F(vshm, mapping_holds_file_until_unmap)
  */
 TEST(close_device_with_live_window)
 {
-	const size_t size = 64 << 20;
+	const size_t size = 32 << 20;
 	const int rounds = 8;
 	long free_before, free_after;
 	int dev, fd, in, round;
@@ -1690,7 +1690,7 @@ TEST(close_device_with_live_window)
 	}
 
 	/*
-	 * 512 MiB went through; a leak of the pages would keep all of it.
+	 * 256 MiB went through; a leak of the pages would keep all of it.
 	 * MemFree moves by a few tens of MiB anyway, and more under KASAN,
 	 * whose quarantine of freed objects may hold 1/32 of memory.
 	 */
