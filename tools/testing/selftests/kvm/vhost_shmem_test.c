@@ -15,7 +15,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/mount.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/kernel-page-flags.h>
 
@@ -344,6 +343,40 @@ TEST_F(guest, reset_unmaps_for_the_guest)
  * the page like a read-only memory slot: the store exits to the VMM as
  * KVM_EXIT_MMIO.
  */
+/*
+ * Behind a PCI BAR the guest turns memory decoding off and on, and the VMM
+ * deletes the window's memory slot and adds it again, possibly elsewhere:
+ * the mappings live in the window, so the slot added again shows them
+ * with no MAP, and MAP and UNMAP while it is gone are seen once it is
+ * back.
+ */
+TEST_F(guest, slot_readded_shows_live_mappings)
+{
+	u32 v;
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->a, 0, 0, 2 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, guest_read(self->vcpu, PAGE + 8, &v));
+	EXPECT_EQ(pattern(0xa, PAGE + 8), v);
+
+	/* Decoding off: the slot goes; MAP and UNMAP go on meanwhile. */
+	vm_set_user_memory_region(self->vm, WINDOW_SLOT, 0, WINDOW_GPA, 0,
+				  NULL);
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->b, 0, 4 * PAGE, PAGE,
+			      0));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->b, PAGE, 0, PAGE, 0));
+
+	/* Decoding on: the same window, the same slot, everything there. */
+	vm_set_user_memory_region(self->vm, WINDOW_SLOT, 0, WINDOW_GPA,
+				  REGION_SIZE, self->win);
+	ASSERT_EQ(0, guest_read(self->vcpu, 4 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(0xb, 8), v);
+	ASSERT_EQ(0, guest_read(self->vcpu, 8, &v));
+	EXPECT_EQ(pattern(0xb, PAGE + 8), v);
+	EXPECT_EQ(-EFAULT, guest_read(self->vcpu, PAGE + 8, &v));
+}
+
 TEST_F(guest, read_only_mapping_stays_read_only)
 {
 	u32 v;
@@ -624,17 +657,6 @@ TEST(zero_holes_for_the_guest)
 	munmap(win, REGION_SIZE);
 	close(fd);
 	close(dev);
-}
-
-/* The release of the running kernel, as major * 1000 + minor. */
-static int kernel_release(void)
-{
-	struct utsname u;
-	int major, minor;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return -1;
-	return major * 1000 + minor;
 }
 
 /*
