@@ -96,6 +96,39 @@ static struct relay_out relay(int dev, const void *msg, uint32_t len, int fd,
 	return o;
 }
 
+/*
+ * The device, region SHMID with a 16-page window, and an 8-page memfd to
+ * map: what fixtures relay and reply hold.
+ */
+static void relay_env_open(struct __test_metadata *_metadata, int *dev,
+			   void **win, int *fd)
+{
+	uint64_t off;
+
+	*win = MAP_FAILED;
+	*fd = -1;
+	*dev = vshm_open();
+	if (*dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, *dev);
+	ASSERT_EQ(0, vshm_region_create(*dev, SHMID, 16 * PAGE, &off));
+	*win = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, *dev,
+		    off);
+	ASSERT_NE(MAP_FAILED, *win);
+	*fd = memfd_pattern(40, 8 * PAGE, 0);
+	ASSERT_LE(0, *fd);
+}
+
+static void relay_env_close(int dev, void *win, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (win != MAP_FAILED)
+		munmap(win, 16 * PAGE);
+	if (dev >= 0)
+		close(dev);
+}
+
 FIXTURE(relay) {
 	int dev;
 	void *win;
@@ -104,30 +137,12 @@ FIXTURE(relay) {
 
 FIXTURE_SETUP(relay)
 {
-	uint64_t off;
-
-	self->win = MAP_FAILED;
-	self->fd = -1;
-	self->dev = vshm_open();
-	if (self->dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
-	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, 16 * PAGE, &off));
-	self->win = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->dev, off);
-	ASSERT_NE(MAP_FAILED, self->win);
-	self->fd = memfd_pattern(40, 8 * PAGE, 0);
-	ASSERT_LE(0, self->fd);
+	relay_env_open(_metadata, &self->dev, &self->win, &self->fd);
 }
 
 FIXTURE_TEARDOWN(relay)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->win != MAP_FAILED)
-		munmap(self->win, 16 * PAGE);
-	if (self->dev >= 0)
-		close(self->dev);
+	relay_env_close(self->dev, self->win, self->fd);
 }
 
 static uint64_t nr_mappings(int dev)
@@ -325,30 +340,12 @@ FIXTURE_VARIANT_ADD(reply, always) {
 
 FIXTURE_SETUP(reply)
 {
-	uint64_t off;
-
-	self->win = MAP_FAILED;
-	self->fd = -1;
-	self->dev = vshm_open();
-	if (self->dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
-	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, 16 * PAGE, &off));
-	self->win = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->dev, off);
-	ASSERT_NE(MAP_FAILED, self->win);
-	self->fd = memfd_pattern(40, 8 * PAGE, 0);
-	ASSERT_LE(0, self->fd);
+	relay_env_open(_metadata, &self->dev, &self->win, &self->fd);
 }
 
 FIXTURE_TEARDOWN(reply)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->win != MAP_FAILED)
-		munmap(self->win, 16 * PAGE);
-	if (self->dev >= 0)
-		close(self->dev);
+	relay_env_close(self->dev, self->win, self->fd);
 }
 
 /*

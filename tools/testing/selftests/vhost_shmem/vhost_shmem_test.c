@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/userfaultfd.h>
@@ -25,6 +24,29 @@
 #define REGION_PAGES	16
 #define REGION_SIZE	(REGION_PAGES * PAGE)
 
+/* The device, region SHMID and its window: what fixtures vshm and mode hold. */
+static void window_setup(struct __test_metadata *_metadata, int *dev,
+			 uint64_t *mmap_offset, void **win)
+{
+	*win = MAP_FAILED;
+	*dev = vshm_open();
+	if (*dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, *dev);
+	ASSERT_EQ(0, vshm_region_create(*dev, SHMID, REGION_SIZE, mmap_offset));
+	*win = mmap_aligned(REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    *dev, *mmap_offset, REGION_SIZE);
+	ASSERT_NE(MAP_FAILED, *win);
+}
+
+static void window_teardown(int dev, void *win)
+{
+	if (win != MAP_FAILED)
+		munmap(win, REGION_SIZE);
+	if (dev >= 0)
+		close(dev);
+}
+
 FIXTURE(vshm) {
 	int dev;
 	uint64_t mmap_offset;
@@ -33,25 +55,12 @@ FIXTURE(vshm) {
 
 FIXTURE_SETUP(vshm)
 {
-	self->win = MAP_FAILED;
-	self->dev = vshm_open();
-	if (self->dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
-	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE,
-					&self->mmap_offset));
-	self->win = mmap_aligned(REGION_SIZE, PROT_READ | PROT_WRITE,
-				 MAP_SHARED, self->dev, self->mmap_offset,
-				 REGION_SIZE);
-	ASSERT_NE(MAP_FAILED, self->win);
+	window_setup(_metadata, &self->dev, &self->mmap_offset, &self->win);
 }
 
 FIXTURE_TEARDOWN(vshm)
 {
-	if (self->win != MAP_FAILED)
-		munmap(self->win, REGION_SIZE);
-	if (self->dev >= 0)
-		close(self->dev);
+	window_teardown(self->dev, self->win);
 }
 
 /* An open device, for the tests that need nothing more. */
@@ -455,17 +464,6 @@ TEST_F(pin, no_escape_by_fork_and_exit)
 	EXPECT_EQ(0, vshm_map(self->dev, 1, self->fd, 0, 0, 16 * PAGE, 0));
 	close(sv[0]);
 	close(sv[1]);
-}
-
-/* The release of the running kernel, as major * 1000 + minor. */
-static int kernel_release(void)
-{
-	struct utsname u;
-	int major, minor;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return -1;
-	return major * 1000 + minor;
 }
 
 /* The first PFN and the span of ZONE_MOVABLE, or -1 when there is none. */
@@ -942,25 +940,12 @@ FIXTURE_VARIANT_ADD(mode, rw) {
 
 FIXTURE_SETUP(mode)
 {
-	self->win = MAP_FAILED;
-	self->dev = vshm_open();
-	if (self->dev < 0 && errno == ENOENT)
-		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
-	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, vshm_region_create(self->dev, SHMID, REGION_SIZE,
-					&self->mmap_offset));
-	self->win = mmap_aligned(REGION_SIZE, PROT_READ | PROT_WRITE,
-				 MAP_SHARED, self->dev, self->mmap_offset,
-				 REGION_SIZE);
-	ASSERT_NE(MAP_FAILED, self->win);
+	window_setup(_metadata, &self->dev, &self->mmap_offset, &self->win);
 }
 
 FIXTURE_TEARDOWN(mode)
 {
-	if (self->win != MAP_FAILED)
-		munmap(self->win, REGION_SIZE);
-	if (self->dev >= 0)
-		close(self->dev);
+	window_teardown(self->dev, self->win);
 }
 
 /*

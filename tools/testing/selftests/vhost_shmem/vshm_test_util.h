@@ -22,6 +22,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <linux/vhost_shmem.h>
 
 #define VSHM_DEV	"/dev/vhost-shmem"
@@ -231,6 +232,17 @@ static inline uint64_t pfn_flags(uint64_t pfn)
 		flags = 0;
 	close(fd);
 	return flags;
+}
+
+/* The release of the running kernel, as major * 1000 + minor, or -1. */
+static inline int kernel_release(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return -1;
+	return major * 1000 + minor;
 }
 
 /* The 32-bit word at byte offset @off of a file filled with @seed. */
