@@ -255,6 +255,25 @@ configure() {
 	echo "$want" > "$stamp"
 }
 
+# A cache made with `cp -al` from another (a second engineer's, a helper's)
+# shares its files with it.  Kbuild rewrites some files of the build in
+# place (.cmd files, generated headers), and configure/make would change the
+# other cache's build through the shared inodes; flock on a shared lock file
+# would make two caches wait for each other.  Give this cache its own copies
+# first; a cache that shares nothing costs one find.
+break_hard_links() {
+	local n f
+
+	n=$(find "$DBUILD" -type f -links +1 2>/dev/null | wc -l)
+	[ "$n" -eq 0 ] && return 0
+	log "copying $n file(s) of $DBUILD shared with another cache (hard links)"
+	find "$DBUILD" -type f -links +1 -print0 |
+		while IFS= read -r -d '' f; do
+			cp -p "$f" "$f.vshm-tmp" && mv -f "$f.vshm-tmp" "$f" ||
+				die "cannot copy $f"
+		done
+}
+
 main() {
 	local start=$SECONDS t
 
@@ -271,6 +290,9 @@ main() {
 	# One build at a time per cache: two makes in one O= directory (two
 	# `make check` runs, say) would corrupt each other's objects.
 	mkdir -p "$CACHE"
+	if [ "$(stat -c %h "$CACHE/debug-build.lock" 2>/dev/null || echo 1)" -gt 1 ]; then
+		rm -f "$CACHE/debug-build.lock"
+	fi
 	exec 9> "$CACHE/debug-build.lock"
 	if ! flock -n 9; then
 		log "waiting for another debug_kernel.sh using $CACHE"
@@ -286,6 +308,7 @@ main() {
 		MAKE_CC=(CC="ccache gcc")
 	fi
 
+	break_hard_links
 	overlay
 	configure
 	grep -qx 'CONFIG_VHOST_SHMEM=m' "$DBUILD/.config" ||
