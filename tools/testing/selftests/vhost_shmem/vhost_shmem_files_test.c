@@ -752,22 +752,16 @@ TEST_F(files, truncate_and_punch_under_mapping)
  */
 TEST_F(files, punch_in_large_folio_zeroes_in_place)
 {
-	char dir[] = "/tmp/vshm-huge-XXXXXX", path[64];
+	char dir[] = "/tmp/vshm-huge-XXXXXX";
 	const size_t size = 2UL << 20;
 	bool large;
 	uint8_t *vmm;
 	uint32_t v;
 	int fd;
 
-	ASSERT_NE(NULL, mkdtemp(dir));
-	if (mount("none", dir, "tmpfs", 0, "huge=always")) {
-		rmdir(dir);
-		SKIP(return, "tmpfs huge=always: %s", strerror(errno));
-	}
-	snprintf(path, sizeof(path), "%s/blob", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill_pattern(fd, 29, size));
+	fd = huge_tmpfs_file(dir, 29, size);
+	if (fd < 0)
+		SKIP(return, "tmpfs huge=always: %s", strerror(-fd));
 	vmm = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, vmm);
 	if (!(pfn_flags(pfn_of(vmm + 5 * PAGE)) & (1ULL << KPF_COMPOUND_TAIL)))
@@ -794,9 +788,7 @@ TEST_F(files, punch_in_large_folio_zeroes_in_place)
 	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, REGION_SIZE));
 out:
 	munmap(vmm, size);
-	close(fd);
-	umount2(dir, MNT_DETACH);
-	rmdir(dir);
+	huge_tmpfs_put(dir, fd);
 }
 
 TEST_HARNESS_MAIN

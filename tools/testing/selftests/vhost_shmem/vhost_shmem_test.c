@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <stddef.h>
 #include <sys/inotify.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -618,7 +617,7 @@ out:
  */
 TEST_F(dev, held_large_folio_is_not_migrated_per_page)
 {
-	char dir[] = "/tmp/vshm-held-XXXXXX", path[64];
+	char dir[] = "/tmp/vshm-held-XXXXXX";
 	const size_t size = 2UL << 20, npages = size / PAGE;
 	uint64_t start, spanned, pfn;
 	long fails, held;
@@ -631,15 +630,9 @@ TEST_F(dev, held_large_folio_is_not_migrated_per_page)
 		SKIP(return, "no memfd_pin_folios() before 6.11: nothing migrates");
 	if (zone_movable(&start, &spanned))
 		SKIP(return, "no ZONE_MOVABLE (boot with movablecore=)");
-	ASSERT_NE(NULL, mkdtemp(dir));
-	if (mount("none", dir, "tmpfs", 0, "huge=always")) {
-		rmdir(dir);
-		SKIP(return, "tmpfs huge=always: %s", strerror(errno));
-	}
-	snprintf(path, sizeof(path), "%s/blob", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fill_pattern(fd, 61, size));
+	fd = huge_tmpfs_file(dir, 61, size);
+	if (fd < 0)
+		SKIP(return, "tmpfs huge=always: %s", strerror(-fd));
 	vmm = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, vmm);
 	pfn = pfn_of(vmm);
@@ -678,9 +671,7 @@ TEST_F(dev, held_large_folio_is_not_migrated_per_page)
 	munmap(win, size);
 out:
 	munmap(vmm, size);
-	close(fd);
-	umount2(dir, MNT_DETACH);
-	rmdir(dir);
+	huge_tmpfs_put(dir, fd);
 }
 
 TEST_F(dev, region_lifecycle)

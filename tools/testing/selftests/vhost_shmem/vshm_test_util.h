@@ -17,11 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/utsname.h>
 #include <linux/vhost_shmem.h>
 
@@ -292,6 +294,44 @@ static inline int memfd_pattern(uint32_t seed, size_t size, unsigned int flags)
 {
 	return pattern_file(memfd_create("vshm-test", MFD_CLOEXEC | flags),
 			    seed, size);
+}
+
+/*
+ * A file of @size bytes filled with pattern(@seed) on a tmpfs mounted with
+ * huge=always at @dir, a mkdtemp() template that this fills in: its
+ * descriptor, or -errno (the mount's when tmpfs has no huge pages).
+ * huge_tmpfs_put() closes it and unmounts.
+ */
+static inline int huge_tmpfs_file(char *dir, uint32_t seed, size_t size)
+{
+	char path[64];
+	int fd, err;
+
+	if (!mkdtemp(dir))
+		return -errno;
+	if (mount("none", dir, "tmpfs", 0, "huge=always")) {
+		err = -errno;
+		rmdir(dir);
+		return err;
+	}
+	snprintf(path, sizeof(path), "%s/blob", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	err = fd < 0 ? -errno : fill_pattern(fd, seed, size);
+	if (!err)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	return err;
+}
+
+static inline void huge_tmpfs_put(char *dir, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
 }
 
 /*
