@@ -264,7 +264,8 @@ configure() {
 break_hard_links() {
 	local n f
 
-	n=$(find "$DBUILD" -type f -links +1 2>/dev/null | wc -l)
+	[ -d "$DBUILD" ] || return 0
+	n=$(find "$DBUILD" -type f -links +1 | wc -l)
 	[ "$n" -eq 0 ] && return 0
 	log "copying $n file(s) of $DBUILD shared with another cache (hard links)"
 	find "$DBUILD" -type f -links +1 -print0 |
