@@ -148,6 +148,19 @@ static inline pgoff_t page_pgoff(const struct folio *folio,
 }
 #endif
 
+#if defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && \
+	KERNEL_VERSION(6, 17, 0) > LINUX_VERSION_CODE
+/*
+ * Huge PFN mappings arrived in 6.12 (CONFIG_ARCH_SUPPORTS_PMD_PFNMAP); up
+ * to 6.16 vmf_insert_pfn_pmd() takes a pfn_t, and PFN_DEV alone makes the
+ * entry special, as a plain PFN does since.  The macro names the function
+ * it wraps, which the preprocessor does not expand again.
+ */
+#include <linux/pfn_t.h>
+#define vmf_insert_pfn_pmd(vmf, pfn, write) \
+	vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write)
+#endif
+
 /* Typed allocation helpers arrived in 7.x; only the forms used here. */
 #ifndef kzalloc_obj
 #define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)

@@ -60,8 +60,9 @@ static bool vhost_shmem_folio_migratable(struct folio *folio)
 
 /*
  * Pin @page, page @pgoff of the shmem file @file found up to date in the
- * page cache with a folio reference that this takes over, as a long-term
- * GUP pin would: memfd_pin_folios() first migrates a folio out of
+ * page cache with a folio reference that this takes over, and the @nr - 1
+ * pages after it in its folio, as a long-term GUP pin would:
+ * memfd_pin_folios() first migrates a folio out of
  * ZONE_MOVABLE or CMA, so the page returned may be a new copy of the data.
  * Migration fails on references it cannot account for, so the caller's
  * goes first whenever the folio could migrate.  A folio that something else
@@ -76,7 +77,8 @@ static bool vhost_shmem_folio_migratable(struct folio *folio)
  * the end of the file, ERR_PTR(-EHWPOISON) for a poisoned page.
  */
 static struct page *vhost_shmem_page_pin(struct file *file, pgoff_t pgoff,
-					 struct page *page, bool *pinned)
+					 struct page *page, unsigned int nr,
+					 bool *pinned)
 {
 	struct folio *folio = page_folio(page), *pin;
 	loff_t pos = (loff_t)pgoff << PAGE_SHIFT, end;
@@ -94,7 +96,8 @@ static struct page *vhost_shmem_page_pin(struct file *file, pgoff_t pgoff,
 		return page;
 	}
 	/* The page that holds the end of the file maps whole. */
-	end = min_t(loff_t, pos + PAGE_SIZE, i_size_read(file_inode(file))) - 1;
+	end = min_t(loff_t, pos + ((loff_t)nr << PAGE_SHIFT),
+		    i_size_read(file_inode(file))) - 1;
 	ret = end < pos ? -EINVAL :
 	      memfd_pin_folios(file, pos, end, &pin, 1, &offset);
 	if (ret != 1) {
@@ -134,7 +137,7 @@ vhost_shmem_mapping_hold(struct vhost_shmem_mapping *map,
 
 	if (shmem_mapping(map->file->f_mapping)) {
 		page = vhost_shmem_page_pin(map->file, map->pgoff + index,
-					    page, &pinned);
+					    page, 1, &pinned);
 		if (IS_ERR_OR_NULL(page))
 			return page;
 	}
@@ -440,7 +443,7 @@ again:
 			fput(file);
 			trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
 						vmf->flags & FAULT_FLAG_WRITE,
-						why, VM_FAULT_RETRY);
+						why, VM_FAULT_RETRY, 0);
 			return VM_FAULT_RETRY;
 		}
 		if (fault_flag_allow_retry_first(vmf->flags) &&
@@ -453,7 +456,7 @@ again:
 			fput(file);
 			trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
 						vmf->flags & FAULT_FLAG_WRITE,
-						why, VM_FAULT_RETRY);
+						why, VM_FAULT_RETRY, 0);
 			return VM_FAULT_RETRY;
 		}
 		/*
@@ -468,7 +471,7 @@ again:
 		fput(file);
 		ret = vhost_shmem_fault_error(PTR_ERR(read), &why);
 		trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
-					vmf->flags & FAULT_FLAG_WRITE, why, ret);
+					vmf->flags & FAULT_FLAG_WRITE, why, ret, 0);
 		return ret;
 	}
 
@@ -484,7 +487,7 @@ out_unlock:
 	else if (why == VHOST_SHMEM_WHY_NONE)
 		why = VHOST_SHMEM_WHY_NOMEM;
 	trace_vhost_shmem_fault(ctx_id, vmf->pgoff,
-				vmf->flags & FAULT_FLAG_WRITE, why, ret);
+				vmf->flags & FAULT_FLAG_WRITE, why, ret, 0);
 	up_read(&ctx->lock);
 	/* A page read for a range that was unmapped meanwhile. */
 	if (read)
@@ -493,6 +496,162 @@ out_unlock:
 		fput(file);
 	return ret;
 }
+
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+/*
+ * Whether @page starts HPAGE_PMD_NR pages of its folio that one PMD can map:
+ * naturally aligned, none of them poisoned.
+ */
+static bool vhost_shmem_page_pmd_mappable(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_nr_pages(folio) - folio_page_idx(folio, page) >=
+	       HPAGE_PMD_NR &&
+	       IS_ALIGNED(page_to_pfn(page), HPAGE_PMD_NR) &&
+	       !folio_test_has_hwpoisoned(folio);
+}
+
+/*
+ * Hold the HPAGE_PMD_NR pages from @page, the page of @map at @index, for
+ * as long as @map lives, as vhost_shmem_mapping_hold() holds one: the
+ * folio reference or pin that the caller gives (@pinned says which) goes to
+ * the first entry stored, and each other entry stored takes a reference.
+ * A folio holds its pages, so one pin keeps the whole range where pins
+ * may be.  Entries already there must hold the same pages.  Returns true
+ * when all of them do; false when an entry holds another page (the range
+ * was read from an earlier page cache folio) or the xarray failed, and the
+ * pages stay as the 4 KiB path will find them.
+ */
+static bool vhost_shmem_mapping_hold_pmd(struct vhost_shmem_mapping *map,
+					 pgoff_t index, struct page *page,
+					 bool pinned)
+{
+	struct folio *folio = page_folio(page);
+	unsigned long first = folio_page_idx(folio, page);
+	struct page *want, *old;
+	bool given = true;
+	long held = 0;
+	unsigned int i;
+
+	xa_lock(&map->pages);
+	for (i = 0; i < HPAGE_PMD_NR; i++) {
+		want = folio_page(folio, first + i);
+		old = __xa_cmpxchg(&map->pages, index + i, NULL, want,
+				   GFP_KERNEL_ACCOUNT);
+		if (old == want)
+			continue;
+		if (old)
+			break;
+		if (given) {
+			given = false;
+			if (pinned)
+				__xa_set_mark(&map->pages, index + i,
+					      VHOST_SHMEM_PAGE_PINNED);
+		} else {
+			folio_get(folio);
+		}
+		held++;
+	}
+	xa_unlock(&map->pages);
+	atomic_long_add(held, &map->nr_resident);
+	if (given) {
+		if (pinned)
+			unpin_folio(folio);
+		else
+			folio_put(folio);
+	}
+	return i == HPAGE_PMD_NR;
+}
+
+/*
+ * Map the 2 MiB of the window around @vmf's address with one PMD, so that
+ * KVM can map it with one 2 MiB entry too: when one mapping covers it, its
+ * file range is a naturally aligned 2 MiB of one folio, up to date in the
+ * page cache and inside the file, as filemap_map_pages() maps a large folio
+ * of a file with a PMD.  Everything else falls back to the 4 KiB fault,
+ * which also reads what the page cache lacks: the retried fault comes back
+ * here.  Read-write mappings are made writable at once, as their PTEs are
+ * (vhost_shmem_prot()); a write to a read-only mapping falls back, and the
+ * 4 KiB path refuses it.
+ */
+static vm_fault_t vhost_shmem_huge_fault(struct vm_fault *vmf,
+					 unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
+	unsigned long addr = vmf->address & PMD_MASK;
+	struct vhost_shmem_mapping *map;
+	pgoff_t pgoff, index, fpgoff;
+	struct page *page = NULL;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+	bool pinned = false;
+	unsigned long pfn;
+	pmd_t pmd;
+
+	if (order != PMD_ORDER || addr < vma->vm_start ||
+	    addr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+
+	down_read(&ctx->lock);
+	map = vhost_shmem_mapping_lookup(ctx, pgoff);
+	if (!map || ((vmf->flags & FAULT_FLAG_WRITE) && !map->writable))
+		goto out_unlock;
+	index = vhost_shmem_region_index(pgoff) - map->first;
+	fpgoff = map->pgoff + index;
+	if (map->npages - index < HPAGE_PMD_NR ||
+	    fpgoff + HPAGE_PMD_NR >
+	    DIV_ROUND_UP(i_size_read(file_inode(map->file)), PAGE_SIZE))
+		goto out_unlock;
+
+	page = vhost_shmem_page_lookup(map->file, fpgoff);
+	if (IS_ERR_OR_NULL(page))
+		goto out_unlock;
+	/* A pin adds one to a large folio's count. */
+	if (!vhost_shmem_page_pmd_mappable(page) ||
+	    folio_ref_count(page_folio(page)) > INT_MAX / 2)
+		goto out_put;
+	if (shmem_mapping(map->file->f_mapping)) {
+		page = vhost_shmem_page_pin(map->file, fpgoff, page,
+					    HPAGE_PMD_NR, &pinned);
+		if (IS_ERR_OR_NULL(page))
+			goto out_unlock;
+		/* Migrated for the pin: maybe not into a large folio. */
+		if (!vhost_shmem_page_pmd_mappable(page))
+			goto out_put;
+	}
+	if (!vhost_shmem_mapping_hold_pmd(map, index, page, pinned))
+		goto out_unlock;
+
+	/*
+	 * A present entry is left as it is unless it is ours and made
+	 * writable, and a PTE table may have appeared since the fault
+	 * started; only the first insertion may find one.
+	 */
+	pfn = page_to_pfn(page);
+	ret = vmf_insert_pfn_pmd(vmf, pfn, false);
+	if (ret == VM_FAULT_NOPAGE && map->writable) {
+		pmd = pmdp_get_lockless(vmf->pmd);
+		if (pmd_leaf(pmd) && pmd_pfn(pmd) == pfn)
+			ret = vmf_insert_pfn_pmd(vmf, pfn, true);
+	}
+	if (ret == VM_FAULT_NOPAGE)
+		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STATS_FAULTS);
+	trace_vhost_shmem_fault(ctx->id, pgoff, vmf->flags & FAULT_FLAG_WRITE,
+				VHOST_SHMEM_WHY_NONE, ret, PMD_ORDER);
+	goto out_unlock;
+
+out_put:
+	if (pinned)
+		unpin_folio(page_folio(page));
+	else
+		folio_put(page_folio(page));
+out_unlock:
+	up_read(&ctx->lock);
+	return ret;
+}
+#endif
 
 /*
  * A write to a present read-only PTE of a writable window: a read-only
@@ -518,7 +677,7 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		trace_vhost_shmem_fault(ctx->id, vmf->pgoff, true,
 					map ? VHOST_SHMEM_WHY_READ_ONLY :
-					      VHOST_SHMEM_WHY_NOT_MAPPED, ret);
+					      VHOST_SHMEM_WHY_NOT_MAPPED, ret, 0);
 	}
 	up_read(&ctx->lock);
 	return ret;
@@ -526,6 +685,9 @@ static vm_fault_t vhost_shmem_pfn_mkwrite(struct vm_fault *vmf)
 
 static const struct vm_operations_struct vhost_shmem_vm_ops = {
 	.fault = vhost_shmem_fault,
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	.huge_fault = vhost_shmem_huge_fault,
+#endif
 	.pfn_mkwrite = vhost_shmem_pfn_mkwrite,
 };
 

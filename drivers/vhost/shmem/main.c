@@ -373,6 +373,8 @@ static const struct file_operations vhost_shmem_fops = {
 	.unlocked_ioctl = vhost_shmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = vhost_shmem_mmap,
+	/* Windows aligned so that 2 MiB of a file can map with one PMD. */
+	.get_unmapped_area = thp_get_unmapped_area,
 	.llseek = noop_llseek,
 };
 

@@ -226,8 +226,8 @@ TRACE_EVENT(vhost_shmem_reset,
 
 TRACE_EVENT(vhost_shmem_fault,
 	TP_PROTO(u32 ctx_id, pgoff_t pgoff, bool write, enum vhost_shmem_why why,
-		 vm_fault_t ret),
-	TP_ARGS(ctx_id, pgoff, write, why, ret),
+		 vm_fault_t ret, unsigned int order),
+	TP_ARGS(ctx_id, pgoff, write, why, ret, order),
 
 	TP_STRUCT__entry(
 		__field(u32, ctx_id)
@@ -236,6 +236,7 @@ TRACE_EVENT(vhost_shmem_fault,
 		__field(int, why)
 		__field(u64, offset)
 		__field(unsigned int, ret)
+		__field(unsigned int, order)
 	),
 
 	TP_fast_assign(
@@ -246,13 +247,14 @@ TRACE_EVENT(vhost_shmem_fault,
 		__entry->offset = (u64)vhost_shmem_region_index(pgoff) <<
 				  PAGE_SHIFT;
 		__entry->ret = (__force unsigned int)ret;
+		__entry->order = order;
 	),
 
-	TP_printk("ctx=%u shmid=%u offset=%#llx %s why=%s ret=%#x",
+	TP_printk("ctx=%u shmid=%u offset=%#llx %s why=%s ret=%#x order=%u",
 		  __entry->ctx_id, __entry->shmid, __entry->offset,
 		  __entry->write ? "write" : "read",
 		  show_vhost_shmem_why(__entry->why),
-		  __entry->ret)
+		  __entry->ret, __entry->order)
 );
 
 #endif /* _VHOST_SHMEM_TRACE_H */

@@ -674,6 +674,176 @@ out:
 	huge_tmpfs_put(dir, fd);
 }
 
+/* The first two words of each page of [@off, @off + @len) match, as above. */
+static bool pages_match(void *win, uint64_t off, uint64_t len,
+			uint32_t seed, uint64_t fd_offset)
+{
+	uint64_t i;
+
+	for (i = 0; i < len; i += PAGE)
+		if (!window_matches(win, off + i, 8, seed, fd_offset + i))
+			return false;
+	return true;
+}
+
+/* Read a word of each page of [@off, @off + @len) of @win; the faults taken. */
+static long touch_pages(const uint8_t *win, uint64_t off, uint64_t len)
+{
+	long faults = thread_faults();
+	uint64_t i;
+
+	for (i = 0; i < len; i += PAGE)
+		(void)__atomic_load_n((const uint32_t *)(win + off + i),
+				      __ATOMIC_RELAXED);
+	return thread_faults() - faults;
+}
+
+/*
+ * A window over 2 MiB folios (tmpfs huge=always) maps each naturally
+ * aligned 2 MiB with one PMD where the kernel maps PFNs at PMD level (6.12
+ * and later): one fault per 2 MiB, read-write at once.  The mmap() of a
+ * window is 2 MiB aligned for that.  A hole punched under the PMD zeroes
+ * the page in place (the window holds the folio, which cannot split), as
+ * for a file mapping.  A folio split before the window touched it maps
+ * with 4 KiB entries, the punched page reading zeros.  mprotect(), fork()
+ * and a read-only mapping treat a PMD as they treat PTEs, and UNMAP takes
+ * it from every window.  6.1 maps every 2 MiB with 4 KiB entries, 16 pages
+ * a fault (fault-around).
+ */
+TEST_F(dev, pmd_maps_2m_of_a_large_folio)
+{
+	const size_t huge = 2UL << 20, size = 2 * huge;
+	char dir[] = "/tmp/vshm-pmd-XXXXXX";
+	bool pmd = window_maps_pmd();
+	struct vhost_shmem_region_info ri = {
+		.size = sizeof(ri), .shmid = 6,
+	};
+	int dev = self->dev, fd, go[2], done[2], status;
+	uint8_t *vmm, *win;
+	pid_t child;
+	long faults;
+	uint32_t v;
+
+	fd = huge_tmpfs_file(dir, 62, size);
+	if (fd < 0)
+		SKIP(return, "tmpfs huge=always: %s", strerror(-fd));
+	vmm = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, vmm);
+	if (!(pfn_flags(pfn_of(vmm)) & (1ULL << KPF_THP)) ||
+	    !(pfn_flags(pfn_of(vmm + huge)) & (1ULL << KPF_THP)))
+		SKIP(goto out, "the file got no 2 MiB folios");
+
+	ASSERT_EQ(0, vshm_region_window(dev, 6, size, (void **)&win));
+	EXPECT_EQ(0, (uintptr_t)win % huge);
+	ASSERT_EQ(0, vshm_map(dev, 6, fd, 0, 0, size, VHOST_SHMEM_MAP_F_RW));
+
+	faults = touch_pages(win, 0, huge);
+	TH_LOG("2 MiB of a 2 MiB folio: %ld faults", faults);
+	/* One PMD, or 4 KiB entries 64 KiB a fault. */
+	EXPECT_TRUE(pmd ? faults == 1 : faults >= (long)(huge >> 16));
+	EXPECT_TRUE(pages_match(win, 0, huge, 62, 0));
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_INFO, &ri));
+	EXPECT_EQ(huge, ri.out_resident_bytes);
+
+	/* Writable at once, and the file has the store. */
+	faults = thread_faults();
+	ASSERT_EQ(0, probe_write(win, 5 * PAGE + 8, 0x5eed));
+	if (pmd)
+		EXPECT_EQ(faults, thread_faults());
+	ASSERT_EQ(sizeof(v), pread(fd, &v, sizeof(v), 5 * PAGE + 8));
+	EXPECT_EQ(0x5eed, v);
+
+	/*
+	 * mprotect() to read-only and back: a write faults in between, and
+	 * is served again after, with no new page.
+	 */
+	ASSERT_EQ(0, mprotect(win, huge, PROT_READ));
+	EXPECT_NE(0, probe_write(win, 6 * PAGE, 1));
+	ASSERT_EQ(0, mprotect(win, huge, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, probe_write(win, 6 * PAGE + 8, 0x5eee));
+	ASSERT_EQ(sizeof(v), pread(fd, &v, sizeof(v), 6 * PAGE + 8));
+	EXPECT_EQ(0x5eee, v);
+
+	/* A punch under the PMD zeroes the page in place. */
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       3 * PAGE, PAGE));
+	ASSERT_EQ(0, probe_read(win, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_EQ(0, probe_read(win, 4 * PAGE + 8, &v));
+	EXPECT_EQ(pattern(62, 4 * PAGE + 8), v);
+
+	/* The second 2 MiB split before the window touched it: 4 KiB. */
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       huge + 7 * PAGE, PAGE));
+	/*
+	 * Split, down to order 0 or around the hole only (7.x): either way
+	 * the middle page is no longer a tail of a 2 MiB folio.
+	 */
+	if (pfn_flags(pfn_of(vmm + huge + huge / 2)) &
+	    (1ULL << KPF_COMPOUND_TAIL)) {
+		TH_LOG("the punch did not split the second folio");
+	} else {
+		faults = touch_pages(win, huge, huge);
+		TH_LOG("2 MiB of split folios: %ld faults", faults);
+		EXPECT_LE((long)(huge / (64 << 10)), faults);
+		EXPECT_TRUE(pages_match(win, huge, 7 * PAGE, 62, huge));
+		ASSERT_EQ(0, probe_read(win, huge + 7 * PAGE + 8, &v));
+		EXPECT_EQ(0, v);
+		EXPECT_TRUE(pages_match(win, huge + 8 * PAGE, huge - 8 * PAGE,
+					62, huge + 8 * PAGE));
+	}
+
+	/*
+	 * UNMAP takes the PMD away from every window: this one and the copy
+	 * a child inherited.
+	 */
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		char c = 0;
+
+		/* Mapped in the child, then gone once the parent unmapped. */
+		if (probe_read(win, 9 * PAGE, &v) ||
+		    v != pattern(62, 9 * PAGE) ||
+		    write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(probe_read(win, 9 * PAGE, &v) ? 0 : 2);
+	}
+	ASSERT_EQ(1, read(done[0], &status, 1));
+	ASSERT_EQ(0, vshm_unmap(dev, 6, 0, size));
+	ASSERT_EQ(1, write(go[1], &status, 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_NE(0, probe_read(win, 9 * PAGE, &v));
+	EXPECT_NE(0, probe_read(win, huge + 9 * PAGE, &v));
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_INFO, &ri));
+	EXPECT_EQ(0, ri.out_resident_bytes);
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
+
+	/*
+	 * Read-only: the PMD is read-only, and a write faults, in a window
+	 * that is writable, and leaves the file as it was.
+	 */
+	ASSERT_EQ(0, vshm_map(dev, 6, fd, 0, 0, huge, 0));
+	faults = touch_pages(win, 0, huge);
+	if (pmd)
+		EXPECT_EQ(1, faults);
+	EXPECT_NE(0, probe_write(win, 10 * PAGE, 1));
+	EXPECT_TRUE(pages_match(win, 8 * PAGE, 8 * PAGE, 62, 8 * PAGE));
+	ASSERT_EQ(sizeof(v), pread(fd, &v, sizeof(v), 10 * PAGE));
+	EXPECT_EQ(pattern(62, 10 * PAGE), v);
+	ASSERT_EQ(0, vshm_unmap(dev, 6, 0, huge));
+	munmap(win, size);
+out:
+	munmap(vmm, size);
+	huge_tmpfs_put(dir, fd);
+}
+
 TEST_F(dev, region_lifecycle)
 {
 	struct vhost_shmem_region_create rc;

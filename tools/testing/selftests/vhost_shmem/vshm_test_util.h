@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <linux/vhost_shmem.h>
 
@@ -236,6 +237,20 @@ static inline uint64_t pfn_flags(uint64_t pfn)
 	return flags;
 }
 
+/*
+ * Page faults the calling thread has completed, minor and major: each
+ * fault of a window that a PTE or PMD served counts once, the vCPU's
+ * too (KVM resolves them in the thread that runs it).
+ */
+static inline long thread_faults(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return -1;
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
 /* The release of the running kernel, as major * 1000 + minor, or -1. */
 static inline int kernel_release(void)
 {
@@ -245,6 +260,16 @@ static inline int kernel_release(void)
 	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
 		return -1;
 	return major * 1000 + minor;
+}
+
+/*
+ * Whether the kernel maps 2 MiB of a window with one PMD (huge PFN
+ * mappings, x86-64 since 6.12); when it does, a naturally aligned 2 MiB of
+ * one folio that one mapping covers costs one fault.
+ */
+static inline bool window_maps_pmd(void)
+{
+	return kernel_release() >= 6012;
 }
 
 /* The 32-bit word at byte offset @off of a file filled with @seed. */
