@@ -5,7 +5,7 @@
 #   make [KDIR=<kernel build dir>] [MODBUILD=<dir>]   build vhost_shmem.ko
 #   make check                                       lint, then selftests in VMs: 6.1, 6.12, debug (newest) kernel
 #   make demo                                        guest reads a file through a region (6.12; VM_ARGS="--kernel all" for every kernel)
-#   make bench                                       vshm-bench in VMs on 6.1 and 6.12: Markdown tables
+#   make bench                                       vhost_shmem_perf_test in VMs on 6.1 and 6.12: Markdown tables
 #   make lint                                        checkpatch, sparse + W=1, kernel-doc, netlink-gen
 #   make netlink-gen                                 regenerate the netlink code from its YNL spec
 #   make install [DESTDIR=] [PREFIX=/usr/local]     on a host: module (for KDIR), udev rule, libvshm, vshmctl, headers

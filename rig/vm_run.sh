@@ -20,10 +20,11 @@
 #                instead of the selftests (never lints); vshmctl is in the
 #                guest's PATH and the demo runs "vshmctl show" after each
 #                step
-#   --bench      build tools/vhost_shmem and run vshm-bench in the guest
-#                instead of the selftests, and print its tables (never
-#                lints; "all" is 6.1 and 6.12 only: timings under KASAN
-#                and lockdep say nothing about the code)
+#   --bench      build the KVM performance test vhost_shmem_perf_test
+#                (tools/testing/selftests/kvm, on the KVM selftest library)
+#                and run it in the guest instead of the selftests, and
+#                print its tables (never lints; "all" is 6.1 and 6.12 only:
+#                timings under KASAN and lockdep say nothing about the code)
 #
 # This is what `make check`, `make demo` and `make bench` at the top of the
 # repository run.
@@ -96,14 +97,13 @@
 #                     skipped
 #   VSHM_DEMO         prebuilt static demo program, for --demo; the tools build
 #                     is skipped (a vshmctl next to it is used too)
-#   VSHM_BENCH        prebuilt static benchmark program, for --bench; the
-#                     tools build is skipped
+#   VSHM_BENCH        prebuilt static vhost_shmem_perf_test, for --bench; the
+#                     KVM selftest build is skipped
 #   VSHM_BENCH_ITERS, VSHM_BENCH_MAX_B, VSHM_BENCH_STORM_RATE,
 #   VSHM_BENCH_SCENARIOS
-#                     passed to the guest's vshm-bench with --bench (see
-#                     the header of tools/vhost_shmem/vshm-bench.c); a whole
-#                     run took 1.5 (6.12) to 3.5 minutes (6.1, busier host)
-#                     per kernel here
+#                     passed to the guest's vhost_shmem_perf_test with
+#                     --bench: the defaults of its -i, -b, -r and -s options
+#                     (vhost_shmem_perf_test -h says what they do)
 #   VSHM_MODULE       .ko to load instead of building vhost_shmem.ko; the
 #                     string {kver} in it is replaced by the kernel release,
 #                     e.g. VSHM_MODULE=/tmp/mods/{kver}/hello.ko
@@ -173,7 +173,8 @@ KERNEL_BAD='WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|possible circular lockin
 
 KERNEL_SEL=all
 LINT=1
-# The tools program run instead of the selftests: vshm-demo, vshm-bench.
+# The program run instead of the selftests: vshm-demo (--demo) or
+# vhost_shmem_perf_test (--bench).
 TOOL=
 # Programs the demo calls (vshmctl), installed in the guest's /usr/bin.
 DEMO_TOOLS=()
@@ -208,7 +209,7 @@ parse_args() {
 		--lint) KERNEL_SEL=lint ;;
 		--no-lint) LINT=0 ;;
 		--demo) TOOL=vshm-demo ;;
-		--bench) TOOL=vshm-bench ;;
+		--bench) TOOL=vhost_shmem_perf_test ;;
 		-h|--help) usage; exit 0 ;;
 		*) echo "vm_run: unknown argument: $1" >&2; usage >&2; exit 2 ;;
 		esac
@@ -243,9 +244,9 @@ install_deps() {
 # the KVM selftest library)
 # ---------------------------------------------------------------------------
 prepare_cache() {
-	# The demo and the benchmark build nothing else from the kernel
-	# source than vshmctl's YNL library.
-	if [ -n "$TOOL" ]; then
+	# The demo builds nothing else from the kernel source than
+	# vshmctl's YNL library; the benchmark, the KVM selftest library.
+	if [ "$TOOL" = vshm-demo ]; then
 		vshm_ynl_dir
 		export YNL_DIR
 		return 0
@@ -278,7 +279,7 @@ find_kernel() {
 discover_kernels() {
 	local series kver
 	local want=(6.1 6.12 debug)
-	[ "$TOOL" = vshm-bench ] && want=(6.1 6.12)
+	[ "$TOOL" = vhost_shmem_perf_test ] && want=(6.1 6.12)
 	[ "$KERNEL_SEL" = all ] || want=("$KERNEL_SEL")
 	[ "$KERNEL_SEL" = lint ] && want=()
 	KVERS=()
@@ -359,6 +360,7 @@ build_module() {
 # $LINUX_SRC, in a build directory of its own) and copies its test into the
 # test directory $1 as kvm_vhost_shmem_test: the guest knows tests by file
 # name, and the vhost_shmem directory has a vhost_shmem_test of its own.
+# With --bench, $1 is where the performance test is copied, as is.
 build_kvm_selftests() {
 	local out=$BUILD/kvm-selftests/${LINUX_SRC##*/}
 
@@ -367,6 +369,10 @@ build_kvm_selftests() {
 	make -C "$REPO/tools/testing/selftests/kvm" OUTPUT="$out" \
 		LINUX_SRC="$LINUX_SRC" > "$out.log" 2>&1 ||
 		{ tail -n 40 "$out.log" >&2; return 1; }
+	if [ "$TOOL" = vhost_shmem_perf_test ]; then
+		cp "$out/vhost_shmem_perf_test" "$1/"
+		return 0
+	fi
 	cp "$out/vhost_shmem_test" "$1/kvm_vhost_shmem_test"
 }
 
@@ -380,7 +386,13 @@ build_guest_programs() {
 		else
 			f=${VSHM_BENCH:-}
 		fi
-		if [ -z "$f" ]; then
+		if [ -z "$f" ] && [ "$TOOL" = vhost_shmem_perf_test ]; then
+			rm -rf "$BUILD/bench"
+			mkdir -p "$BUILD/bench"
+			build_kvm_selftests "$BUILD/bench" ||
+				die "building the KVM selftests failed"
+			f=$BUILD/bench/$TOOL
+		elif [ -z "$f" ]; then
 			rm -rf "$BUILD/tools"
 			log "building tools/vhost_shmem"
 			make -C "$REPO/tools/vhost_shmem" OUTPUT="$BUILD/tools" ||
@@ -462,7 +474,7 @@ guest_env() {
 	local kver=$1 w
 	local env=()
 	[ -n "${VSHM_FUZZ_SEED:-}" ] && env+=("VSHM_FUZZ_SEED=$VSHM_FUZZ_SEED")
-	if [ "$TOOL" = vshm-bench ]; then
+	if [ "$TOOL" = vhost_shmem_perf_test ]; then
 		for w in VSHM_BENCH_ITERS VSHM_BENCH_MAX_B VSHM_BENCH_STORM_RATE \
 			 VSHM_BENCH_SCENARIOS; do
 			[ -n "${!w:-}" ] && env+=("$w=${!w}")

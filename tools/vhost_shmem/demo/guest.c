@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A minimal KVM guest, in real mode or flat 32-bit protected mode; see
- * guest.h.
+ * A minimal KVM guest in real mode; see guest.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +16,6 @@
 #define READ_ENTRY	(CODE_GPA + 0x00)
 #define WRITE_ENTRY	(CODE_GPA + 0x10)
 #define SUM_ENTRY	(CODE_GPA + 0x20)
-#define TOUCH_READ_ENTRY	(CODE_GPA + 0x40)
-#define TOUCH_WRITE_ENTRY	(CODE_GPA + 0x50)
 
 /*
  * BX: offset in the window, CX: number of 32-bit words (non-zero).  The
@@ -46,30 +43,6 @@ static const __u8 read_routine[] = {
 static const __u8 write_routine[] = {
 	0x66, 0x89, 0x0f,		/* mov [bx], ecx */
 	0xf4,				/* hlt */
-};
-
-/*
- * 32-bit code, for vshm_guest_touch().  ESI: guest physical address of the
- * first page, ECX: number of pages (non-zero).  The loop instruction counts
- * ECX down; its displacement -10 jumps back from the end of the loop to the
- * access.
- */
-static const __u8 touch_read_routine[] = {
-	0x31, 0xc0,			/*  0: xor eax, eax */
-	0x03, 0x06,			/*  2: add eax, [esi] */
-	0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* 4: add esi, 4096 */
-	0xe2, 0xf6,			/* 10: loop 2 */
-	0xe7, VSHM_GUEST_PORT,		/* 12: out VSHM_GUEST_PORT, eax */
-	0xf4,				/* 14: hlt */
-};
-
-/* Stores ECX, the number of pages left, in the first word of each page. */
-static const __u8 touch_write_routine[] = {
-	0x89, 0x0e,			/*  0: mov [esi], ecx */
-	0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, /* 2: add esi, 4096 */
-	0xe2, 0xf6,			/*  8: loop 0 */
-	0xe7, VSHM_GUEST_PORT,		/* 10: out VSHM_GUEST_PORT, eax */
-	0xf4,				/* 12: hlt */
 };
 
 static int set_slot(struct vshm_guest *g, __u32 slot, __u64 gpa,
@@ -145,10 +118,6 @@ int vshm_guest_create(struct vshm_guest *g)
 	       sizeof(write_routine));
 	memcpy((__u8 *)g->ram + SUM_ENTRY, sum_routine,
 	       sizeof(sum_routine));
-	memcpy((__u8 *)g->ram + TOUCH_READ_ENTRY, touch_read_routine,
-	       sizeof(touch_read_routine));
-	memcpy((__u8 *)g->ram + TOUCH_WRITE_ENTRY, touch_write_routine,
-	       sizeof(touch_write_routine));
 	ret = set_slot(g, SLOT_RAM, 0, g->ram, RAM_SIZE);
 	if (ret)
 		goto err;
@@ -269,46 +238,4 @@ int vshm_guest_write32(struct vshm_guest *g, __u16 off, __u32 val)
 			return ret;
 	}
 	return exit_reason;
-}
-
-int vshm_guest_flat32(struct vshm_guest *g)
-{
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x08,
-		.type = 0xb, .present = 1, .s = 1, .db = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
-	struct kvm_sregs sregs;
-
-	if (ioctl(g->vcpu_fd, KVM_GET_SREGS, &sregs))
-		return -errno;
-	/*
-	 * No descriptor table is needed: the guest never loads a segment
-	 * register, KVM takes the hidden parts as they are set here.
-	 */
-	data.selector = 0x10;
-	data.type = 0x3;
-	sregs.cs = code;
-	sregs.ds = data;
-	sregs.es = data;
-	sregs.fs = data;
-	sregs.gs = data;
-	sregs.ss = data;
-	sregs.cr0 |= 0x1;	/* PE; PG stays clear */
-	return ioctl(g->vcpu_fd, KVM_SET_SREGS, &sregs) ? -errno : 0;
-}
-
-int vshm_guest_touch(struct vshm_guest *g, __u64 gpa, __u32 pages,
-		     bool write, __u32 *sum)
-{
-	struct kvm_regs regs = {
-		.rip = write ? TOUCH_WRITE_ENTRY : TOUCH_READ_ENTRY,
-		.rsi = gpa,
-		.rcx = pages,
-	};
-	__u32 val;
-
-	if (!pages || gpa + (__u64)pages * 4096 > 0x100000000ULL)
-		return -EINVAL;
-	return report32(g, &regs, sum ? sum : &val);
 }

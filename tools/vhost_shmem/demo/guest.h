@@ -4,11 +4,6 @@
  * mode, 64 KiB of RAM at guest physical 0 holding its routines, and the
  * window registered as a second memory slot at VSHM_GUEST_WINDOW_GPA, which
  * the real-mode routines address through DS.
- *
- * vshm_guest_flat32() switches the vCPU to flat 32-bit protected mode
- * (paging off), where vshm_guest_touch() reaches any guest physical address
- * below 4 GiB; the caller then adds its own memory slots on vm_fd (slots 0
- * and 1 are the guest's).
  */
 #ifndef VSHM_GUEST_H
 #define VSHM_GUEST_H
@@ -67,24 +62,5 @@ int vshm_guest_write32(struct vshm_guest *g, __u16 off, __u32 val);
  */
 int vshm_guest_sum32(struct vshm_guest *g, __u16 off, __u16 count,
 		     __u32 *sum);
-
-/*
- * Switch the vCPU to 32-bit protected mode with flat 4 GiB code and data
- * segments and paging off: guest virtual is guest physical.  Only
- * vshm_guest_touch() may run after it, not the real-mode routines above.
- * Returns 0 or a negative errno.
- */
-int vshm_guest_flat32(struct vshm_guest *g);
-
-/*
- * In flat 32-bit mode, have the guest access the first 32-bit word of each
- * of @pages pages (non-zero) from guest physical @gpa (below 4 GiB): load
- * them and report their sum (modulo 2^32) in *@sum, or, if @write, store in
- * each the number of pages left including it (@pages for the first page, 1
- * for the last); *@sum then gets an unspecified value (@sum may be NULL).
- * Returns as vshm_guest_read32().
- */
-int vshm_guest_touch(struct vshm_guest *g, __u64 gpa, __u32 pages,
-		     bool write, __u32 *sum);
 
 #endif /* VSHM_GUEST_H */
