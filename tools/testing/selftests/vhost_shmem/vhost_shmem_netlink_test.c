@@ -25,9 +25,7 @@
 #include "vshm_json.h"
 #include "vshm_nl.h"
 #include "vshm_test_util.h"
-
-/* vshmctl's main(), linked in from vshmctl.c. */
-int vshmctl_main(int argc, char **argv);
+#include "vshmctl.h"
 
 #define NOBODY		65534
 
@@ -1050,7 +1048,7 @@ static char *run_vshmctl(char **argv, int *status)
 		dup2(pipefd[1], STDOUT_FILENO);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		*status = vshmctl_main(argc, argv);
+		*status = vshmctl_run(argc, argv);
 		fflush(stdout);
 		_exit(*status);
 	}
@@ -1188,7 +1186,7 @@ TEST_F(nl, vshmctl_monitor_json)
 	if (!pid) {
 		close(pipefd[0]);
 		dup2(pipefd[1], STDOUT_FILENO);
-		status = vshmctl_main(5, argv);
+		status = vshmctl_run(5, argv);
 		fflush(stdout);
 		_exit(status);
 	}
