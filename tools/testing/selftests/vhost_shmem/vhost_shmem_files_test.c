@@ -15,10 +15,12 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <linux/fs.h>
 #include <linux/kernel-page-flags.h>
 #include <linux/loop.h>
+#include <linux/magic.h>
 #include <linux/udmabuf.h>
 
 #include "kselftest_harness.h"
@@ -29,13 +31,11 @@
 FIXTURE(files) {
 	int dev;
 	void *win;
-	char ramfs[64];
 };
 
 FIXTURE_SETUP(files)
 {
 	self->win = MAP_FAILED;
-	self->ramfs[0] = 0;
 	self->dev = vshm_open();
 	if (self->dev < 0 && errno == ENOENT)
 		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
@@ -50,10 +50,6 @@ FIXTURE_TEARDOWN(files)
 		munmap(self->win, REGION_SIZE);
 	if (self->dev >= 0)
 		close(self->dev);
-	if (self->ramfs[0]) {
-		umount2(self->ramfs, MNT_DETACH);
-		rmdir(self->ramfs);
-	}
 }
 
 /* A file on ramfs: page cache without shmem, like any disk file's. */
@@ -80,67 +76,6 @@ static int ramfs_file(char *dir, size_t dirlen, uint32_t seed, size_t size,
 	close(fd);
 	fd = open(path, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
-}
-
-TEST_F(files, tmpfs_file_maps_both_ways)
-{
-	char path[] = "/tmp/vshm-tmpfs-XXXXXX";
-	uint32_t v;
-	int fd;
-
-	fd = mkstemp(path);
-	ASSERT_LE(0, fd);
-	unlink(path);
-	ASSERT_EQ(0, fill_pattern(fd, 21, 2 * PAGE));
-
-	/* /tmp is tmpfs in the test VM; elsewhere this is another test. */
-	if (vshm_map(self->dev, SHMID, fd, 0, 0, 2 * PAGE,
-		     VHOST_SHMEM_MAP_F_RW) == -EOPNOTSUPP)
-		SKIP(close(fd); return, "/tmp is not tmpfs");
-	ASSERT_EQ(0, probe_read(self->win, PAGE + 4, &v));
-	EXPECT_EQ(pattern(21, PAGE + 4), v);
-	ASSERT_EQ(0, probe_write(self->win, 8, 0x5eed));
-	EXPECT_EQ(0x5eed, file_read32(fd, 8));
-	close(fd);
-}
-
-TEST_F(files, page_cache_file_read_only)
-{
-	char path[128];
-	uint32_t v;
-	int fd, wfd;
-
-	fd = ramfs_file(self->ramfs, sizeof(self->ramfs), 22, 4 * PAGE,
-			O_RDONLY);
-	if (fd == -EPERM || fd == -ENODEV)
-		SKIP(return, "cannot mount ramfs: %s", strerror(-fd));
-	ASSERT_LE(0, fd);
-
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, PAGE, 0, 3 * PAGE, 0));
-	ASSERT_EQ(0, probe_read(self->win, 2 * PAGE + 12, &v));
-	EXPECT_EQ(pattern(22, 3 * PAGE + 12), v);
-	EXPECT_EQ(SIGBUS, probe_write(self->win, 12, 1));
-
-	/*
-	 * Read-write mappings of page cache files are not supported; a
-	 * read-only descriptor gets mmap()'s answer first.
-	 */
-	EXPECT_EQ(-EACCES, vshm_map(self->dev, SHMID, fd, 0, 8 * PAGE, PAGE,
-				    VHOST_SHMEM_MAP_F_RW));
-	snprintf(path, sizeof(path), "%s/blob", self->ramfs);
-	wfd = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, wfd);
-	EXPECT_EQ(-EOPNOTSUPP, vshm_map(self->dev, SHMID, wfd, 0, 8 * PAGE,
-					PAGE, VHOST_SHMEM_MAP_F_RW));
-
-	/* The file's own writes show through the read-only mapping. */
-	v = 0xabcdef01;
-	ASSERT_EQ(sizeof(v), pwrite(wfd, &v, sizeof(v), PAGE + 16));
-	ASSERT_EQ(0, probe_read(self->win, 16, &v));
-	EXPECT_EQ(0xabcdef01, v);
-	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 3 * PAGE));
-	close(wfd);
-	close(fd);
 }
 
 TEST_F(files, unsupported_files_refused)
@@ -216,40 +151,6 @@ static int mmap_errno(int fd, int prot, off_t off)
 		return -errno;
 	munmap(p, PAGE);
 	return 0;
-}
-
-/* A page-cache file mapped past its end: pages there fault until it grows. */
-TEST_F(files, page_cache_file_past_end)
-{
-	uint32_t v;
-	char buf[PAGE];
-	char path[128];
-	int fd, wfd;
-
-	fd = ramfs_file(self->ramfs, sizeof(self->ramfs), 24, PAGE, O_RDONLY);
-	if (fd == -EPERM || fd == -ENODEV)
-		SKIP(return, "cannot mount ramfs: %s", strerror(-fd));
-	ASSERT_LE(0, fd);
-	snprintf(path, sizeof(path), "%s/blob", self->ramfs);
-	wfd = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, wfd);
-	ASSERT_EQ(0, ftruncate(wfd, 5000));
-
-	ASSERT_EQ(0, vshm_map(self->dev, SHMID, fd, 0, 0, REGION_SIZE, 0));
-	ASSERT_EQ(0, probe_read(self->win, 4, &v));
-	EXPECT_EQ(pattern(24, 4), v);
-	ASSERT_EQ(0, probe_read(self->win, PAGE + 1000, &v));
-	EXPECT_EQ(0, v);
-	EXPECT_EQ(SIGBUS, probe_read(self->win, 2 * PAGE, &v));
-
-	memset(buf, 0x3c, sizeof(buf));
-	ASSERT_EQ(PAGE, pwrite(wfd, buf, PAGE, 3 * PAGE));
-	ASSERT_EQ(0, probe_read(self->win, 3 * PAGE + 8, &v));
-	EXPECT_EQ(0x3c3c3c3c, v);
-	EXPECT_EQ(SIGBUS, probe_read(self->win, 4 * PAGE, &v));
-	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, REGION_SIZE));
-	close(wfd);
-	close(fd);
 }
 
 /*
@@ -530,6 +431,290 @@ static int ext4_mount(char *dir, size_t dirlen, char *dev, size_t devlen)
 		return err;
 	}
 	return 0;
+}
+
+/*
+ * Every kind of file a mapping may come from, under the same cases: a memfd
+ * and a file of tmpfs (shmem: read-only and read-write), a file of ramfs
+ * (page cache without shmem, like any disk file's), of ext4 on a loop device
+ * and of the tests' FUSE server (page cache: read-only only).  Each case runs
+ * once per kind; a kind this machine cannot make is a skip.
+ */
+enum file_kind {
+	KIND_MEMFD,
+	KIND_TMPFS,
+	KIND_RAMFS,
+	KIND_EXT4,
+	KIND_FUSE,
+};
+
+FIXTURE(kind) {
+	int dev;
+	void *win;
+	int fd;			/* open read-only */
+	int wfd;		/* open read-write */
+	uint32_t seed;		/* the file holds pattern(seed, ...)... */
+	size_t size;		/* ...up to here */
+	char path[128];
+	char dir[64];
+	char loop[32];
+	struct fuse_srv fuse;
+	bool fuse_up;
+};
+
+FIXTURE_VARIANT(kind) {
+	enum file_kind kind;
+	bool rw;		/* maps read-write: a shmem file */
+	bool writable;		/* the file can be written and resized */
+};
+
+FIXTURE_VARIANT_ADD(kind, memfd) {
+	.kind = KIND_MEMFD,
+	.rw = true,
+	.writable = true,
+};
+
+FIXTURE_VARIANT_ADD(kind, tmpfs) {
+	.kind = KIND_TMPFS,
+	.rw = true,
+	.writable = true,
+};
+
+FIXTURE_VARIANT_ADD(kind, ramfs) {
+	.kind = KIND_RAMFS,
+	.writable = true,
+};
+
+FIXTURE_VARIANT_ADD(kind, ext4) {
+	.kind = KIND_EXT4,
+	.writable = true,
+};
+
+/* The server's one file is read-only, of FUSE_SIZE bytes of pattern(28). */
+FIXTURE_VARIANT_ADD(kind, fuse) {
+	.kind = KIND_FUSE,
+};
+
+FIXTURE_SETUP(kind)
+{
+	struct statfs sfs;
+	int ret, fd;
+
+	self->win = MAP_FAILED;
+	self->fd = -1;
+	self->wfd = -1;
+	self->dir[0] = 0;
+	self->fuse_up = false;
+	self->seed = 30;
+	self->size = 4 * PAGE;
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vshm_region_window(self->dev, SHMID, REGION_SIZE,
+					&self->win));
+
+	switch (variant->kind) {
+	case KIND_MEMFD:
+		self->wfd = memfd_pattern(self->seed, self->size, 0);
+		ASSERT_LE(0, self->wfd);
+		snprintf(self->path, sizeof(self->path), "/proc/self/fd/%d",
+			 self->wfd);
+		break;
+	case KIND_TMPFS:
+		ASSERT_EQ(0, statfs("/tmp", &sfs));
+		if (sfs.f_type != TMPFS_MAGIC)
+			SKIP(return, "/tmp is not tmpfs");
+		snprintf(self->path, sizeof(self->path),
+			 "/tmp/vshm-tmpfs-XXXXXX");
+		self->wfd = mkstemp(self->path);
+		ASSERT_LE(0, self->wfd);
+		ASSERT_EQ(0, fill_pattern(self->wfd, self->seed, self->size));
+		break;
+	case KIND_RAMFS:
+		ret = ramfs_file(self->dir, sizeof(self->dir), self->seed,
+				 self->size, O_RDWR);
+		if (ret == -EPERM || ret == -ENODEV)
+			SKIP(return, "cannot mount ramfs: %s", strerror(-ret));
+		ASSERT_LE(0, ret);
+		self->wfd = ret;
+		snprintf(self->path, sizeof(self->path), "%s/blob", self->dir);
+		break;
+	case KIND_EXT4:
+		ret = ext4_mount(self->dir, sizeof(self->dir), self->loop,
+				 sizeof(self->loop));
+		if (ret == -ENOENT || ret == -ENODEV)
+			SKIP(return, "no ext4 image or loop device: %s",
+			     strerror(-ret));
+		ASSERT_EQ(0, ret) TH_LOG("mounting ext4 on a loop device: %s",
+					 strerror(-ret));
+		snprintf(self->path, sizeof(self->path), "%s/blob", self->dir);
+		self->wfd = open(self->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		ASSERT_LE(0, self->wfd);
+		ASSERT_EQ(0, fill_pattern(self->wfd, self->seed, self->size));
+		break;
+	case KIND_FUSE:
+		ret = fuse_start(&self->fuse);
+		if (ret == -ENOENT || ret == -ENODEV)
+			SKIP(return, "no FUSE: %s", strerror(-ret));
+		ASSERT_EQ(0, ret) TH_LOG("FUSE: %s", strerror(-ret));
+		self->fuse_up = true;
+		self->seed = 28;
+		self->size = FUSE_SIZE;
+		snprintf(self->path, sizeof(self->path), "%s/blob",
+			 self->fuse.dir);
+		self->wfd = open(self->path, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, self->wfd) TH_LOG("open %s: %s", self->path,
+					       strerror(errno));
+		break;
+	}
+	fd = open(self->path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", self->path, strerror(errno));
+	self->fd = fd;
+}
+
+FIXTURE_TEARDOWN(kind)
+{
+	if (self->win != MAP_FAILED)
+		munmap(self->win, REGION_SIZE);
+	if (self->dev >= 0)
+		close(self->dev);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->wfd >= 0)
+		close(self->wfd);
+	switch (variant->kind) {
+	case KIND_MEMFD:
+		break;
+	case KIND_TMPFS:
+		unlink(self->path);
+		break;
+	case KIND_RAMFS:
+		if (self->dir[0]) {
+			umount2(self->dir, MNT_DETACH);
+			rmdir(self->dir);
+		}
+		break;
+	case KIND_EXT4:
+		if (self->dir[0])
+			ext4_umount(self->dir, self->loop);
+		break;
+	case KIND_FUSE:
+		if (self->fuse_up)
+			fuse_stop(&self->fuse);
+		break;
+	}
+}
+
+/*
+ * Every kind maps read-only, from the file offset asked: the window reads
+ * the file, writes fault and leave the file alone, and the pages around
+ * the mapping are holes.  mmap() of the descriptor agrees.
+ */
+TEST_F(kind, maps_read_only)
+{
+	size_t len = self->size - PAGE;
+	uint32_t v;
+
+	EXPECT_EQ(0, mmap_errno(self->fd, PROT_READ, 0));
+	/* File pages 1.. at region pages 0.. */
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->fd, PAGE, 0, len, 0));
+	ASSERT_EQ(0, probe_read(self->win, len - PAGE + 12, &v));
+	EXPECT_EQ(pattern(self->seed, len + 12), v);
+	EXPECT_EQ(SIGBUS, probe_write(self->win, 12, 1));
+	EXPECT_EQ(pattern(self->seed, PAGE + 12), file_read32(self->fd,
+							      PAGE + 12));
+	ASSERT_EQ(0, probe_read(self->win, 12, &v));
+	EXPECT_EQ(pattern(self->seed, PAGE + 12), v);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, len, &v));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, len));
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 12, &v));
+}
+
+/*
+ * Read-write: a read-only descriptor gets mmap()'s answer first (EACCES),
+ * on every kind.  Through a read-write descriptor a shmem file maps
+ * read-write, window writes landing in the file; a page-cache file does
+ * not: read-write mappings of them are not supported (EOPNOTSUPP), though
+ * mmap() would.
+ */
+TEST_F(kind, read_write)
+{
+	uint32_t v;
+
+	EXPECT_EQ(-EACCES, mmap_errno(self->fd, PROT_READ | PROT_WRITE, 0));
+	EXPECT_EQ(-EACCES, vshm_map(self->dev, SHMID, self->fd, 0, 8 * PAGE,
+				    PAGE, VHOST_SHMEM_MAP_F_RW));
+	EXPECT_EQ(0, mmap_errno(self->wfd, PROT_READ | PROT_WRITE, 0));
+	if (!variant->rw) {
+		EXPECT_EQ(-EOPNOTSUPP, vshm_map(self->dev, SHMID, self->wfd,
+						0, 8 * PAGE, PAGE,
+						VHOST_SHMEM_MAP_F_RW));
+		EXPECT_EQ(SIGBUS, probe_read(self->win, 8 * PAGE, &v));
+		return;
+	}
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->wfd, 0, 0, 2 * PAGE,
+			      VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, probe_read(self->win, PAGE + 4, &v));
+	EXPECT_EQ(pattern(self->seed, PAGE + 4), v);
+	ASSERT_EQ(0, probe_write(self->win, 8, 0x5eed));
+	EXPECT_EQ(0x5eed, file_read32(self->wfd, 8));
+	EXPECT_EQ(0x5eed, file_read32(self->fd, 8));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, 2 * PAGE));
+}
+
+/*
+ * The file's own writes show through a read-only mapping, in a page the
+ * window has read before and in one it has not.
+ */
+TEST_F(kind, file_writes_show_through)
+{
+	size_t len = self->size - PAGE;
+	uint32_t v;
+
+	if (!variant->writable)
+		SKIP(return, "the file of this kind cannot be written");
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->fd, PAGE, 0, len, 0));
+	ASSERT_EQ(0, probe_read(self->win, 16, &v));
+	EXPECT_EQ(pattern(self->seed, PAGE + 16), v);
+	v = 0xabcdef01;
+	ASSERT_EQ(sizeof(v), pwrite(self->wfd, &v, sizeof(v), PAGE + 16));
+	ASSERT_EQ(0, probe_read(self->win, 16, &v));
+	EXPECT_EQ(0xabcdef01, v);
+	v = 0x10fedcba;
+	ASSERT_EQ(sizeof(v), pwrite(self->wfd, &v, sizeof(v), 3 * PAGE + 20));
+	ASSERT_EQ(0, probe_read(self->win, 2 * PAGE + 20, &v));
+	EXPECT_EQ(0x10fedcba, v);
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, len));
+}
+
+/*
+ * A file mapped past its end: its last page reads zeroes after the end,
+ * pages past the end fault until the file grows over them.
+ */
+TEST_F(kind, past_end)
+{
+	char buf[PAGE];
+	uint32_t v;
+
+	if (!variant->writable)
+		SKIP(return, "the file of this kind cannot be resized");
+	ASSERT_EQ(0, ftruncate(self->wfd, PAGE + PAGE / 4));
+
+	ASSERT_EQ(0, vshm_map(self->dev, SHMID, self->fd, 0, 0, REGION_SIZE,
+			      0));
+	ASSERT_EQ(0, probe_read(self->win, 4, &v));
+	EXPECT_EQ(pattern(self->seed, 4), v);
+	ASSERT_EQ(0, probe_read(self->win, PAGE + PAGE / 2, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 2 * PAGE, &v));
+
+	memset(buf, 0x3c, sizeof(buf));
+	ASSERT_EQ(PAGE, pwrite(self->wfd, buf, PAGE, 3 * PAGE));
+	ASSERT_EQ(0, probe_read(self->win, 3 * PAGE + 8, &v));
+	EXPECT_EQ(0x3c3c3c3c, v);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 4 * PAGE, &v));
+	ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, 0, REGION_SIZE));
 }
 
 struct punch_race {

@@ -25,9 +25,7 @@
 #include "vshm_json.h"
 #include "vshm_nl.h"
 #include "vshm_test_util.h"
-
-/* vshmctl's main(), linked in from vshmctl.c. */
-int vshmctl_main(int argc, char **argv);
+#include "vshmctl.h"
 
 #define NOBODY		65534
 
@@ -321,158 +319,9 @@ TEST_F(nl, events_in_order)
 	close(fd);
 }
 
-/*
- * Without CAP_SYS_ADMIN a process sees its own contexts and nobody else's,
- * and may not join the events group.  Root sees them all.
- */
-TEST_F(nl, unprivileged_sees_only_own)
-{
-	uint32_t mine = own_ctx_id(self->nl);
-	struct vshm_nl_msgs pd = {};
-	int status, pipefd[2], fd;
-	uint32_t child_ctx;
-	pid_t pid;
-
-	ASSERT_NE(0, mine);
-	/* A mapping of ours that root's do request finds. */
-	fd = memfd_pattern(5, PAGE, 0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vshm_region_create(self->dev, 0, 4 * PAGE, NULL));
-	ASSERT_EQ(0, vshm_map(self->dev, 0, fd, 0, 0, PAGE, 0));
-	ASSERT_EQ(0, vshm_nl_get_mapping(self->nl, mine, 0, 0, &pd));
-	free(pd.m);
-	ASSERT_EQ(0, pipe(pipefd));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct vshm_nl_filter f = {};
-		struct vshm_nl_msgs d = {};
-		struct vshm_nl *nl;
-		int dev;
-
-		/* Open as root (the device is 0600), then drop privileges. */
-		dev = vshm_open();
-		if (dev < 0 || vshm_region_create(dev, 1, PAGE, NULL))
-			_exit(10);
-		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
-			_exit(11);
-		if (vshm_nl_open(&nl))
-			_exit(12);
-		/* Everything visible: exactly our context and its region. */
-		if (dump(nl, &f, &d) || d.n != 2 ||
-		    d.m[0].cmd != VHOST_SHMEM_CMD_CTX_GET ||
-		    d.m[0].pid != (uint32_t)getpid() ||
-		    d.m[0].ctx_id == mine)
-			_exit(13);
-		if (write(pipefd[1], &d.m[0].ctx_id, sizeof(uint32_t)) !=
-		    sizeof(uint32_t))
-			_exit(14);
-		/* Asking for the parent's context or process: nothing. */
-		f.ctx_id = mine;
-		if (dump(nl, &f, &d) || d.n)
-			_exit(15);
-		/* Not even by a do request for a mapping that exists. */
-		if (vshm_nl_get_mapping(nl, mine, 0, 0, &d) != -ENOENT)
-			_exit(18);
-		f.ctx_id = 0;
-		f.pid = getppid();
-		if (dump(nl, &f, &d) || d.n)
-			_exit(16);
-		if (vshm_nl_subscribe(nl) != -EPERM)
-			_exit(17);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	ASSERT_EQ(sizeof(child_ctx),
-		  read(pipefd[0], &child_ctx, sizeof(child_ctx)));
-	close(pipefd[0]);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-	ASSERT_NE(mine, child_ctx);
-	close(fd);
-}
-
 static int any_event(const struct vshm_nl_msg *m, void *arg)
 {
 	return 1;
-}
-
-/*
- * From another network namespace a process still dumps its own contexts;
- * events stay in the initial namespace.
- */
-TEST_F(nl, other_netns_dumps_own_no_events)
-{
-	int status;
-	pid_t pid;
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct vshm_nl_filter f = {};
-		struct vshm_nl *nl, *listener;
-		struct vshm_nl_msgs d = {};
-		int dev;
-
-		if (unshare(CLONE_NEWNET))
-			_exit(10);
-		dev = vshm_open();
-		if (dev < 0 || vshm_region_create(dev, 4, PAGE, NULL))
-			_exit(11);
-		if (vshm_nl_open(&nl) || vshm_nl_open(&listener))
-			_exit(12);
-		f.pid = getpid();
-		if (dump(nl, &f, &d) || d.n != 2 || d.m[1].shmid != 4)
-			_exit(13);
-		if (vshm_nl_subscribe(listener))
-			_exit(14);
-		if (vshm_region_destroy(dev, 4))
-			_exit(15);
-		if (vshm_nl_listen(listener, 300, any_event, NULL) != -ETIMEDOUT)
-			_exit(16);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-}
-
-/* A process with CAP_SYS_ADMIN sees the contexts of other processes. */
-TEST_F(nl, admin_sees_all)
-{
-	struct vshm_nl_filter f = {};
-	int status, go[2], ready[2];
-	bool seen_child = false, seen_self = false;
-	size_t i;
-	pid_t pid;
-	char c;
-
-	ASSERT_EQ(0, pipe(go));
-	ASSERT_EQ(0, pipe(ready));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		int dev = vshm_open();
-
-		if (dev < 0 || write(ready[1], "r", 1) != 1)
-			_exit(1);
-		/* Keep the context until the parent has looked. */
-		_exit(read(go[0], &c, 1) == 1 ? 0 : 2);
-	}
-	ASSERT_EQ(1, read(ready[0], &c, 1));
-	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
-	for (i = 0; i < self->d.n; i++) {
-		if (self->d.m[i].cmd != VHOST_SHMEM_CMD_CTX_GET)
-			continue;
-		seen_child |= self->d.m[i].pid == (uint32_t)pid;
-		seen_self |= self->d.m[i].pid == (uint32_t)getpid();
-	}
-	ASSERT_EQ(1, write(go[1], "g", 1));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-	ASSERT_TRUE(seen_child);
-	ASSERT_TRUE(seen_self);
 }
 
 #define LARGE_N		12000
@@ -896,6 +745,288 @@ TEST_F(nl, do_requests)
 	close(fd);
 }
 
+/*
+ * What CAP_SYS_ADMIN changes: with it a process sees every context and may
+ * join the events group; without it, it sees only the contexts it opened
+ * (a context of another is as if it did not exist: ENOENT) and may not join
+ * (EPERM).  Each case runs as root (admin) and as user nobody without
+ * capabilities (unprivileged), against the process's own context and a
+ * peer's: another process that opened a context with region 0 and a
+ * mapping at its start before the test began.  The test's own context
+ * (region 1, no mapping) is opened as root before privileges are dropped:
+ * the device is 0600.
+ */
+FIXTURE(priv) {
+	int dev;
+	int memfd;
+	struct vshm_nl *nl;
+	struct vshm_nl_msgs d;
+	pid_t peer;
+	int peer_go;		/* the peer exits when this is closed */
+	uint32_t peer_ctx;
+	uint32_t own_ctx;
+};
+
+FIXTURE_VARIANT(priv) {
+	bool admin;
+	int others_err;		/* a do request for a context of another */
+	int join_err;		/* joining the events group */
+};
+
+FIXTURE_VARIANT_ADD(priv, admin) {
+	.admin = true,
+	.others_err = 0,
+	.join_err = 0,
+};
+
+FIXTURE_VARIANT_ADD(priv, unprivileged) {
+	.admin = false,
+	.others_err = -ENOENT,
+	.join_err = -EPERM,
+};
+
+FIXTURE_SETUP(priv)
+{
+	struct vshm_nl_filter f = { .no_mappings = true };
+	int go[2], ready[2], ret;
+	struct vshm_nl *nl;
+	char c;
+
+	self->dev = -1;
+	self->nl = NULL;
+	self->peer = -1;
+	self->peer_go = -1;
+	memset(&self->d, 0, sizeof(self->d));
+	self->memfd = memfd_pattern(5, PAGE, 0);
+	ASSERT_LE(0, self->memfd);
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	self->peer = fork();
+	ASSERT_LE(0, self->peer);
+	if (!self->peer) {
+		int dev;
+
+		close(go[1]);
+		close(ready[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dev = vshm_open();
+		if (dev < 0 || vshm_region_create(dev, 0, 4 * PAGE, NULL) ||
+		    vshm_map(dev, 0, self->memfd, 0, 0, PAGE, 0) ||
+		    write(ready[1], "r", 1) != 1)
+			_exit(1);
+		/* Keep the context until the test is done. */
+		_exit(read(go[0], &c, 1) == 0 ? 0 : 2);
+	}
+	close(go[0]);
+	close(ready[1]);
+	self->peer_go = go[1];
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
+
+	/* The peer's context, as root sees it. */
+	ASSERT_EQ(0, vshm_nl_open(&nl));
+	f.pid = self->peer;
+	ret = dump(nl, &f, &self->d);
+	vshm_nl_close(nl);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(2, self->d.n);
+	ASSERT_EQ(VHOST_SHMEM_CMD_CTX_GET, self->d.m[0].cmd);
+	self->peer_ctx = self->d.m[0].ctx_id;
+
+	self->dev = vshm_open();
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vshm_region_create(self->dev, 1, PAGE, NULL));
+	if (!variant->admin) {
+		ASSERT_EQ(0, setgroups(0, NULL));
+		ASSERT_EQ(0, setgid(NOBODY));
+		ASSERT_EQ(0, setuid(NOBODY));
+	}
+	ASSERT_EQ(0, vshm_nl_open(&self->nl));
+	self->own_ctx = own_ctx_id(self->nl);
+	ASSERT_NE(0, self->own_ctx);
+	ASSERT_NE(self->peer_ctx, self->own_ctx);
+}
+
+FIXTURE_TEARDOWN(priv)
+{
+	vshm_nl_close(self->nl);
+	free(self->d.m);
+	if (self->dev >= 0)
+		close(self->dev);
+	if (self->peer_go >= 0)
+		close(self->peer_go);
+	if (self->peer > 0)
+		waitpid(self->peer, NULL, 0);
+	close(self->memfd);
+}
+
+/*
+ * A dump of everything: the admin's shows the peer's context and its own,
+ * the unprivileged one's exactly its own context and its region.
+ */
+TEST_F(priv, dump_all)
+{
+	struct vshm_nl_filter f = {};
+	bool seen_peer = false, seen_self = false;
+	size_t i;
+
+	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
+	for (i = 0; i < self->d.n; i++) {
+		if (self->d.m[i].cmd != VHOST_SHMEM_CMD_CTX_GET)
+			continue;
+		seen_peer |= self->d.m[i].pid == (uint32_t)self->peer;
+		seen_self |= self->d.m[i].pid == (uint32_t)getpid();
+	}
+	ASSERT_TRUE(seen_self);
+	ASSERT_EQ(variant->admin, seen_peer);
+	if (variant->admin)
+		return;
+	ASSERT_EQ(2, self->d.n);
+	ASSERT_EQ(VHOST_SHMEM_CMD_CTX_GET, self->d.m[0].cmd);
+	ASSERT_EQ(getpid(), self->d.m[0].pid);
+	ASSERT_EQ(self->own_ctx, self->d.m[0].ctx_id);
+	ASSERT_EQ(VHOST_SHMEM_CMD_REGION_GET, self->d.m[1].cmd);
+	ASSERT_EQ(1, self->d.m[1].shmid);
+}
+
+/*
+ * A dump asking for the peer's context, by id or by process: the admin
+ * gets the context, its region and its mapping, the unprivileged nothing.
+ * Its own context, everyone gets.
+ */
+TEST_F(priv, dump_of_a_context)
+{
+	struct vshm_nl_filter f = { .ctx_id = self->peer_ctx };
+	size_t want = variant->admin ? 3 : 0;
+
+	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
+	ASSERT_EQ(want, self->d.n);
+	if (want) {
+		ASSERT_EQ(self->peer, self->d.m[0].pid);
+		ASSERT_EQ(VHOST_SHMEM_CMD_MAPPING_GET, self->d.m[2].cmd);
+	}
+	f.ctx_id = 0;
+	f.pid = self->peer;
+	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
+	ASSERT_EQ(want, self->d.n);
+	if (want)
+		ASSERT_EQ(self->peer_ctx, self->d.m[0].ctx_id);
+
+	f.pid = getpid();
+	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
+	ASSERT_EQ(2, self->d.n);
+	ASSERT_EQ(self->own_ctx, self->d.m[0].ctx_id);
+	f.pid = 0;
+	f.ctx_id = self->own_ctx;
+	ASSERT_EQ(0, dump(self->nl, &f, &self->d));
+	ASSERT_EQ(2, self->d.n);
+}
+
+/*
+ * Do requests for the peer's context, region and mapping (which exist):
+ * found by the admin, ENOENT for the unprivileged.  Its own context and
+ * region are found by both.
+ */
+TEST_F(priv, do_requests)
+{
+	uint32_t shmid = 0;
+	char buf[64];
+	size_t pos = 0;
+
+	ASSERT_EQ(variant->others_err,
+		  vshm_nl_get_mapping(self->nl, self->peer_ctx, 0, 0,
+				      &self->d));
+	if (!variant->others_err) {
+		ASSERT_EQ(1, self->d.n);
+		ASSERT_EQ(self->peer_ctx, self->d.m[0].ctx_id);
+		ASSERT_EQ(PAGE, self->d.m[0].len);
+	}
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &self->peer_ctx,
+		 sizeof(self->peer_ctx));
+	ASSERT_EQ(variant->others_err,
+		  vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_CTX_GET, 0,
+				      buf, pos));
+	put_attr(buf, &pos, VHOST_SHMEM_A_REGION_SHMID, &shmid, sizeof(shmid));
+	ASSERT_EQ(variant->others_err,
+		  vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_REGION_GET, 0,
+				      buf, pos));
+
+	shmid = 1;
+	pos = 0;
+	put_attr(buf, &pos, VHOST_SHMEM_A_CTX_ID, &self->own_ctx,
+		 sizeof(self->own_ctx));
+	ASSERT_EQ(0, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_CTX_GET, 0,
+					 buf, pos));
+	put_attr(buf, &pos, VHOST_SHMEM_A_REGION_SHMID, &shmid, sizeof(shmid));
+	ASSERT_EQ(0, vshm_nl_raw_request(self->nl, VHOST_SHMEM_CMD_REGION_GET,
+					 0, buf, pos));
+}
+
+/*
+ * Joining the events group: the admin may, and hears its own context's
+ * changes; the unprivileged gets EPERM.
+ */
+TEST_F(priv, join_events)
+{
+	struct events ev = { .want = 1 };
+	struct vshm_nl *listener;
+	int ret;
+
+	ASSERT_EQ(0, vshm_nl_open(&listener));
+	ASSERT_EQ(variant->join_err, vshm_nl_subscribe(listener));
+	if (!variant->join_err) {
+		ev.ctx_id = self->own_ctx;
+		ASSERT_EQ(0, vshm_region_destroy(self->dev, 1));
+		ret = vshm_nl_listen(listener, 10000, collect_event, &ev);
+		EXPECT_EQ(1, ret) TH_LOG("listen: %d", ret);
+		EXPECT_EQ(1, ev.d.n);
+		if (ev.d.n)
+			EXPECT_EQ(VHOST_SHMEM_CMD_REGION_DEL_NTF,
+				  ev.d.m[0].cmd);
+		free(ev.d.m);
+	}
+	vshm_nl_close(listener);
+}
+
+/*
+ * From another network namespace a process still dumps its own contexts,
+ * and may join the events group of that namespace, but events stay in the
+ * initial namespace.  The unprivileged process gets its network namespace
+ * with a user namespace of its own, whose CAP_SYS_ADMIN lets it join the
+ * group there: it still hears nothing.
+ */
+TEST_F(priv, other_netns_dumps_own_no_events)
+{
+	struct vshm_nl_filter f = { .pid = getpid() };
+	struct vshm_nl *nl, *listener;
+	int flags = CLONE_NEWNET;
+
+	if (!variant->admin)
+		flags |= CLONE_NEWUSER;
+	if (unshare(flags)) {
+		if (!variant->admin && (errno == EPERM || errno == EINVAL ||
+					errno == ENOSPC || errno == EUSERS))
+			SKIP(return, "no user namespace for nobody: %s",
+			     strerror(errno));
+		ASSERT_EQ(0, -errno);
+	}
+	ASSERT_EQ(0, vshm_region_create(self->dev, 4, PAGE, NULL));
+	ASSERT_EQ(0, vshm_nl_open(&nl));
+	ASSERT_EQ(0, vshm_nl_open(&listener));
+	ASSERT_EQ(0, dump(nl, &f, &self->d));
+	ASSERT_EQ(3, self->d.n);
+	ASSERT_EQ(self->own_ctx, self->d.m[0].ctx_id);
+	ASSERT_EQ(4, self->d.m[2].shmid);
+	f.pid = self->peer;
+	ASSERT_EQ(0, dump(nl, &f, &self->d));
+	ASSERT_EQ(variant->admin ? 3 : 0, self->d.n);
+	ASSERT_EQ(0, vshm_nl_subscribe(listener));
+	ASSERT_EQ(0, vshm_region_destroy(self->dev, 4));
+	ASSERT_EQ(-ETIMEDOUT, vshm_nl_listen(listener, 300, any_event, NULL));
+	vshm_nl_close(listener);
+	vshm_nl_close(nl);
+}
+
 /* Runs vshmctl with @argv in a child; its stdout in a malloc'ed string. */
 static char *run_vshmctl(char **argv, int *status)
 {
@@ -917,7 +1048,7 @@ static char *run_vshmctl(char **argv, int *status)
 		dup2(pipefd[1], STDOUT_FILENO);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		*status = vshmctl_main(argc, argv);
+		*status = vshmctl_run(argc, argv);
 		fflush(stdout);
 		_exit(*status);
 	}
@@ -1055,7 +1186,7 @@ TEST_F(nl, vshmctl_monitor_json)
 	if (!pid) {
 		close(pipefd[0]);
 		dup2(pipefd[1], STDOUT_FILENO);
-		status = vshmctl_main(5, argv);
+		status = vshmctl_run(5, argv);
 		fflush(stdout);
 		_exit(status);
 	}
