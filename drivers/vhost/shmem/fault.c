@@ -378,6 +378,16 @@ static vm_fault_t vhost_shmem_fault_hole(struct vm_fault *vmf,
 						    ~VM_WRITE));
 }
 
+/* Whether @vmf's PMD maps 2 MiB itself (vhost_shmem_huge_fault()). */
+static bool vhost_shmem_pmd_mapped(struct vm_fault *vmf)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	return pmd_leaf(pmdp_get_lockless(vmf->pmd));
+#else
+	return false;
+#endif
+}
+
 /*
  * The fault handler of the windows.  Pages the mapping holds, or that the
  * page cache has up to date, are inserted under the context lock.  A page
@@ -478,6 +488,14 @@ again:
 	vhost_shmem_read_end(ctx, vmf->pgoff);
 	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
 				  vhost_shmem_prot(vma, map));
+	/*
+	 * A PMD that another thread's huge fault mapped here since this
+	 * fault started leaves no PTE table to insert into, which the
+	 * insertion reports as a failed allocation: the access is tried
+	 * again, and finds the PMD.
+	 */
+	if (ret == VM_FAULT_OOM && vhost_shmem_pmd_mapped(vmf))
+		ret = VM_FAULT_NOPAGE;
 	if (ret == VM_FAULT_NOPAGE && !(vmf->flags & FAULT_FLAG_WRITE))
 		vhost_shmem_fault_around(vmf, ctx);
 
@@ -565,6 +583,20 @@ static bool vhost_shmem_mapping_hold_pmd(struct vhost_shmem_mapping *map,
 }
 
 /*
+ * Whether @vma may hold PMDs.  fork() copies a PMD of a PFN mapping as it
+ * read it without the page table lock (copy_huge_pmd(), 6.12 to 7.3), so
+ * an UNMAP that zapped it in between would leave the old pages mapped in
+ * the child after their release.  A window the VMM excluded from fork()
+ * (MADV_DONTFORK, which sets VM_DONTCOPY; MADV_DOFORK cannot clear it
+ * from a VM_IO mapping) is never copied; every other window keeps 4 KiB
+ * entries, whose copy reads them under the lock.
+ */
+static bool vhost_shmem_vma_pmd_ok(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_DONTCOPY;
+}
+
+/*
  * Map the 2 MiB of the window around @vmf's address with one PMD, so that
  * KVM can map it with one 2 MiB entry too: when one mapping covers it, its
  * file range is a naturally aligned 2 MiB of one folio, up to date in the
@@ -572,8 +604,10 @@ static bool vhost_shmem_mapping_hold_pmd(struct vhost_shmem_mapping *map,
  * of a file with a PMD.  Everything else falls back to the 4 KiB fault,
  * which also reads what the page cache lacks: the retried fault comes back
  * here.  Read-write mappings are made writable at once, as their PTEs are
- * (vhost_shmem_prot()); a write to a read-only mapping falls back, and the
- * 4 KiB path refuses it.
+ * (vhost_shmem_prot()).  A write to a read-only mapping gets a read-only
+ * PMD, and the write fault on it that follows SIGBUS, as
+ * vhost_shmem_pfn_mkwrite() refuses a PTE: falling back would leave a PTE
+ * table that no PMD can replace for as long as the window lives.
  */
 static vm_fault_t vhost_shmem_huge_fault(struct vm_fault *vmf,
 					 unsigned int order)
@@ -581,6 +615,9 @@ static vm_fault_t vhost_shmem_huge_fault(struct vm_fault *vmf,
 	struct vm_area_struct *vma = vmf->vma;
 	struct vhost_shmem_ctx *ctx = vma->vm_file->private_data;
 	unsigned long addr = vmf->address & PMD_MASK;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	/* Called on a present PMD only for a write to a read-only one. */
+	bool present = !pmd_none(vmf->orig_pmd);
 	struct vhost_shmem_mapping *map;
 	pgoff_t pgoff, index, fpgoff;
 	struct page *page = NULL;
@@ -590,13 +627,42 @@ static vm_fault_t vhost_shmem_huge_fault(struct vm_fault *vmf,
 	pmd_t pmd;
 
 	if (order != PMD_ORDER || addr < vma->vm_start ||
-	    addr + PMD_SIZE > vma->vm_end)
+	    addr + PMD_SIZE > vma->vm_end || !vhost_shmem_vma_pmd_ok(vma))
 		return VM_FAULT_FALLBACK;
 	pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 
 	down_read(&ctx->lock);
 	map = vhost_shmem_mapping_lookup(ctx, pgoff);
-	if (!map || ((vmf->flags & FAULT_FLAG_WRITE) && !map->writable))
+	if (present) {
+		/*
+		 * Ours, so the mapping holds its pages and has not changed
+		 * (an UNMAP zaps under the lock held here).  Decided from
+		 * that alone, the same for every thread, so that no fault
+		 * splits a PMD that another is making writable.
+		 */
+		if (!map || !map->writable) {
+			ret = VM_FAULT_SIGBUS;
+			trace_vhost_shmem_fault(ctx->id, vmf->pgoff, true,
+						map ? VHOST_SHMEM_WHY_READ_ONLY :
+						      VHOST_SHMEM_WHY_NOT_MAPPED,
+						ret, PMD_ORDER);
+			goto out_unlock;
+		}
+		/*
+		 * The PMD read before the lock may be gone since: then the
+		 * access is simply tried again.
+		 */
+		pfn = pmd_pfn(vmf->orig_pmd);
+		index = vhost_shmem_region_index(pgoff) - map->first;
+		page = map->npages - index >= HPAGE_PMD_NR ?
+		       xa_load(&map->pages, index) : NULL;
+		if (!page || page_to_pfn(page) != pfn) {
+			ret = VM_FAULT_NOPAGE;
+			goto out_unlock;
+		}
+		goto insert;
+	}
+	if (!map)
 		goto out_unlock;
 	index = vhost_shmem_region_index(pgoff) - map->first;
 	fpgoff = map->pgoff + index;
@@ -623,22 +689,33 @@ static vm_fault_t vhost_shmem_huge_fault(struct vm_fault *vmf,
 	}
 	if (!vhost_shmem_mapping_hold_pmd(map, index, page, pinned))
 		goto out_unlock;
+	pfn = page_to_pfn(page);
 
 	/*
-	 * A present entry is left as it is unless it is ours and made
-	 * writable, and a PTE table may have appeared since the fault
-	 * started; only the first insertion may find one.
+	 * A 4 KiB fault of another thread may have put a PTE table here
+	 * since this fault started: then nothing is inserted, and the
+	 * fault goes on at 4 KiB, so that the address has an entry when it
+	 * returns (KVM looks it up right after).
 	 */
-	pfn = page_to_pfn(page);
 	ret = vmf_insert_pfn_pmd(vmf, pfn, false);
-	if (ret == VM_FAULT_NOPAGE && map->writable) {
-		pmd = pmdp_get_lockless(vmf->pmd);
-		if (pmd_leaf(pmd) && pmd_pfn(pmd) == pfn)
-			ret = vmf_insert_pfn_pmd(vmf, pfn, true);
+	if (ret != VM_FAULT_NOPAGE)
+		goto out_unlock;
+	pmd = pmdp_get_lockless(vmf->pmd);
+	if (!pmd_leaf(pmd) || pmd_pfn(pmd) != pfn) {
+		ret = VM_FAULT_FALLBACK;
+		goto out_unlock;
 	}
+	vhost_shmem_read_end(ctx, vmf->pgoff);
+insert:
+	/*
+	 * Writable only over our own PMD: a write insertion finding a PTE
+	 * table would warn, and only a split could have put one here since.
+	 */
+	if (map->writable)
+		ret = vmf_insert_pfn_pmd(vmf, pfn, true);
 	if (ret == VM_FAULT_NOPAGE)
 		vhost_shmem_stat_inc(ctx, VHOST_SHMEM_A_STATS_FAULTS);
-	trace_vhost_shmem_fault(ctx->id, pgoff, vmf->flags & FAULT_FLAG_WRITE,
+	trace_vhost_shmem_fault(ctx->id, vmf->pgoff, write,
 				VHOST_SHMEM_WHY_NONE, ret, PMD_ORDER);
 	goto out_unlock;
 

@@ -676,9 +676,10 @@ TEST(zero_holes_for_the_guest)
 /*
  * A memfd in one 2 MiB folio (MADV_COLLAPSE builds one whatever
  * shmem_enabled says), mapped read-only: the guest reads every page.
- * Since 6.12 the window maps the folio with one PMD, at the guest's first
- * access, and KVM with one 2 MiB entry: one fault for the 2 MiB, and
- * KVM's count of 2 MiB entries (pages_2m) goes up.  6.1 maps 4 KiB pages,
+ * Since 6.12 the window (excluded from fork(), see window_allow_pmd())
+ * maps the folio with one PMD, at the guest's first access, and KVM with
+ * one 2 MiB entry: one fault for the 2 MiB, and KVM's count of 2 MiB
+ * entries (pages_2m) goes up; UNMAP takes both.  6.1 maps 4 KiB pages,
  * and so does KVM there.
  * Up to 6.12 KVM takes a reference on the page it maps from a PFN mapping
  * and cannot on the tail pages of a large folio, so a guest access that
@@ -688,6 +689,98 @@ TEST(zero_holes_for_the_guest)
  * 2 MiB entry, so it reads them all; since 6.13 KVM takes no reference, and
  * the guest reads every page whatever it reads first.
  */
+/*
+ * A guest read whose huge fault races a VMM write to the same read-only
+ * 2 MiB: whichever entry lands first, KVM, which looks the address up
+ * right after resolving the fault, must find it mapped, and the guest
+ * read the file, never KVM_RUN fail with EFAULT.
+ */
+static struct {
+	void *win;
+	atomic_int go, ready;
+	int off;
+} race;
+
+static void *race_writer(void *arg)
+{
+	atomic_fetch_add(&race.ready, 1);
+	while (!atomic_load(&race.go))
+		;
+	probe_write(race.win, race.off, 1);
+	return NULL;
+}
+
+TEST(pmd_guest_read_races_vmm_read_only_write)
+{
+	const u64 size = 2UL << 20;
+	struct vhost_shmem_region_create rc = {
+		.size = sizeof(rc), .shmid = SHMID, .length = size,
+	};
+	char dir[] = "/tmp/vshm-kvm-race-XXXXXX";
+	int dev, fd, ret, i, efault = 0, ok = 0, other = 0;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	pthread_t thr;
+	uint8_t *vmm;
+	void *win;
+	u32 v;
+
+	if (!window_maps_pmd())
+		SKIP(return, "no PMD PFN mappings");
+	dev = vshm_open();
+	ASSERT_LE(0, dev);
+	fd = huge_tmpfs_file(dir, 0xe, size);
+	if (fd < 0)
+		SKIP(return, "tmpfs huge=always: %s", strerror(-fd));
+	vmm = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, vmm);
+	if (!(pfn_flags(pfn_of(vmm + 5 * PAGE)) & (1ULL << KPF_COMPOUND_TAIL)))
+		SKIP(return, "the file got no large folio");
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_REGION_CREATE, &rc));
+	win = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+		   rc.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, win);
+	ASSERT_EQ(0, (uintptr_t)win % size);
+	ASSERT_EQ(0, window_allow_pmd(win, size));
+	vm = vm_with_window(&vcpu, win, size);
+	guest_warm_up(vcpu);
+
+	for (i = 0; i < 300; i++) {
+		ASSERT_EQ(0, vshm_map(dev, SHMID, fd, 0, 0, size, 0));
+		race.win = win;
+		race.off = (1 + i % 500) * PAGE;
+		atomic_store(&race.go, 0);
+		atomic_store(&race.ready, 0);
+		ASSERT_EQ(0, pthread_create(&thr, NULL, race_writer, NULL));
+		while (!atomic_load(&race.ready))
+			;
+		atomic_store(&race.go, 1);
+		ret = guest_read(vcpu, 8, &v);
+		pthread_join(thr, NULL);
+		if (ret == -EFAULT)
+			efault++;
+		else if (!ret && v == pattern(0xe, 8))
+			ok++;
+		else
+			other++;
+		ASSERT_EQ(0, vshm_unmap(dev, SHMID, 0, size));
+		/* Fresh page tables for the next round. */
+		ASSERT_EQ(win, mmap(win, size, PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_FIXED, dev,
+				    rc.out_mmap_offset));
+		ASSERT_EQ(0, window_allow_pmd(win, size));
+	}
+	TH_LOG("300 guest reads: %d read the file, %d EFAULT, %d other",
+	       ok, efault, other);
+	EXPECT_EQ(0, efault);
+	EXPECT_EQ(300, ok);
+	kvm_vm_free(vm);
+	munmap(win, size);
+	munmap(vmm, size);
+	huge_tmpfs_put(dir, fd);
+	close(dev);
+}
+
 TEST(large_folio_for_the_guest)
 {
 	const u64 size = 2UL << 20, npages = size / PAGE;
@@ -738,6 +831,7 @@ TEST(large_folio_for_the_guest)
 	win = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
 		   rc.out_mmap_offset);
 	ASSERT_NE(MAP_FAILED, win);
+	ASSERT_EQ(0, window_allow_pmd(win, size));
 	vm = vm_with_window(&vcpu, win, size);
 	ASSERT_EQ(0, vshm_map(dev, SHMID, fd, 0, 0, size, 0));
 	EXPECT_EQ(0, (uintptr_t)win % size);
@@ -780,6 +874,15 @@ TEST(large_folio_for_the_guest)
 	} else {
 		EXPECT_EQ(npages, read);
 	}
+
+	/* UNMAP takes KVM's 2 MiB entry too: nothing of it is left. */
+	huge = vm_get_stat(vm, pages_2m);
+	ASSERT_EQ(0, vshm_unmap(dev, SHMID, 0, size));
+	for (i = 0; i < npages; i += npages / 8 + 1)
+		EXPECT_EQ(-EFAULT, guest_read(vcpu, i * PAGE + 8, &v));
+	EXPECT_EQ(-EFAULT, guest_read(vcpu, size - PAGE, &v));
+	if (pmd)
+		EXPECT_EQ(huge - 1, vm_get_stat(vm, pages_2m));
 
 	kvm_vm_free(vm);
 	munmap(win, size);

@@ -265,11 +265,22 @@ static inline int kernel_release(void)
 /*
  * Whether the kernel maps 2 MiB of a window with one PMD (huge PFN
  * mappings, x86-64 since 6.12); when it does, a naturally aligned 2 MiB of
- * one folio that one mapping covers costs one fault.
+ * one folio that one mapping covers costs one fault, in a window that
+ * window_allow_pmd() let do it.
  */
 static inline bool window_maps_pmd(void)
 {
 	return kernel_release() >= 6012;
+}
+
+/*
+ * Let window @win of @len bytes map 2 MiB with one PMD: the driver does so
+ * only in windows excluded from fork() (MADV_DONTFORK), whose PMDs fork()
+ * never copies.  0 or -errno.
+ */
+static inline int window_allow_pmd(void *win, size_t len)
+{
+	return madvise(win, len, MADV_DONTFORK) ? -errno : 0;
 }
 
 /* The 32-bit word at byte offset @off of a file filled with @seed. */
