@@ -679,7 +679,20 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 	}
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);
-	vhost_shmem_region_zap(ctx, region, first, npages);
+	/*
+	 * A window PTE of a page of @map is only ever made by a fault that
+	 * holds @ctx->lock and stored the page in @map->pages first
+	 * (vhost_shmem_mapping_hold() before vmf_insert_pfn_prot() or
+	 * vmf_insert_pfn_pmd()), and entries leave @map->pages only when @map
+	 * is freed; forked windows and mremap() only copy or move PTEs that
+	 * exist, and KVM's stage-2 entries are made from PTEs.  With the lock
+	 * held for writing, empty @map->pages thus means that no window and
+	 * no guest has ever reached a page of @map: there is nothing to zap,
+	 * and the zap (the i_mmap walk, the page table walk and every MMU
+	 * notifier) is half of the cost of UNMAP of a mapping never touched.
+	 */
+	if (!xa_empty(&map->pages))
+		vhost_shmem_region_zap(ctx, region, first, npages);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL_NTF, region, map);
 	up_write(&ctx->lock);
 
