@@ -243,19 +243,23 @@ static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 	unsigned long index;
 	struct page *page;
 
-	xa_for_each(&map->pages, index, page) {
-		struct folio *folio = page_folio(page);
+	/* Nothing to give back for a mapping no fault reached: no walk. */
+	if (!xa_empty(&map->pages)) {
+		xa_for_each(&map->pages, index, page) {
+			struct folio *folio = page_folio(page);
 
-		/* Writes through a PFN PTE never dirty the folio themselves. */
-		if (map->writable)
-			folio_mark_dirty_lock(folio);
-		if (xa_get_mark(&map->pages, index, VHOST_SHMEM_PAGE_PINNED))
-			unpin_folio(folio);
-		else
-			folio_put(folio);
-		cond_resched();
+			/* Writes through a PFN PTE never dirty the folio. */
+			if (map->writable)
+				folio_mark_dirty_lock(folio);
+			if (xa_get_mark(&map->pages, index,
+					VHOST_SHMEM_PAGE_PINNED))
+				unpin_folio(folio);
+			else
+				folio_put(folio);
+			cond_resched();
+		}
+		xa_destroy(&map->pages);
 	}
-	xa_destroy(&map->pages);
 	if (map->writable)
 		mapping_unmap_writable(map->file->f_mapping);
 	vhost_shmem_mapping_unpin(map);
