@@ -388,7 +388,8 @@ static bool vhost_shmem_file_kind_ok(struct file *file)
  * file, seals).
  *
  * On success, *@real is the file whose pages are mapped (the backing file
- * of a stacked filesystem) with a reference, and for a read-write mapping
+ * of a stacked filesystem) with a reference, *@cached says whether @file
+ * was found admitted without a probe, and for a read-write mapping
  * its address_space is held writable (mapping_map_writable()), so that
  * F_SEAL_WRITE can no longer be added.
  *
@@ -403,7 +404,7 @@ static bool vhost_shmem_file_kind_ok(struct file *file)
 static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 				     struct file *file, bool writable,
 				     pgoff_t pgoff, pgoff_t npages,
-				     struct file **real)
+				     struct file **real, bool *cached)
 {
 	enum vhost_shmem_why why;
 	struct address_space *mapping;
@@ -420,6 +421,7 @@ static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 	down_read(&ctx->lock);
 	f = vhost_shmem_admission_find(ctx, file, writable);
 	up_read(&ctx->lock);
+	*cached = f;
 	if (f) {
 		/*
 		 * What may have changed since the probe: the inode's flags
@@ -542,11 +544,12 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	bool writable = args->flags & VHOST_SHMEM_MAP_F_RW;
 	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
 	pgoff_t npages = args->len >> PAGE_SHIFT;
-	struct vhost_shmem_admission *spare;
+	struct vhost_shmem_admission *spare = NULL;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
 	enum vhost_shmem_why why;
 	struct file *real;
+	bool cached;
 	int ret;
 
 	ret = vhost_shmem_mapping_add_check(ctx, args);
@@ -558,7 +561,7 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 					  VHOST_SHMEM_WHY_BAD_FD, -EBADF);
 	ret = vhost_shmem_mapping_admit(ctx, file, writable,
 					args->fd_offset >> PAGE_SHIFT, npages,
-					&real);
+					&real, &cached);
 	if (ret)
 		return ret;
 
@@ -568,8 +571,14 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 		why = VHOST_SHMEM_WHY_NOMEM;
 		goto err_release_file;
 	}
-	/* Only needed for a file not admitted yet; lost, it costs a probe. */
-	spare = kzalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
+	/*
+	 * Only needed for a file not admitted yet; lost, it costs a probe.
+	 * An admission found may be gone by the time the lock is taken for
+	 * writing (the last mapping of the file unmapped meanwhile): this
+	 * mapping is then not counted, which costs the next MAP a probe too.
+	 */
+	if (!cached)
+		spare = kzalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
 	map->first = first;
 	map->npages = npages;
 	map->file = real;
