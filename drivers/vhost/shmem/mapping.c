@@ -108,6 +108,23 @@ void vhost_shmem_region_zap(struct vhost_shmem_ctx *ctx,
  * open file over and over (every DAX chunk of a file, every buffer of a
  * blob).
  */
+/* The admission of open file @src in @ctx, or NULL. */
+static struct vhost_shmem_admission *
+vhost_shmem_admission_lookup(struct vhost_shmem_ctx *ctx, struct file *src)
+{
+	struct vhost_shmem_admission *adm = READ_ONCE(ctx->adm_last);
+
+	lockdep_assert_held(&ctx->lock);
+
+	if (adm && adm->src == src)
+		return adm;
+	adm = xa_load(&ctx->admitted, (unsigned long)src);
+	/* Readers race to set the hint: any entry of @admitted will do. */
+	if (adm)
+		WRITE_ONCE(ctx->adm_last, adm);
+	return adm;
+}
+
 VISIBLE_IF_KUNIT struct file *
 vhost_shmem_admission_find(struct vhost_shmem_ctx *ctx,
 			   struct file *file, bool writable)
@@ -116,7 +133,7 @@ vhost_shmem_admission_find(struct vhost_shmem_ctx *ctx,
 
 	lockdep_assert_held(&ctx->lock);
 
-	adm = xa_load(&ctx->admitted, (unsigned long)file);
+	adm = vhost_shmem_admission_lookup(ctx, file);
 	if (!adm || (writable && !adm->nr_rw) || adm->cred != current_cred())
 		return NULL;
 	return get_file(adm->real);
@@ -139,14 +156,16 @@ vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 
 	lockdep_assert_held_write(&ctx->lock);
 
-	adm = xa_load(&ctx->admitted, key);
+	adm = vhost_shmem_admission_lookup(ctx, map->src);
 	if (!adm) {
 		if (!*spare || xa_err(xa_store(&ctx->admitted, key, *spare,
 					       GFP_KERNEL_ACCOUNT)))
 			return;
 		adm = *spare;
 		*spare = NULL;
+		adm->src = map->src;
 		adm->real = get_file(map->file);
+		ctx->adm_last = adm;
 		adm->cred = get_current_cred();
 	} else if (adm->real != map->file) {
 		return;
@@ -227,10 +246,12 @@ void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
 
 	if (!map->admitted)
 		return;
-	adm = xa_load(&ctx->admitted, key);
+	adm = vhost_shmem_admission_lookup(ctx, map->src);
 	adm->nr_rw -= map->writable;
 	if (--adm->nr_maps)
 		return;
+	if (ctx->adm_last == adm)
+		ctx->adm_last = NULL;
 	xa_erase(&ctx->admitted, key);
 	fput(adm->real);
 	put_cred(adm->cred);
