@@ -108,6 +108,23 @@ void vhost_shmem_region_zap(struct vhost_shmem_ctx *ctx,
  * open file over and over (every DAX chunk of a file, every buffer of a
  * blob).
  */
+/* The admission of open file @src in @ctx, or NULL. */
+static struct vhost_shmem_admission *
+vhost_shmem_admission_lookup(struct vhost_shmem_ctx *ctx, struct file *src)
+{
+	struct vhost_shmem_admission *adm = READ_ONCE(ctx->adm_last);
+
+	lockdep_assert_held(&ctx->lock);
+
+	if (adm && adm->src == src)
+		return adm;
+	adm = xa_load(&ctx->admitted, (unsigned long)src);
+	/* Readers race to set the hint: any entry of @admitted will do. */
+	if (adm)
+		WRITE_ONCE(ctx->adm_last, adm);
+	return adm;
+}
+
 VISIBLE_IF_KUNIT struct file *
 vhost_shmem_admission_find(struct vhost_shmem_ctx *ctx,
 			   struct file *file, bool writable)
@@ -116,7 +133,7 @@ vhost_shmem_admission_find(struct vhost_shmem_ctx *ctx,
 
 	lockdep_assert_held(&ctx->lock);
 
-	adm = xa_load(&ctx->admitted, (unsigned long)file);
+	adm = vhost_shmem_admission_lookup(ctx, file);
 	if (!adm || (writable && !adm->nr_rw) || adm->cred != current_cred())
 		return NULL;
 	return get_file(adm->real);
@@ -139,14 +156,16 @@ vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 
 	lockdep_assert_held_write(&ctx->lock);
 
-	adm = xa_load(&ctx->admitted, key);
+	adm = vhost_shmem_admission_lookup(ctx, map->src);
 	if (!adm) {
 		if (!*spare || xa_err(xa_store(&ctx->admitted, key, *spare,
 					       GFP_KERNEL_ACCOUNT)))
 			return;
 		adm = *spare;
 		*spare = NULL;
+		adm->src = map->src;
 		adm->real = get_file(map->file);
+		ctx->adm_last = adm;
 		adm->cred = get_current_cred();
 	} else if (adm->real != map->file) {
 		return;
@@ -227,10 +246,12 @@ void vhost_shmem_admission_del(struct vhost_shmem_ctx *ctx,
 
 	if (!map->admitted)
 		return;
-	adm = xa_load(&ctx->admitted, key);
+	adm = vhost_shmem_admission_lookup(ctx, map->src);
 	adm->nr_rw -= map->writable;
 	if (--adm->nr_maps)
 		return;
+	if (ctx->adm_last == adm)
+		ctx->adm_last = NULL;
 	xa_erase(&ctx->admitted, key);
 	fput(adm->real);
 	put_cred(adm->cred);
@@ -243,19 +264,23 @@ static void vhost_shmem_mapping_free(struct vhost_shmem_mapping *map)
 	unsigned long index;
 	struct page *page;
 
-	xa_for_each(&map->pages, index, page) {
-		struct folio *folio = page_folio(page);
+	/* Nothing to give back for a mapping no fault reached: no walk. */
+	if (!xa_empty(&map->pages)) {
+		xa_for_each(&map->pages, index, page) {
+			struct folio *folio = page_folio(page);
 
-		/* Writes through a PFN PTE never dirty the folio themselves. */
-		if (map->writable)
-			folio_mark_dirty_lock(folio);
-		if (xa_get_mark(&map->pages, index, VHOST_SHMEM_PAGE_PINNED))
-			unpin_folio(folio);
-		else
-			folio_put(folio);
-		cond_resched();
+			/* Writes through a PFN PTE never dirty the folio. */
+			if (map->writable)
+				folio_mark_dirty_lock(folio);
+			if (xa_get_mark(&map->pages, index,
+					VHOST_SHMEM_PAGE_PINNED))
+				unpin_folio(folio);
+			else
+				folio_put(folio);
+			cond_resched();
+		}
+		xa_destroy(&map->pages);
 	}
-	xa_destroy(&map->pages);
 	if (map->writable)
 		mapping_unmap_writable(map->file->f_mapping);
 	vhost_shmem_mapping_unpin(map);
@@ -384,7 +409,8 @@ static bool vhost_shmem_file_kind_ok(struct file *file)
  * file, seals).
  *
  * On success, *@real is the file whose pages are mapped (the backing file
- * of a stacked filesystem) with a reference, and for a read-write mapping
+ * of a stacked filesystem) with a reference, *@cached says whether @file
+ * was found admitted without a probe, and for a read-write mapping
  * its address_space is held writable (mapping_map_writable()), so that
  * F_SEAL_WRITE can no longer be added.
  *
@@ -399,7 +425,7 @@ static bool vhost_shmem_file_kind_ok(struct file *file)
 static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 				     struct file *file, bool writable,
 				     pgoff_t pgoff, pgoff_t npages,
-				     struct file **real)
+				     struct file **real, bool *cached)
 {
 	enum vhost_shmem_why why;
 	struct address_space *mapping;
@@ -416,6 +442,7 @@ static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 	down_read(&ctx->lock);
 	f = vhost_shmem_admission_find(ctx, file, writable);
 	up_read(&ctx->lock);
+	*cached = f;
 	if (f) {
 		/*
 		 * What may have changed since the probe: the inode's flags
@@ -538,11 +565,12 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 	bool writable = args->flags & VHOST_SHMEM_MAP_F_RW;
 	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
 	pgoff_t npages = args->len >> PAGE_SHIFT;
-	struct vhost_shmem_admission *spare;
+	struct vhost_shmem_admission *spare = NULL;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
 	enum vhost_shmem_why why;
 	struct file *real;
+	bool cached;
 	int ret;
 
 	ret = vhost_shmem_mapping_add_check(ctx, args);
@@ -554,7 +582,7 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 					  VHOST_SHMEM_WHY_BAD_FD, -EBADF);
 	ret = vhost_shmem_mapping_admit(ctx, file, writable,
 					args->fd_offset >> PAGE_SHIFT, npages,
-					&real);
+					&real, &cached);
 	if (ret)
 		return ret;
 
@@ -564,8 +592,14 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 		why = VHOST_SHMEM_WHY_NOMEM;
 		goto err_release_file;
 	}
-	/* Only needed for a file not admitted yet; lost, it costs a probe. */
-	spare = kzalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
+	/*
+	 * Only needed for a file not admitted yet; lost, it costs a probe.
+	 * An admission found may be gone by the time the lock is taken for
+	 * writing (the last mapping of the file unmapped meanwhile): this
+	 * mapping is then not counted, which costs the next MAP a probe too.
+	 */
+	if (!cached)
+		spare = kzalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
 	map->first = first;
 	map->npages = npages;
 	map->file = real;
@@ -679,7 +713,20 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 	}
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);
-	vhost_shmem_region_zap(ctx, region, first, npages);
+	/*
+	 * A window PTE of a page of @map is only ever made by a fault that
+	 * holds @ctx->lock and stored the page in @map->pages first
+	 * (vhost_shmem_mapping_hold() before vmf_insert_pfn_prot() or
+	 * vmf_insert_pfn_pmd()), and entries leave @map->pages only when @map
+	 * is freed; forked windows and mremap() only copy or move PTEs that
+	 * exist, and KVM's stage-2 entries are made from PTEs.  With the lock
+	 * held for writing, empty @map->pages thus means that no window and
+	 * no guest has ever reached a page of @map: there is nothing to zap,
+	 * and the zap (the i_mmap walk, the page table walk and every MMU
+	 * notifier) is half of the cost of UNMAP of a mapping never touched.
+	 */
+	if (!xa_empty(&map->pages))
+		vhost_shmem_region_zap(ctx, region, first, npages);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL_NTF, region, map);
 	up_write(&ctx->lock);
 

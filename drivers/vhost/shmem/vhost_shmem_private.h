@@ -44,6 +44,8 @@
 
 /**
  * struct vhost_shmem_admission - an open file that a context maps
+ * @src: the open file, the entry's key; no reference of its own: each
+ *       mapping counted in @nr_maps holds one.
  * @real: the file whose pages its mappings map (the backing file of a
  *        stacked filesystem), with a reference of the entry's own.
  * @cred: the credentials the file was admitted for, with a reference; a
@@ -55,6 +57,7 @@
  * given it; protected by &vhost_shmem_ctx.lock.
  */
 struct vhost_shmem_admission {
+	struct file *src;
 	struct file *real;
 	const struct cred *cred;
 	unsigned int nr_maps;
@@ -152,6 +155,10 @@ struct vhost_shmem_region {
  *         %VHOST_SHMEM_STAT_FIRST; updated without @lock.
  * @admitted: open files that live mappings map, by &struct file address,
  *            to their &struct vhost_shmem_admission.  Protected by @lock.
+ * @adm_last: the entry of @admitted last looked up, added or counted, or
+ *            NULL: MAP and UNMAP of one open file after another look it
+ *            up once, where a lookup keyed by a kernel address walks
+ *            eleven levels of @admitted.  Protected by @lock.
  * @reads: context page offsets (plus one; 0: none) of faults that dropped
  *         their locks to read a page, hashed; a hint for the fault
  *         handler, read and written without locks.
@@ -174,6 +181,7 @@ struct vhost_shmem_ctx {
 	u64 created;
 	atomic64_t stats[VHOST_SHMEM_NR_STATS];
 	struct xarray admitted;
+	struct vhost_shmem_admission *adm_last;
 	unsigned long reads[1 << VHOST_SHMEM_READS_BITS];
 	unsigned int max_regions;
 	unsigned int max_mappings;
