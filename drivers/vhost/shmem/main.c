@@ -243,25 +243,64 @@ static int vhost_shmem_relay_ioctl(struct vhost_shmem_ucmd *ucmd)
 	offsetofend(struct vhost_shmem_relay_entry, out_reply)
 
 /*
- * Read entry @i of the batch @args into @e, and its message into @item.
- * Returns 0 or the error the whole batch fails with.
+ * Read the entries of the batch @args into @e: with one copy when the
+ * caller's entry is the kernel's, as it is for callers built with this
+ * kernel's header.  Returns 0 or the error the whole batch fails with.
  */
 static int vhost_shmem_relay_batch_read(struct vhost_shmem_ctx *ctx,
 					const struct vhost_shmem_relay_batch *args,
-					unsigned int i,
-					struct vhost_shmem_relay_entry *e,
-					struct vhost_shmem_relay_item *item)
+					struct vhost_shmem_relay_entry *e)
 {
-	void __user *uentry = u64_to_user_ptr(args->entries) +
-			      (size_t)i * args->entry_len;
+	void __user *uentries = u64_to_user_ptr(args->entries);
+	unsigned int i;
 	int ret;
 
-	ret = copy_struct_from_user(e, sizeof(*e), uentry, args->entry_len);
-	if (ret == -E2BIG)
-		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
-					  VHOST_SHMEM_WHY_ARG, ret);
-	if (ret)
-		return ret;
+	if (args->entry_len == sizeof(*e))
+		return copy_from_user(e, uentries,
+				      array_size(args->entry_num, sizeof(*e))) ?
+		       -EFAULT : 0;
+	for (i = 0; i < args->entry_num; i++) {
+		ret = copy_struct_from_user(&e[i], sizeof(*e),
+					    uentries + (size_t)i * args->entry_len,
+					    args->entry_len);
+		if (ret == -E2BIG)
+			return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+						  VHOST_SHMEM_WHY_ARG, ret);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Write the kernel's entries @e back to the batch @args, each as far as the
+ * caller's entry reaches: with one copy when it is the kernel's.
+ */
+static int vhost_shmem_relay_batch_write(const struct vhost_shmem_relay_batch *args,
+					 const struct vhost_shmem_relay_entry *e)
+{
+	void __user *uentries = u64_to_user_ptr(args->entries);
+	unsigned int i;
+
+	if (args->entry_len == sizeof(*e))
+		return copy_to_user(uentries, e,
+				    array_size(args->entry_num, sizeof(*e))) ?
+		       -EFAULT : 0;
+	for (i = 0; i < args->entry_num; i++)
+		if (copy_to_user(uentries + (size_t)i * args->entry_len, &e[i],
+				 min_t(size_t, args->entry_len, sizeof(*e))))
+			return -EFAULT;
+	return 0;
+}
+
+/*
+ * Check entry @e and read its message into @item.  Returns 0 or the error
+ * the whole batch fails with.
+ */
+static int vhost_shmem_relay_batch_check(struct vhost_shmem_ctx *ctx,
+					 const struct vhost_shmem_relay_entry *e,
+					 struct vhost_shmem_relay_item *item)
+{
 	if (e->flags)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
 					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
@@ -273,19 +312,6 @@ static int vhost_shmem_relay_batch_read(struct vhost_shmem_ctx *ctx,
 	item->file = NULL;
 	if (copy_from_user(item->buf, u64_to_user_ptr(e->msg),
 			   min_t(size_t, e->msg_len, sizeof(item->buf))))
-		return -EFAULT;
-	return 0;
-}
-
-/* Write the kernel's @e to entry @i, or as much as the caller's entry holds. */
-static int vhost_shmem_relay_batch_write(const struct vhost_shmem_relay_batch *args,
-					 unsigned int i,
-					 const struct vhost_shmem_relay_entry *e)
-{
-	void __user *uentry = u64_to_user_ptr(args->entries) +
-			      (size_t)i * args->entry_len;
-
-	if (copy_to_user(uentry, e, min_t(size_t, args->entry_len, sizeof(*e))))
 		return -EFAULT;
 	return 0;
 }
@@ -341,23 +367,20 @@ static int vhost_shmem_relay_batch_ioctl(struct vhost_shmem_ucmd *ucmd)
 	entries = (void *)(items + n);
 	zaps = (void *)(entries + n);
 
-	for (i = 0; i < n; i++) {
-		ret = vhost_shmem_relay_batch_read(ctx, args, i, &entries[i],
-						   &items[i]);
-		if (ret)
-			goto out;
-	}
+	ret = vhost_shmem_relay_batch_read(ctx, args, entries);
+	for (i = 0; !ret && i < n; i++)
+		ret = vhost_shmem_relay_batch_check(ctx, &entries[i],
+						    &items[i]);
 	/*
 	 * Make sure every entry's outputs can be written back before
 	 * anything is done, by writing back what is there: an executed
 	 * batch must not end in -EFAULT, and one that fails changes
 	 * nothing.
 	 */
-	for (i = 0; i < n; i++) {
-		ret = vhost_shmem_relay_batch_write(args, i, &entries[i]);
-		if (ret)
-			goto out;
-	}
+	if (!ret)
+		ret = vhost_shmem_relay_batch_write(args, entries);
+	if (ret)
+		goto out;
 
 	for (i = 0; i < n; i++)
 		if (items[i].has_fd)
@@ -369,9 +392,8 @@ static int vhost_shmem_relay_batch_ioctl(struct vhost_shmem_ucmd *ucmd)
 		if (items[i].file)
 			fput(items[i].file);
 		vhost_shmem_relay_batch_result(ctx, &entries[i], &items[i]);
-		if (vhost_shmem_relay_batch_write(args, i, &entries[i]))
-			ret = -EFAULT;
 	}
+	ret = vhost_shmem_relay_batch_write(args, entries);
 out:
 	kvfree(items);
 	return ret;
