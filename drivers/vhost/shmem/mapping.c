@@ -400,7 +400,7 @@ static bool vhost_shmem_file_kind_ok(struct file *file)
 static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 				     struct file *file, bool writable,
 				     pgoff_t pgoff, pgoff_t npages,
-				     struct file **real)
+				     struct file **real, bool *cached)
 {
 	enum vhost_shmem_why why;
 	struct address_space *mapping;
@@ -417,6 +417,7 @@ static int vhost_shmem_mapping_admit(struct vhost_shmem_ctx *ctx,
 	down_read(&ctx->lock);
 	f = vhost_shmem_admission_find(ctx, file, writable);
 	up_read(&ctx->lock);
+	*cached = f;
 	if (f) {
 		/*
 		 * What may have changed since the probe: the inode's flags
@@ -541,8 +542,10 @@ int vhost_shmem_mapping_prepare(struct vhost_shmem_ctx *ctx,
 	bool writable = args->flags & VHOST_SHMEM_MAP_F_RW;
 	struct vhost_shmem_mapping *map;
 	struct file *real;
+	bool cached;
 	int ret;
 
+	*spare = NULL;
 	ret = vhost_shmem_mapping_add_check(ctx, args);
 	if (ret)
 		return ret;
@@ -552,7 +555,7 @@ int vhost_shmem_mapping_prepare(struct vhost_shmem_ctx *ctx,
 					  VHOST_SHMEM_WHY_BAD_FD, -EBADF);
 	ret = vhost_shmem_mapping_admit(ctx, file, writable,
 					args->fd_offset >> PAGE_SHIFT,
-					args->len >> PAGE_SHIFT, &real);
+					args->len >> PAGE_SHIFT, &real, &cached);
 	if (ret)
 		return ret;
 
@@ -564,8 +567,12 @@ int vhost_shmem_mapping_prepare(struct vhost_shmem_ctx *ctx,
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
 					  VHOST_SHMEM_WHY_NOMEM, -ENOMEM);
 	}
-	/* Only needed for a file not admitted yet; lost, it costs a probe. */
-	*spare = kzalloc_obj(**spare, GFP_KERNEL_ACCOUNT);
+	/*
+	 * Only needed for a file not admitted yet (one that a mapping of an
+	 * earlier message of the same batch admits finds its entry then);
+	 * lost, it costs a probe.
+	 */
+	*spare = cached ? NULL : kzalloc_obj(**spare, GFP_KERNEL_ACCOUNT);
 	map->first = args->shm_offset >> PAGE_SHIFT;
 	map->npages = args->len >> PAGE_SHIFT;
 	map->file = real;
