@@ -26,6 +26,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vhost_shmem.h>
@@ -101,7 +102,7 @@ static int vhost_shmem_get_info_ioctl(struct vhost_shmem_ucmd *ucmd)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_GET_INFO,
 					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
 
-	info->features = VHOST_SHMEM_F_ZERO_HOLES;
+	info->features = VHOST_SHMEM_F_ZERO_HOLES | VHOST_SHMEM_F_RELAY_BATCH;
 	info->max_regions = ctx->max_regions;
 	info->max_mappings = ctx->max_mappings;
 	info->max_region_size = VHOST_SHMEM_MAX_REGION_SIZE;
@@ -237,6 +238,167 @@ static int vhost_shmem_relay_ioctl(struct vhost_shmem_ucmd *ucmd)
 	return vhost_shmem_ucmd_respond(ucmd, sizeof(*args));
 }
 
+/* The entry's first version: what every caller has room for. */
+#define VHOST_SHMEM_RELAY_ENTRY_MIN \
+	offsetofend(struct vhost_shmem_relay_entry, out_reply)
+
+/*
+ * Read the entries of the batch @args into @e: with one copy when the
+ * caller's entry is the kernel's, as it is for callers built with this
+ * kernel's header.  Returns 0 or the error the whole batch fails with.
+ */
+static int vhost_shmem_relay_batch_read(struct vhost_shmem_ctx *ctx,
+					const struct vhost_shmem_relay_batch *args,
+					struct vhost_shmem_relay_entry *e)
+{
+	void __user *uentries = u64_to_user_ptr(args->entries);
+	unsigned int i;
+	int ret;
+
+	if (args->entry_len == sizeof(*e))
+		return copy_from_user(e, uentries,
+				      array_size(args->entry_num, sizeof(*e))) ?
+		       -EFAULT : 0;
+	for (i = 0; i < args->entry_num; i++) {
+		ret = copy_struct_from_user(&e[i], sizeof(*e),
+					    uentries + (size_t)i * args->entry_len,
+					    args->entry_len);
+		if (ret == -E2BIG)
+			return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+						  VHOST_SHMEM_WHY_ARG, ret);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Write the kernel's entries @e back to the batch @args, each as far as the
+ * caller's entry reaches: with one copy when it is the kernel's.
+ */
+static int vhost_shmem_relay_batch_write(const struct vhost_shmem_relay_batch *args,
+					 const struct vhost_shmem_relay_entry *e)
+{
+	void __user *uentries = u64_to_user_ptr(args->entries);
+	unsigned int i;
+
+	if (args->entry_len == sizeof(*e))
+		return copy_to_user(uentries, e,
+				    array_size(args->entry_num, sizeof(*e))) ?
+		       -EFAULT : 0;
+	for (i = 0; i < args->entry_num; i++)
+		if (copy_to_user(uentries + (size_t)i * args->entry_len, &e[i],
+				 min_t(size_t, args->entry_len, sizeof(*e))))
+			return -EFAULT;
+	return 0;
+}
+
+/*
+ * Check entry @e and read its message into @item.  Returns 0 or the error
+ * the whole batch fails with.
+ */
+static int vhost_shmem_relay_batch_check(struct vhost_shmem_ctx *ctx,
+					 const struct vhost_shmem_relay_entry *e,
+					 struct vhost_shmem_relay_item *item)
+{
+	if (e->flags)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
+	if (e->fd < -1)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_ARG, -EINVAL);
+	item->len = e->msg_len;
+	item->has_fd = e->fd != -1;
+	item->file = NULL;
+	if (copy_from_user(item->buf, u64_to_user_ptr(e->msg),
+			   min_t(size_t, e->msg_len, sizeof(item->buf))))
+		return -EFAULT;
+	return 0;
+}
+
+/* The outputs of entry @e from what happened to its message @it. */
+static void vhost_shmem_relay_batch_result(struct vhost_shmem_ctx *ctx,
+					   struct vhost_shmem_relay_entry *e,
+					   const struct vhost_shmem_relay_item *it)
+{
+	e->out_status = it->status;
+	e->out_request = it->request;
+	e->out_result = 0;
+	e->out_reply_len = 0;
+	if (!it->status)
+		e->out_result =
+			vhost_shmem_count(ctx, it->request ==
+						VHOST_SHMEM_USER_BACKEND_SHMEM_MAP ?
+					  VHOST_SHMEM_A_STATS_MAPS :
+					  VHOST_SHMEM_A_STATS_UNMAPS,
+					  it->result);
+	if (it->reply_due) {
+		e->out_reply_len = sizeof(e->out_reply);
+		e->out_reply = it->reply;
+	}
+}
+
+static int vhost_shmem_relay_batch_ioctl(struct vhost_shmem_ucmd *ucmd)
+{
+	struct vhost_shmem_relay_batch *args = ucmd->cmd;
+	struct vhost_shmem_ctx *ctx = ucmd->ctx;
+	struct vhost_shmem_relay_entry *entries;
+	struct vhost_shmem_relay_item *items;
+	unsigned int i, n = args->entry_num;
+	struct vhost_shmem_zap *zaps;
+	int ret;
+
+	if (args->flags & ~VHOST_SHMEM_RELAY_F_ALWAYS_REPLY)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_FLAGS, -EOPNOTSUPP);
+	if (!n || args->entry_len < VHOST_SHMEM_RELAY_ENTRY_MIN)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_ARG, -EINVAL);
+	if (n > VHOST_SHMEM_RELAY_BATCH_MAX)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_ARG, -E2BIG);
+
+	/* One allocation: the messages, the entries, room for the zaps. */
+	items = kvmalloc(n * (sizeof(*items) + sizeof(*entries) +
+			      sizeof(*zaps)), GFP_KERNEL_ACCOUNT);
+	if (!items)
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					  VHOST_SHMEM_WHY_NOMEM, -ENOMEM);
+	entries = (void *)(items + n);
+	zaps = (void *)(entries + n);
+
+	ret = vhost_shmem_relay_batch_read(ctx, args, entries);
+	for (i = 0; !ret && i < n; i++)
+		ret = vhost_shmem_relay_batch_check(ctx, &entries[i],
+						    &items[i]);
+	/*
+	 * Make sure every entry's outputs can be written back before
+	 * anything is done, by writing back what is there: an executed
+	 * batch must not end in -EFAULT, and one that fails changes
+	 * nothing.
+	 */
+	if (!ret)
+		ret = vhost_shmem_relay_batch_write(args, entries);
+	if (ret)
+		goto out;
+
+	for (i = 0; i < n; i++)
+		if (items[i].has_fd)
+			items[i].file = fget(entries[i].fd);
+	vhost_shmem_ctx_relay_batch(ctx, items, n,
+				    args->flags & VHOST_SHMEM_RELAY_F_ALWAYS_REPLY,
+				    zaps);
+	for (i = 0; i < n; i++) {
+		if (items[i].file)
+			fput(items[i].file);
+		vhost_shmem_relay_batch_result(ctx, &entries[i], &items[i]);
+	}
+	ret = vhost_shmem_relay_batch_write(args, entries);
+out:
+	kvfree(items);
+	return ret;
+}
+
 union vhost_shmem_ucmd_buffer {
 	struct vhost_shmem_info info;
 	struct vhost_shmem_region_create region_create;
@@ -245,6 +407,7 @@ union vhost_shmem_ucmd_buffer {
 	struct vhost_shmem_map map;
 	struct vhost_shmem_unmap unmap;
 	struct vhost_shmem_relay relay;
+	struct vhost_shmem_relay_batch relay_batch;
 };
 
 /**
@@ -298,6 +461,9 @@ static const struct vhost_shmem_ioctl_op vhost_shmem_ioctl_ops[] = {
 			     struct vhost_shmem_region_info, out_resident_bytes),
 	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_RELAY, RELAY, vhost_shmem_relay_ioctl,
 			     struct vhost_shmem_relay, __reserved),
+	VHOST_SHMEM_IOCTL_OP(VHOST_SHMEM_RELAY_BATCH, RELAY,
+			     vhost_shmem_relay_batch_ioctl,
+			     struct vhost_shmem_relay_batch, entry_num),
 };
 
 /*

@@ -21,6 +21,7 @@
 #include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
 #include <linux/vhost_shmem.h>
@@ -539,40 +540,38 @@ static int vhost_shmem_mapping_add_check(struct vhost_shmem_ctx *ctx,
 }
 
 /**
- * vhost_shmem_mapping_add() - map a file into a region (MAP)
+ * vhost_shmem_mapping_prepare() - what MAP does before it takes the lock
  * @ctx: the context.
  * @args: the arguments, in kernel memory; @args->fd is ignored.
  * @file: the file @args->fd refers to, or NULL when it is not an open
- *        file (-EBADF once the arguments are found valid); the mapping
- *        takes its own reference.
+ *        file (-EBADF once the arguments are found valid).
+ * @mapp: set to the new mapping, for vhost_shmem_mapping_insert() or
+ *        vhost_shmem_mapping_abort().
+ * @spare: set to an admission entry for vhost_shmem_mapping_insert() to
+ *         use if @file has none yet, or NULL; the caller frees it.
  *
- * Admits @file as vhost_shmem_mapping_admit() says, then inserts the
- * mapping if its range is free.  No page is touched: windows fault them
- * in.
+ * Checks the arguments and admits @file as vhost_shmem_mapping_admit()
+ * says: MAP's checks that need no context lock, and in the errno order of
+ * %VHOST_SHMEM_MAP the ones that come first.
  *
  * Context: process context, no lock held; takes the caller's mmap_lock,
- * the file's inode lock and @ctx->lock for writing.
+ * the file's inode lock and @ctx->lock for reading.
  * Return: 0; -EOPNOTSUPP for an unknown flag, -EINVAL for invalid
- * arguments or a range outside the region,
- * -ENOENT when there is no such region, -EEXIST when a page of the range is
- * mapped, -ENOSPC at the region's mapping limit, -ENOMEM, or an admission
- * error.
+ * arguments, -ENOMEM, or an admission error.
  */
-int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
-			    const struct vhost_shmem_map *args,
-			    struct file *file)
+int vhost_shmem_mapping_prepare(struct vhost_shmem_ctx *ctx,
+				const struct vhost_shmem_map *args,
+				struct file *file,
+				struct vhost_shmem_mapping **mapp,
+				struct vhost_shmem_admission **spare)
 {
 	bool writable = args->flags & VHOST_SHMEM_MAP_F_RW;
-	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
-	pgoff_t npages = args->len >> PAGE_SHIFT;
-	struct vhost_shmem_admission *spare = NULL;
-	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
-	enum vhost_shmem_why why;
 	struct file *real;
 	bool cached;
 	int ret;
 
+	*spare = NULL;
 	ret = vhost_shmem_mapping_add_check(ctx, args);
 	if (ret)
 		return ret;
@@ -581,54 +580,123 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
 					  VHOST_SHMEM_WHY_BAD_FD, -EBADF);
 	ret = vhost_shmem_mapping_admit(ctx, file, writable,
-					args->fd_offset >> PAGE_SHIFT, npages,
-					&real, &cached);
+					args->fd_offset >> PAGE_SHIFT,
+					args->len >> PAGE_SHIFT, &real, &cached);
 	if (ret)
 		return ret;
 
 	map = kzalloc_obj(*map, GFP_KERNEL_ACCOUNT);
 	if (!map) {
-		ret = -ENOMEM;
-		why = VHOST_SHMEM_WHY_NOMEM;
-		goto err_release_file;
+		if (writable)
+			mapping_unmap_writable(real->f_mapping);
+		fput(real);
+		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP,
+					  VHOST_SHMEM_WHY_NOMEM, -ENOMEM);
 	}
 	/*
-	 * Only needed for a file not admitted yet; lost, it costs a probe.
-	 * An admission found may be gone by the time the lock is taken for
-	 * writing (the last mapping of the file unmapped meanwhile): this
-	 * mapping is then not counted, which costs the next MAP a probe too.
+	 * Only needed for a file not admitted yet (one that a mapping of an
+	 * earlier message of the same batch admits finds its entry then);
+	 * lost, it costs a probe.
 	 */
-	if (!cached)
-		spare = kzalloc_obj(*spare, GFP_KERNEL_ACCOUNT);
-	map->first = first;
-	map->npages = npages;
+	*spare = cached ? NULL : kzalloc_obj(**spare, GFP_KERNEL_ACCOUNT);
+	map->first = args->shm_offset >> PAGE_SHIFT;
+	map->npages = args->len >> PAGE_SHIFT;
 	map->file = real;
 	map->src = get_file(file);
 	map->pgoff = args->fd_offset >> PAGE_SHIFT;
 	map->writable = writable;
 	xa_init(&map->pages);
+	*mapp = map;
+	return 0;
+}
 
-	down_write(&ctx->lock);
-	region = ctx->regions[args->shmid];
+/**
+ * vhost_shmem_mapping_abort() - drop a mapping that was never inserted
+ * @map: from vhost_shmem_mapping_prepare().
+ *
+ * Context: process context; no vhost-shmem lock held.
+ */
+void vhost_shmem_mapping_abort(struct vhost_shmem_mapping *map)
+{
+	fput(map->src);
+	if (map->writable)
+		mapping_unmap_writable(map->file->f_mapping);
+	fput(map->file);
+	kfree(map);
+}
+
+/*
+ * Make pages [@first, @first + @npages) of @region unreachable: now, or at
+ * the end of the batch that @zaps collects the ranges of.
+ */
+static void vhost_shmem_zap_later(struct vhost_shmem_ctx *ctx,
+				  struct vhost_shmem_zaps *zaps,
+				  struct vhost_shmem_region *region,
+				  pgoff_t first, pgoff_t npages)
+{
+	u64 start;
+
+	if (!zaps) {
+		vhost_shmem_region_zap(ctx, region, first, npages);
+		return;
+	}
+	start = ((u64)region->shmid << VHOST_SHMEM_REGION_PGSHIFT) + first;
+	zaps->r[zaps->nr].start = start;
+	zaps->r[zaps->nr].end = start + npages;
+	zaps->nr++;
+}
+
+/**
+ * vhost_shmem_mapping_insert() - what MAP does under the lock
+ * @ctx: the context.
+ * @shmid: the region to map into.
+ * @map: from vhost_shmem_mapping_prepare(); the region's on success, the
+ *       caller's to vhost_shmem_mapping_abort() otherwise.
+ * @spare: as vhost_shmem_mapping_prepare() set it; taken if used.
+ * @zaps: where to put off the zap of the zero pages of a region with
+ *        zero holes, or NULL to zap at once.
+ *
+ * Inserts the mapping if the region has it room and its range is free.
+ * No page is touched: windows fault them in.
+ *
+ * Context: @ctx->lock held for writing.
+ * Return: 0; -ENOENT when there is no such region, -EINVAL for a range
+ * outside the region, -ENOSPC at the region's mapping limit, -ENOMEM past
+ * the memlock limit or without memory, -EEXIST when a page of the range is
+ * mapped.
+ */
+int vhost_shmem_mapping_insert(struct vhost_shmem_ctx *ctx, u32 shmid,
+			       struct vhost_shmem_mapping *map,
+			       struct vhost_shmem_admission **spare,
+			       struct vhost_shmem_zaps *zaps)
+{
+	pgoff_t first = map->first, npages = map->npages;
+	struct vhost_shmem_region *region;
+	enum vhost_shmem_why why;
+	int ret;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	region = ctx->regions[shmid];
 	if (!region) {
 		ret = -ENOENT;
 		why = VHOST_SHMEM_WHY_NO_REGION;
-		goto err_unlock;
+		goto err;
 	}
 	if (first >= region->npages || npages > region->npages - first) {
 		ret = -EINVAL;
 		why = VHOST_SHMEM_WHY_OUTSIDE;
-		goto err_unlock;
+		goto err;
 	}
 	if (region->nr_mappings >= ctx->max_mappings) {
 		ret = -ENOSPC;
 		why = VHOST_SHMEM_WHY_LIMIT;
-		goto err_unlock;
+		goto err;
 	}
 	ret = vhost_shmem_mapping_pin(map);
 	if (ret) {
 		why = VHOST_SHMEM_WHY_MEMLOCK;
-		goto err_unlock;
+		goto err;
 	}
 	/* Fails with -EEXIST if any page of the range is already mapped. */
 	ret = mtree_insert_range(&region->mappings, first, first + npages - 1,
@@ -637,51 +705,79 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 		why = ret == -EEXIST ? VHOST_SHMEM_WHY_OVERLAP :
 				       VHOST_SHMEM_WHY_NOMEM;
 		vhost_shmem_mapping_unpin(map);
-		goto err_unlock;
+		goto err;
 	}
 	region->nr_mappings++;
 	/* Zero-page entries of the holes the mapping fills. */
 	if (region->zero_holes)
-		vhost_shmem_region_zap(ctx, region, first, npages);
-	vhost_shmem_admission_add(ctx, map, &spare);
+		vhost_shmem_zap_later(ctx, zaps, region, first, npages);
+	vhost_shmem_admission_add(ctx, map, spare);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_ADD_NTF, region, map);
-	up_write(&ctx->lock);
-	kfree(spare);
 	return 0;
 
-err_unlock:
-	up_write(&ctx->lock);
-	kfree(spare);
-	fput(map->src);
-	kfree(map);
-err_release_file:
-	if (writable)
-		mapping_unmap_writable(real->f_mapping);
-	fput(real);
+err:
 	return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_MAP, why, ret);
 }
 
 /**
- * vhost_shmem_mapping_del() - unmap exactly one mapping (UNMAP)
+ * vhost_shmem_mapping_add() - map a file into a region (MAP)
+ * @ctx: the context.
+ * @args: the arguments, in kernel memory; @args->fd is ignored.
+ * @file: the file @args->fd refers to, or NULL when it is not an open
+ *        file (-EBADF once the arguments are found valid); the mapping
+ *        takes its own reference.
+ *
+ * vhost_shmem_mapping_prepare(), then vhost_shmem_mapping_insert().
+ *
+ * Context: process context, no lock held; takes the caller's mmap_lock,
+ * the file's inode lock and @ctx->lock for writing.
+ * Return: 0, or the error of either.
+ */
+int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
+			    const struct vhost_shmem_map *args,
+			    struct file *file)
+{
+	struct vhost_shmem_admission *spare;
+	struct vhost_shmem_mapping *map;
+	int ret;
+
+	ret = vhost_shmem_mapping_prepare(ctx, args, file, &map, &spare);
+	if (ret)
+		return ret;
+	down_write(&ctx->lock);
+	ret = vhost_shmem_mapping_insert(ctx, args->shmid, map, &spare, NULL);
+	up_write(&ctx->lock);
+	kfree(spare);
+	if (ret)
+		vhost_shmem_mapping_abort(map);
+	return ret;
+}
+
+/**
+ * vhost_shmem_mapping_remove() - what UNMAP does, under the lock
  * @ctx: the context.
  * @args: the arguments, in kernel memory.
+ * @dispose: where the mapping goes, for vhost_shmem_mapping_dispose()
+ *           once the lock is dropped.
+ * @zaps: where to put off the zap of its pages, or NULL to zap at once.
  *
- * On return no window and no guest can reach the mapping's pages, and they
- * have been given back.
- *
- * Context: process context, no lock held; takes @ctx->lock for writing.
+ * Context: @ctx->lock held for writing.
  * Return: 0; -EOPNOTSUPP for flags or a reserved field not zero, -EINVAL
  * for invalid arguments, -ENOENT unless a mapping covers exactly the
  * range, -ENOMEM.
  */
-int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
-			    const struct vhost_shmem_unmap *args)
+int vhost_shmem_mapping_remove(struct vhost_shmem_ctx *ctx,
+			       const struct vhost_shmem_unmap *args,
+			       struct list_head *dispose,
+			       struct vhost_shmem_zaps *zaps)
 {
 	pgoff_t first = args->shm_offset >> PAGE_SHIFT;
 	pgoff_t npages = args->len >> PAGE_SHIFT;
 	struct vhost_shmem_region *region;
 	struct vhost_shmem_mapping *map;
 	int ret;
+
+	lockdep_assert_held_write(&ctx->lock);
 
 	if (args->flags || args->__reserved)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
@@ -693,24 +789,19 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
 					  VHOST_SHMEM_WHY_RANGE, -EINVAL);
 
-	down_write(&ctx->lock);
 	region = ctx->regions[args->shmid];
 	map = region ? mtree_load(&region->mappings, first) : NULL;
-	if (!map || map->first != first || map->npages != npages) {
-		up_write(&ctx->lock);
+	if (!map || map->first != first || map->npages != npages)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
 					  region ? VHOST_SHMEM_WHY_NOT_A_MAPPING :
 						   VHOST_SHMEM_WHY_NO_REGION,
 					  -ENOENT);
-	}
 	/* Erasing may allocate: fail before anything is undone. */
 	ret = mtree_store_range(&region->mappings, first, first + npages - 1,
 				NULL, GFP_KERNEL);
-	if (ret) {
-		up_write(&ctx->lock);
+	if (ret)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_UNMAP,
 					  VHOST_SHMEM_WHY_NOMEM, ret);
-	}
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);
 	/*
@@ -726,10 +817,138 @@ int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 	 * notifier) is half of the cost of UNMAP of a mapping never touched.
 	 */
 	if (!xa_empty(&map->pages))
-		vhost_shmem_region_zap(ctx, region, first, npages);
+		vhost_shmem_zap_later(ctx, zaps, region, first, npages);
 	vhost_shmem_nl_event(ctx, VHOST_SHMEM_CMD_MAPPING_DEL_NTF, region, map);
-	up_write(&ctx->lock);
-
-	vhost_shmem_mapping_free(map);
+	list_add_tail(&map->dispose, dispose);
 	return 0;
+}
+
+/**
+ * vhost_shmem_mapping_del() - unmap exactly one mapping (UNMAP)
+ * @ctx: the context.
+ * @args: the arguments, in kernel memory.
+ *
+ * On return no window and no guest can reach the mapping's pages, and they
+ * have been given back.
+ *
+ * Context: process context, no lock held; takes @ctx->lock for writing.
+ * Return: as vhost_shmem_mapping_remove().
+ */
+int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
+			    const struct vhost_shmem_unmap *args)
+{
+	LIST_HEAD(dispose);
+	int ret;
+
+	down_write(&ctx->lock);
+	ret = vhost_shmem_mapping_remove(ctx, args, &dispose, NULL);
+	up_write(&ctx->lock);
+	vhost_shmem_mapping_dispose(&dispose);
+	return ret;
+}
+
+static int vhost_shmem_zap_cmp(const void *a, const void *b)
+{
+	const struct vhost_shmem_zap *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/**
+ * vhost_shmem_zap_merge() - sort ranges and merge those that touch
+ * @r: the ranges.
+ * @nr: how many.
+ *
+ * Context: any context.
+ * Return: the number of ranges left at the start of @r: sorted, neither
+ * overlapping nor adjacent, covering exactly what @r covered.
+ */
+VISIBLE_IF_KUNIT unsigned int vhost_shmem_zap_merge(struct vhost_shmem_zap *r,
+						    unsigned int nr)
+{
+	unsigned int i, n = 0;
+
+	if (!nr)
+		return 0;
+	sort(r, nr, sizeof(*r), vhost_shmem_zap_cmp, NULL);
+	for (i = 1; i < nr; i++) {
+		if (r[i].start <= r[n].end)
+			r[n].end = max(r[n].end, r[i].end);
+		else
+			r[++n] = r[i];
+	}
+	return n + 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(vhost_shmem_zap_merge);
+
+/* Mappings a batch's zap looks at between two of its ranges, at most. */
+#define VHOST_SHMEM_ZAP_GAP_WALK	16
+
+/*
+ * Whether zapping the pages [@from, @to) of @ctx's file as well costs
+ * nothing: they lie in one region and no mapping there has a page in a
+ * window.  A hole may hold the zero page; it comes back on the next read.
+ */
+static bool vhost_shmem_zap_gap_idle(struct vhost_shmem_ctx *ctx, u64 from,
+				     u64 to)
+{
+	unsigned int shmid = from >> VHOST_SHMEM_REGION_PGSHIFT, n;
+	struct vhost_shmem_region *region;
+	struct vhost_shmem_mapping *map;
+	unsigned long index, last;
+
+	if (shmid != (to - 1) >> VHOST_SHMEM_REGION_PGSHIFT)
+		return false;
+	region = ctx->regions[shmid];
+	if (!region)
+		return false;
+	index = vhost_shmem_region_index(from);
+	last = vhost_shmem_region_index(to - 1);
+	for (n = 0; n < VHOST_SHMEM_ZAP_GAP_WALK; n++) {
+		map = mt_find(&region->mappings, &index, last);
+		if (!map)
+			return true;
+		if (atomic_long_read(&map->nr_resident))
+			return false;
+	}
+	return false;
+}
+
+/**
+ * vhost_shmem_zaps_flush() - do the zaps a batch put off
+ * @ctx: the context.
+ * @zaps: the ranges; emptied.
+ *
+ * Ranges that touch are merged, and two ranges of one region are zapped
+ * as one when nothing between them has a page in a window: one walk of
+ * the windows and one pass through KVM's MMU notifier where the ranges
+ * allow it, and never a page of another mapping made to fault again.
+ *
+ * Context: @ctx->lock held for writing; takes i_mmap_rwsem of @ctx's inode.
+ */
+void vhost_shmem_zaps_flush(struct vhost_shmem_ctx *ctx,
+			    struct vhost_shmem_zaps *zaps)
+{
+	struct address_space *mapping = ctx->inode->i_mapping;
+	struct vhost_shmem_zap cur;
+	unsigned int i, nr;
+
+	lockdep_assert_held_write(&ctx->lock);
+
+	nr = vhost_shmem_zap_merge(zaps->r, zaps->nr);
+	zaps->nr = 0;
+	if (!nr)
+		return;
+	cur = zaps->r[0];
+	for (i = 1; i <= nr; i++) {
+		if (i < nr && vhost_shmem_zap_gap_idle(ctx, cur.end,
+						       zaps->r[i].start)) {
+			cur.end = zaps->r[i].end;
+			continue;
+		}
+		unmap_mapping_range(mapping, cur.start << PAGE_SHIFT,
+				    (cur.end - cur.start) << PAGE_SHIFT, 1);
+		if (i < nr)
+			cur = zaps->r[i];
+	}
 }

@@ -56,6 +56,137 @@ vhost_shmem_relay_decode(const void *buf, size_t len, bool has_fd,
 	return 0;
 }
 
+/* The MAP or UNMAP arguments of decoded message @msg. */
+static void vhost_shmem_relay_map_args(const struct vhost_shmem_relay_msg *msg,
+				       struct vhost_shmem_map *args)
+{
+	*args = (struct vhost_shmem_map){
+		.shmid = msg->shmid,
+		.fd_offset = msg->fd_offset,
+		.shm_offset = msg->shm_offset,
+		.len = msg->len,
+		.flags = msg->flags,
+	};
+}
+
+static void vhost_shmem_relay_unmap_args(const struct vhost_shmem_relay_msg *msg,
+					 struct vhost_shmem_unmap *args)
+{
+	*args = (struct vhost_shmem_unmap){
+		.shmid = msg->shmid,
+		.shm_offset = msg->shm_offset,
+		.len = msg->len,
+	};
+}
+
+/**
+ * vhost_shmem_ctx_relay_batch() - execute back-end channel messages
+ * @ctx: the context.
+ * @items: the messages, in the order they came: @items[i].buf, .len,
+ *         .has_fd and .file set by the caller; the outputs set here.
+ * @nr: how many.
+ * @always_reply: answer every message, even those that did not ask.
+ * @zap_room: room for @nr ranges, for the zaps put off to the end.
+ *
+ * Each message is executed as vhost_shmem_mapping_add() or
+ * vhost_shmem_mapping_del() would execute it alone, in order, each seeing
+ * what the ones before it did.  The checks and admissions that need no
+ * context lock run first for every MAP; then every message's work under
+ * the lock is done in one lock round, and the pages of every UNMAP (and
+ * the zero pages a MAP covers) are zapped together, before the lock is
+ * dropped and before any of them is given back.  A malformed message
+ * (@items[i].status -EBADMSG) or one the relay does not execute (-ENOMSG)
+ * is skipped.
+ *
+ * Context: process context, no lock held; as vhost_shmem_mapping_add().
+ */
+void vhost_shmem_ctx_relay_batch(struct vhost_shmem_ctx *ctx,
+				 struct vhost_shmem_relay_item *items,
+				 unsigned int nr, bool always_reply,
+				 struct vhost_shmem_zap *zap_room)
+{
+	struct vhost_shmem_zaps zaps = { .r = zap_room };
+	struct vhost_shmem_relay_item *it;
+	struct vhost_shmem_unmap unmap;
+	struct vhost_shmem_map map;
+	LIST_HEAD(dispose);
+	unsigned int i;
+
+	/* Decode every message; MAP's checks and admission, unlocked. */
+	for (i = 0; i < nr; i++) {
+		it = &items[i];
+		it->map = NULL;
+		it->spare = NULL;
+		it->result = 0;
+		it->reply_due = false;
+		it->request = it->len >= sizeof(__le32) ?
+			      le32_to_cpu(((struct vhost_shmem_user_hdr *)it->buf)->request) : 0;
+		it->status = vhost_shmem_relay_decode(it->buf, it->len,
+						      it->has_fd, &it->msg);
+		if (it->status == -EBADMSG)
+			vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
+					   VHOST_SHMEM_WHY_MESSAGE, -EBADMSG);
+		if (it->status ||
+		    it->msg.request != VHOST_SHMEM_USER_BACKEND_SHMEM_MAP)
+			continue;
+		vhost_shmem_relay_map_args(&it->msg, &map);
+		it->result = vhost_shmem_mapping_prepare(ctx, &map, it->file,
+							 &it->map, &it->spare);
+	}
+
+	/* One lock round: every message in order, then the zaps. */
+	down_write(&ctx->lock);
+	for (i = 0; i < nr; i++) {
+		it = &items[i];
+		if (it->status)
+			continue;
+		if (it->msg.request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP) {
+			if (!it->map)
+				continue;
+			it->result = vhost_shmem_mapping_insert(ctx,
+								it->msg.shmid,
+								it->map,
+								&it->spare,
+								&zaps);
+			if (!it->result)
+				it->map = NULL;
+		} else {
+			vhost_shmem_relay_unmap_args(&it->msg, &unmap);
+			it->result = vhost_shmem_mapping_remove(ctx, &unmap,
+								&dispose,
+								&zaps);
+		}
+	}
+	vhost_shmem_zaps_flush(ctx, &zaps);
+	up_write(&ctx->lock);
+
+	for (i = 0; i < nr; i++) {
+		it = &items[i];
+		if (it->status)
+			continue;
+		kfree(it->spare);
+		if (it->map)
+			vhost_shmem_mapping_abort(it->map);
+		if (it->msg.request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP) {
+			vhost_shmem_relay_map_args(&it->msg, &map);
+			trace_vhost_shmem_map(ctx->id, &map, true, it->result);
+		} else {
+			vhost_shmem_relay_unmap_args(&it->msg, &unmap);
+			trace_vhost_shmem_unmap(ctx->id, &unmap, true,
+						it->result);
+		}
+		it->reply_due = it->msg.need_reply || always_reply;
+		if (!it->reply_due)
+			continue;
+		it->reply.hdr.request = cpu_to_le32(it->msg.request);
+		it->reply.hdr.flags = cpu_to_le32(VHOST_SHMEM_USER_VERSION |
+						  VHOST_SHMEM_USER_REPLY_MASK);
+		it->reply.hdr.size = cpu_to_le32(sizeof(it->reply.value));
+		it->reply.value = cpu_to_le64(-it->result);
+	}
+	vhost_shmem_mapping_dispose(&dispose);
+}
+
 /**
  * vhost_shmem_ctx_relay() - execute a back-end channel message
  * @ctx: the context.
@@ -71,6 +202,8 @@ vhost_shmem_relay_decode(const void *buf, size_t len, bool has_fd,
  * @reply_due: set when a reply is due.
  * @result: set to the result of the MAP or UNMAP.
  *
+ * A batch of one: see vhost_shmem_ctx_relay_batch().
+ *
  * Context: process context, no lock held; as vhost_shmem_mapping_add().
  * Return: 0 when the message was executed; -ENOMSG for a request the
  * relay leaves to the caller, -EBADMSG for a malformed message.
@@ -81,45 +214,20 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			  struct vhost_shmem_user_reply *reply,
 			  bool *reply_due, int *result)
 {
-	struct vhost_shmem_relay_msg msg;
-	int ret;
+	struct vhost_shmem_relay_item item = {
+		.len = min_t(size_t, len, U32_MAX),
+		.has_fd = has_fd,
+		.file = file,
+	};
+	struct vhost_shmem_zap zap;
 
-	ret = vhost_shmem_relay_decode(buf, len, has_fd, &msg);
-	if (ret == -EBADMSG)
-		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
-					  VHOST_SHMEM_WHY_MESSAGE, ret);
-	if (ret)
-		return ret;
-
-	if (msg.request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP) {
-		struct vhost_shmem_map args = {
-			.shmid = msg.shmid,
-			.fd_offset = msg.fd_offset,
-			.shm_offset = msg.shm_offset,
-			.len = msg.len,
-			.flags = msg.flags,
-		};
-
-		*result = vhost_shmem_mapping_add(ctx, &args, file);
-		trace_vhost_shmem_map(ctx->id, &args, true, *result);
-	} else {
-		struct vhost_shmem_unmap args = {
-			.shmid = msg.shmid,
-			.shm_offset = msg.shm_offset,
-			.len = msg.len,
-		};
-
-		*result = vhost_shmem_mapping_del(ctx, &args);
-		trace_vhost_shmem_unmap(ctx->id, &args, true, *result);
-	}
-
-	*reply_due = msg.need_reply || always_reply;
-	if (*reply_due) {
-		reply->hdr.request = cpu_to_le32(msg.request);
-		reply->hdr.flags = cpu_to_le32(VHOST_SHMEM_USER_VERSION |
-					       VHOST_SHMEM_USER_REPLY_MASK);
-		reply->hdr.size = cpu_to_le32(sizeof(reply->value));
-		reply->value = cpu_to_le64(-*result);
-	}
+	memcpy(item.buf, buf, min_t(size_t, len, sizeof(item.buf)));
+	vhost_shmem_ctx_relay_batch(ctx, &item, 1, always_reply, &zap);
+	if (item.status)
+		return item.status;
+	*result = item.result;
+	*reply_due = item.reply_due;
+	if (item.reply_due)
+		*reply = item.reply;
 	return 0;
 }

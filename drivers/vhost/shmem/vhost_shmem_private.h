@@ -243,6 +243,60 @@ struct vhost_shmem_relay_msg {
 	(sizeof(struct vhost_shmem_user_hdr) + \
 	 sizeof(struct vhost_shmem_user_mmap))
 
+/**
+ * struct vhost_shmem_zap - pages of a context whose PTEs must go
+ * @start: the first, as a page offset of the context's file.
+ * @end: the page after the last.
+ */
+struct vhost_shmem_zap {
+	u64 start;
+	u64 end;
+};
+
+/**
+ * struct vhost_shmem_zaps - zaps put off until the end of a batch
+ * @nr: ranges in @r.
+ * @r: room for a range per message of the batch.
+ *
+ * Done, merged, by vhost_shmem_zaps_flush() before the batch drops the
+ * context lock, hence before any page they cover is given back.
+ */
+struct vhost_shmem_zaps {
+	unsigned int nr;
+	struct vhost_shmem_zap *r;
+};
+
+/**
+ * struct vhost_shmem_relay_item - one message of a relayed batch
+ * @buf: the first %VHOST_SHMEM_RELAY_MSG_LEN bytes of the message (fewer
+ *       when it is shorter).
+ * @len: the message's length.
+ * @has_fd: a descriptor came with the message.
+ * @file: the file it refers to, NULL when that is not an open file.
+ * @status: output: 0 when the message was executed, -%ENOMSG or -%EBADMSG.
+ * @request: output: the request id; 0 for a message shorter than it.
+ * @result: output: the result of the MAP or UNMAP.
+ * @reply_due: output: @reply is to be sent.
+ * @reply: output: the reply, when one is due.
+ * @msg: the decoded message.
+ * @map: a MAP's mapping, prepared and not inserted.
+ * @spare: a MAP's spare admission entry.
+ */
+struct vhost_shmem_relay_item {
+	u8 buf[VHOST_SHMEM_RELAY_MSG_LEN];
+	u32 len;
+	bool has_fd;
+	struct file *file;
+	int status;
+	u32 request;
+	int result;
+	bool reply_due;
+	struct vhost_shmem_user_reply reply;
+	struct vhost_shmem_relay_msg msg;
+	struct vhost_shmem_mapping *map;
+	struct vhost_shmem_admission *spare;
+};
+
 /*
  * What a refused request was, and why it was refused: the vhost_shmem_refuse
  * and vhost_shmem_fault tracepoints (trace.h) print them by name.
@@ -340,6 +394,22 @@ int vhost_shmem_mapping_add(struct vhost_shmem_ctx *ctx,
 			    const struct vhost_shmem_map *args, struct file *file);
 int vhost_shmem_mapping_del(struct vhost_shmem_ctx *ctx,
 			    const struct vhost_shmem_unmap *args);
+int vhost_shmem_mapping_prepare(struct vhost_shmem_ctx *ctx,
+				const struct vhost_shmem_map *args,
+				struct file *file,
+				struct vhost_shmem_mapping **mapp,
+				struct vhost_shmem_admission **spare);
+int vhost_shmem_mapping_insert(struct vhost_shmem_ctx *ctx, u32 shmid,
+			       struct vhost_shmem_mapping *map,
+			       struct vhost_shmem_admission **spare,
+			       struct vhost_shmem_zaps *zaps);
+void vhost_shmem_mapping_abort(struct vhost_shmem_mapping *map);
+int vhost_shmem_mapping_remove(struct vhost_shmem_ctx *ctx,
+			       const struct vhost_shmem_unmap *args,
+			       struct list_head *dispose,
+			       struct vhost_shmem_zaps *zaps);
+void vhost_shmem_zaps_flush(struct vhost_shmem_ctx *ctx,
+			    struct vhost_shmem_zaps *zaps);
 
 /* fault.c */
 int vhost_shmem_mmap(struct file *file, struct vm_area_struct *vma);
@@ -350,6 +420,10 @@ int vhost_shmem_ctx_relay(struct vhost_shmem_ctx *ctx, const void *buf,
 			  bool always_reply,
 			  struct vhost_shmem_user_reply *reply,
 			  bool *reply_due, int *result);
+void vhost_shmem_ctx_relay_batch(struct vhost_shmem_ctx *ctx,
+				 struct vhost_shmem_relay_item *items,
+				 unsigned int nr, bool always_reply,
+				 struct vhost_shmem_zap *zap_room);
 
 /* netlink.c */
 void vhost_shmem_nl_event(struct vhost_shmem_ctx *ctx, u8 cmd,
@@ -372,6 +446,7 @@ struct page *vhost_shmem_mapping_cached_page(struct vhost_shmem_mapping *map,
 					     pgoff_t index);
 int vhost_shmem_relay_decode(const void *buf, size_t len, bool has_fd,
 			     struct vhost_shmem_relay_msg *msg);
+unsigned int vhost_shmem_zap_merge(struct vhost_shmem_zap *r, unsigned int nr);
 #endif
 
 #endif /* _VHOST_SHMEM_PRIVATE_H */

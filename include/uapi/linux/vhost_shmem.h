@@ -65,6 +65,7 @@ enum {
 	VHOST_SHMEM_IOCTL_RESET,
 	VHOST_SHMEM_IOCTL_REGION_INFO,
 	VHOST_SHMEM_IOCTL_RELAY,
+	VHOST_SHMEM_IOCTL_RELAY_BATCH,
 };
 
 /**
@@ -72,7 +73,7 @@ enum {
  * @size: sizeof(struct vhost_shmem_info)
  * @flags: Must be 0.
  * @features: Output: bitmap of VHOST_SHMEM_F_* features the module
- *            supports: %VHOST_SHMEM_F_ZERO_HOLES.
+ *            supports: %VHOST_SHMEM_F_ZERO_HOLES, %VHOST_SHMEM_F_RELAY_BATCH.
  * @max_regions: Output: regions this context may hold at once (1-256; the
  *               module parameter when the context was opened).
  * @max_mappings: Output: mappings each region of this context may hold at
@@ -94,8 +95,10 @@ struct vhost_shmem_info {
 /*
  * Features announced in &vhost_shmem_info.features.
  * VHOST_SHMEM_F_ZERO_HOLES: %VHOST_SHMEM_REGION_F_ZERO_HOLES is known.
+ * VHOST_SHMEM_F_RELAY_BATCH: %VHOST_SHMEM_RELAY_BATCH is known.
  */
 #define VHOST_SHMEM_F_ZERO_HOLES	(1ULL << 0)
+#define VHOST_SHMEM_F_RELAY_BATCH	(1ULL << 1)
 
 /**
  * VHOST_SHMEM_GET_INFO - _IO(VHOST_SHMEM_TYPE, 0xE0)
@@ -465,6 +468,102 @@ struct vhost_shmem_relay {
  * %EFAULT the message or the reply buffer could not be accessed.
  */
 #define VHOST_SHMEM_RELAY	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_RELAY)
+
+/* Most messages one %VHOST_SHMEM_RELAY_BATCH executes. */
+#define VHOST_SHMEM_RELAY_BATCH_MAX	64
+
+/**
+ * struct vhost_shmem_relay_entry - one message of %VHOST_SHMEM_RELAY_BATCH
+ * @flags: Must be 0.
+ * @fd: The one file descriptor received with the message, or -1; as
+ *      &vhost_shmem_relay.fd (never closed by the kernel).
+ * @msg: Address of the message exactly as received: a
+ *       &struct vhost_shmem_user_hdr and its payload.
+ * @msg_len: Number of bytes received.
+ * @out_status: Output: 0 when the message was executed, as
+ *              %VHOST_SHMEM_RELAY would have returned 0 for it; otherwise
+ *              what %VHOST_SHMEM_RELAY would have failed with for this
+ *              message alone: -%ENOMSG, a request the relay leaves to the
+ *              caller, or -%EBADMSG, a malformed message.  Either way
+ *              nothing was done for it and no reply is due.
+ * @out_request: Output: the message's request id (0 when the message is
+ *               shorter than its request field).
+ * @out_result: Output: when @out_status is 0, 0 if the mapping operation
+ *              succeeded, otherwise its negative errno, as
+ *              &vhost_shmem_relay.out_result; 0 otherwise.
+ * @out_reply_len: Output: number of bytes of @out_reply to write back on
+ *                 the channel; 0 when no reply is due.
+ * @out_reply: Output: the reply, byte for byte the one %VHOST_SHMEM_RELAY
+ *             gives for the message; left as it was when none is due.
+ *
+ * The entries of a batch form an array, each &vhost_shmem_relay_batch.entry_len
+ * bytes long, so that the entry may grow as the ioctl structs do: an entry
+ * shorter than the kernel's reads as zero-extended and gets only the
+ * outputs it has room for; bytes of a longer one past the kernel's entry
+ * must be zero.
+ */
+struct vhost_shmem_relay_entry {
+	__u32 flags;
+	__s32 fd;
+	__aligned_u64 msg;
+	__u32 msg_len;
+	__s32 out_status;
+	__u32 out_request;
+	__s32 out_result;
+	__u32 out_reply_len;
+	struct vhost_shmem_user_reply out_reply;
+};
+
+/**
+ * struct vhost_shmem_relay_batch - ioctl(VHOST_SHMEM_RELAY_BATCH)
+ * @size: sizeof(struct vhost_shmem_relay_batch)
+ * @flags: %VHOST_SHMEM_RELAY_F_ALWAYS_REPLY or 0, for every message.
+ * @entries: Address of an array of @entry_num entries of @entry_len bytes,
+ *           each a &struct vhost_shmem_relay_entry.
+ * @entry_len: Size of one entry: at least 56, the size of the entry's
+ *             first version; sizeof(struct vhost_shmem_relay_entry).
+ * @entry_num: Number of entries, 1 to %VHOST_SHMEM_RELAY_BATCH_MAX.
+ */
+struct vhost_shmem_relay_batch {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 entries;
+	__u32 entry_len;
+	__u32 entry_num;
+};
+
+/**
+ * VHOST_SHMEM_RELAY_BATCH - _IO(VHOST_SHMEM_TYPE, 0xE8)
+ *
+ * Execute several vhost-user back-end channel messages, in the order of
+ * @entries, each exactly as %VHOST_SHMEM_RELAY would execute it alone: each
+ * sees the effect of the messages before it (a MAP and then an UNMAP of
+ * the same range leave the range empty), gets its own @out_result and its
+ * own reply, and a message that fails, or that the relay does not
+ * execute, leaves the others alone.  The replies are the caller's to write
+ * on the channel in the order of the entries.  The batch takes the
+ * context's lock once and makes the pages of every UNMAP unreachable with
+ * one invalidation where it can, before any of them is given back: when
+ * the call returns, no window and no guest reaches a page the batch
+ * unmapped.
+ *
+ * Its cost over one message is that of reading the entries and the
+ * messages; a VMM batches what the back-end has already sent, and ends a
+ * batch before a request it handles itself when the order of the two
+ * matters.
+ *
+ * Return: 0 when the batch was executed, whatever each message's outcome
+ * (see @out_status and @out_result); -1 with errno set otherwise, in which
+ * case nothing was executed and the entries are as they were: one of the
+ * general errors, checked for the argument and then entry by entry (an
+ * entry's @flags and any byte past the kernel's entry are its "flags" and
+ * "struct size"), or %EINVAL @entry_num is 0, @entry_len is less than 56,
+ * or an entry's @fd is less than -1; %E2BIG @entry_num is more than
+ * %VHOST_SHMEM_RELAY_BATCH_MAX; %EFAULT the entries, a message or an
+ * entry's outputs could not be accessed; %ENOMEM.
+ */
+#define VHOST_SHMEM_RELAY_BATCH \
+	_IO(VHOST_SHMEM_TYPE, VHOST_SHMEM_IOCTL_RELAY_BATCH)
 
 /*
  * The generic netlink family "vhost-shmem", which describes what every

@@ -155,10 +155,11 @@ static void take_fds(struct msghdr *mh, struct libvshm_msg *m, int *nfds)
 /*
  * Read exactly @len bytes into @buf, collecting descriptors.  Returns 0,
  * -ECONNRESET on EOF before the first byte of the message (@first), or
- * -EBADMSG on EOF inside it.
+ * -EBADMSG on EOF inside it.  @flags go to the first recvmsg() only:
+ * with MSG_DONTWAIT, -EAGAIN when nothing is queued.
  */
-static int recv_all(int sock, struct libvshm_msg *m, void *buf, size_t len,
-		    bool first, int *nfds, bool *ctrunc)
+static int recv_some(int sock, struct libvshm_msg *m, void *buf, size_t len,
+		     bool first, int flags, int *nfds, bool *ctrunc)
 {
 	union {
 		char buf[CMSG_SPACE(RECV_FDS * sizeof(int))];
@@ -179,12 +180,13 @@ static int recv_all(int sock, struct libvshm_msg *m, void *buf, size_t len,
 			.msg_controllen = sizeof(cbuf.buf),
 		};
 
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (done ? 0 : flags));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		flags = 0;
 		take_fds(&mh, m, nfds);
 		if (mh.msg_flags & MSG_CTRUNC)
 			*ctrunc = true;
@@ -195,7 +197,15 @@ static int recv_all(int sock, struct libvshm_msg *m, void *buf, size_t len,
 	return 0;
 }
 
-int libvshm_recv(struct libvshm *v, int sock, struct libvshm_msg *m)
+static int recv_all(int sock, struct libvshm_msg *m, void *buf, size_t len,
+		    bool first, int *nfds, bool *ctrunc)
+{
+	return recv_some(sock, m, buf, len, first, 0, nfds, ctrunc);
+}
+
+/* libvshm_recv(), with @flags for the message's first recvmsg(). */
+static int recv_msg(struct libvshm *v, int sock, struct libvshm_msg *m,
+		    int flags)
 {
 	bool ctrunc = false;
 	__u8 drop[256];
@@ -209,7 +219,10 @@ int libvshm_recv(struct libvshm *v, int sock, struct libvshm_msg *m)
 	m->result = 0;
 	m->replied = false;
 
-	err = recv_all(sock, m, m->buf, LIBVSHM_HDR_SIZE, true, &nfds, &ctrunc);
+	err = recv_some(sock, m, m->buf, LIBVSHM_HDR_SIZE, true, flags, &nfds,
+			&ctrunc);
+	if (err == -EAGAIN && flags)
+		return err;
 	if (err)
 		goto out;
 	m->len = LIBVSHM_HDR_SIZE;
@@ -242,6 +255,46 @@ out:
 	if (err)
 		libvshm_msg_release(m);
 	return err ? fail(v, LIBVSHM_OP_RECV, m->request, err) : 0;
+}
+
+int libvshm_recv(struct libvshm *v, int sock, struct libvshm_msg *m)
+{
+	return recv_msg(v, sock, m, 0);
+}
+
+static bool is_mmap_request(__u32 request)
+{
+	return request == VHOST_SHMEM_USER_BACKEND_SHMEM_MAP ||
+	       request == VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP;
+}
+
+int libvshm_recv_batch(struct libvshm *v, int sock, struct libvshm_msg *msgs,
+		       unsigned int max, int *next_err)
+{
+	unsigned int n;
+	int err;
+
+	*next_err = 0;
+	if (!max)
+		return -EINVAL;
+	if (max > LIBVSHM_BATCH_MAX)
+		max = LIBVSHM_BATCH_MAX;
+	err = recv_msg(v, sock, &msgs[0], 0);
+	msgs[0].status = 0;
+	if (err)
+		return err;
+	for (n = 1; n < max && is_mmap_request(msgs[n - 1].request); n++) {
+		err = recv_msg(v, sock, &msgs[n], MSG_DONTWAIT);
+		msgs[n].status = 0;
+		if (err == -EAGAIN || err == -EWOULDBLOCK)
+			break;
+		if (err) {
+			/* The messages before it are relayed first. */
+			*next_err = err;
+			break;
+		}
+	}
+	return n;
 }
 
 static int send_all(int sock, const void *buf, size_t len)
@@ -295,6 +348,106 @@ int libvshm_relay(struct libvshm *v, int sock, struct libvshm_msg *m,
 		m->replied = true;
 	}
 	return 0;
+}
+
+/* One VHOST_SHMEM_RELAY per message: for a kernel without the batch. */
+static int relay_each(struct libvshm *v, int sock, struct libvshm_msg *msgs,
+		      unsigned int nr, unsigned int flags)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		err = libvshm_relay(v, sock, &msgs[i], flags);
+		msgs[i].status = err;
+		if (err && err != -ENOMSG && err != -EBADMSG) {
+			/* As a failed batch: the rest are closed, not run. */
+			for (i++; i < nr; i++) {
+				msgs[i].status = err;
+				libvshm_msg_release(&msgs[i]);
+			}
+			return err;
+		}
+	}
+	return 0;
+}
+
+int libvshm_relay_batch(struct libvshm *v, int sock, struct libvshm_msg *msgs,
+			unsigned int nr, unsigned int flags)
+{
+	struct vhost_shmem_relay_entry e[LIBVSHM_BATCH_MAX];
+	struct vhost_shmem_user_reply replies[LIBVSHM_BATCH_MAX];
+	struct vhost_shmem_relay_batch b = {
+		.size = sizeof(b),
+		.flags = flags,
+		.entries = (uintptr_t)e,
+		.entry_len = sizeof(e[0]),
+		.entry_num = nr,
+	};
+	size_t len = 0;
+	unsigned int i;
+	int err = 0;
+
+	if (!nr || nr > LIBVSHM_BATCH_MAX)
+		return fail(v, LIBVSHM_OP_RELAY, 0, -EINVAL);
+	if (!(v->info.features & VHOST_SHMEM_F_RELAY_BATCH))
+		return relay_each(v, sock, msgs, nr, flags);
+	memset(e, 0, nr * sizeof(e[0]));
+	for (i = 0; i < nr; i++) {
+		e[i].msg = (uintptr_t)msgs[i].buf;
+		e[i].msg_len = msgs[i].len;
+		e[i].fd = msgs[i].fd;
+		msgs[i].result = 0;
+		msgs[i].replied = false;
+	}
+	if (ioctl(v->fd, VHOST_SHMEM_RELAY_BATCH, &b)) {
+		err = -errno;
+		/* Refused as a whole: nothing ran; the descriptors are done. */
+		for (i = 0; i < nr; i++) {
+			msgs[i].status = err;
+			libvshm_msg_release(&msgs[i]);
+		}
+		return fail(v, LIBVSHM_OP_RELAY, msgs[0].request, err);
+	}
+	for (i = 0; i < nr; i++) {
+		msgs[i].status = e[i].out_status;
+		if (e[i].out_status == -ENOMSG)
+			continue;
+		libvshm_msg_release(&msgs[i]);
+		if (e[i].out_status)
+			continue;
+		msgs[i].result = e[i].out_result;
+		if (e[i].out_reply_len) {
+			replies[len++] = e[i].out_reply;
+			msgs[i].replied = true;
+		}
+	}
+	/* Every reply in order, with one write. */
+	if (len) {
+		err = send_all(sock, replies, len * sizeof(replies[0]));
+		if (err) {
+			for (i = 0; i < nr; i++)
+				msgs[i].replied = false;
+			return fail(v, LIBVSHM_OP_REPLY, msgs[0].request, err);
+		}
+	}
+	return 0;
+}
+
+int libvshm_relay_queued(struct libvshm *v, int sock, struct libvshm_msg *msgs,
+			 unsigned int max, unsigned int flags)
+{
+	int next_err, err, n;
+
+	n = libvshm_recv_batch(v, sock, msgs, max, &next_err);
+	if (n < 0)
+		return n;
+	err = libvshm_relay_batch(v, sock, msgs, n, flags);
+	if (err)
+		return err;
+	if (next_err)
+		return fail(v, LIBVSHM_OP_RECV, 0, next_err);
+	return n;
 }
 
 int libvshm_relay_one(struct libvshm *v, int sock, struct libvshm_msg *m,

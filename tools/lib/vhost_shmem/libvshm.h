@@ -26,6 +26,10 @@
  *    more than one descriptor, or whose descriptors did not fit
  *    (MSG_CTRUNC), has them all closed and is -EBADMSG.
  *
+ * libvshm_relay_batch() applies the same rules to each of its messages:
+ * every descriptor is closed exactly once, but those of the messages it
+ * leaves to the caller (&libvshm_msg.status -ENOMSG).
+ *
  * The back-end channel must be a SOCK_STREAM unix socket, as vhost-user
  * specifies.  See tools/vhost_shmem/README.md for a worked relay loop.
  */
@@ -99,6 +103,12 @@ struct libvshm_region {
  * @result: after libvshm_relay() returned 0: 0 when the MAP or UNMAP
  *          succeeded, otherwise its negative errno.
  * @replied: after libvshm_relay() returned 0: a reply was sent.
+ * @status: after libvshm_relay_batch(): what libvshm_relay() would have
+ *          returned for this message alone: 0 (see @result and @replied),
+ *          -ENOMSG (the message and its descriptor are the caller's),
+ *          -EBADMSG, or the batch's own failure.  Since LIBVSHM_0.2, and
+ *          only written by its functions (the struct grew at its end: the
+ *          functions of LIBVSHM_0 never touch it).
  */
 struct libvshm_msg {
 	union {
@@ -110,6 +120,7 @@ struct libvshm_msg {
 	__u32 request;
 	int result;
 	bool replied;
+	int status;
 };
 
 /* Context */
@@ -166,6 +177,53 @@ int libvshm_relay(struct libvshm *v, int sock, struct libvshm_msg *m,
 /* libvshm_recv() then libvshm_relay(). */
 int libvshm_relay_one(struct libvshm *v, int sock, struct libvshm_msg *m,
 		      unsigned int flags);
+
+/* Most messages libvshm_relay_batch() hands to the kernel at once. */
+#define LIBVSHM_BATCH_MAX		VHOST_SHMEM_RELAY_BATCH_MAX
+
+/*
+ * Read the messages the back-end has already sent on @sock: wait for the
+ * first as libvshm_recv() does, then take those queued behind it without
+ * waiting (a non-blocking recvmsg() until EAGAIN; a message already begun
+ * is read to its end), up to @max (at most %LIBVSHM_BATCH_MAX).  A
+ * message that is not SHMEM_MAP or SHMEM_UNMAP ends the batch, so that the
+ * VMM handles it after the messages before it and before those after it.
+ * Returns the number of messages read into @msgs (at least 1), or what
+ * libvshm_recv() returns for the first.  A failure to read a later
+ * message (what libvshm_recv() returns for it: -ECONNRESET, -EBADMSG with
+ * its descriptors closed, ...) ends the batch before it and is stored in
+ * *@next_err, which is 0 otherwise: the caller relays the messages read,
+ * then acts on it.
+ */
+int libvshm_recv_batch(struct libvshm *v, int sock, struct libvshm_msg *msgs,
+		       unsigned int max, int *next_err);
+
+/*
+ * Relay @nr messages with one VHOST_SHMEM_RELAY_BATCH (one
+ * VHOST_SHMEM_RELAY each on a kernel without it), write the replies due
+ * to @sock, in the order of the messages, and close the descriptors; for
+ * each message, the reply bytes and the descriptor are exactly as
+ * libvshm_relay() would leave them, and &libvshm_msg.status says what it
+ * would have returned.  A message the kernel leaves to the caller
+ * (-ENOMSG) should be the last of a batch, as libvshm_recv_batch() makes
+ * it: the replies of the messages after it are written before the VMM
+ * can answer it.  Returns 0, or a negative errno when the ioctl failed
+ * (nothing was executed; every descriptor is closed, every @status is the
+ * errno) or the replies could not be written.
+ */
+int libvshm_relay_batch(struct libvshm *v, int sock, struct libvshm_msg *msgs,
+			unsigned int nr, unsigned int flags);
+
+/*
+ * libvshm_recv_batch() then libvshm_relay_batch(): the relay loop of a
+ * back-end that sends several messages in a row.  Returns the number of
+ * messages in @msgs, each with its &libvshm_msg.status, or a negative
+ * errno: the failure to read the first message, or the batch's, or the
+ * failure to read a message behind the batch, returned once the messages
+ * before it were relayed and answered.
+ */
+int libvshm_relay_queued(struct libvshm *v, int sock, struct libvshm_msg *msgs,
+			 unsigned int max, unsigned int flags);
 
 /* Close @m->fd if it is still open. */
 void libvshm_msg_release(struct libvshm_msg *m);

@@ -707,6 +707,87 @@ static void vhost_shmem_test_relay_reply(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, t_region(t)->nr_mappings);
 }
 
+/*
+ * The zaps a batch puts off: sorted, overlapping and adjacent ranges
+ * merged into one, separate ones kept apart, nothing lost or added.
+ */
+struct t_zap_case {
+	const char *desc;
+	unsigned int nr;
+	struct vhost_shmem_zap in[4];
+	unsigned int nr_out;
+	struct vhost_shmem_zap out[4];
+};
+
+static const struct t_zap_case t_zap_cases[] = {
+	{ "none", 0, {}, 0, {} },
+	{ "one", 1, { { 5, 7 } }, 1, { { 5, 7 } } },
+	{ "apart, unsorted", 2, { { 9, 10 }, { 1, 2 } }, 2,
+	  { { 1, 2 }, { 9, 10 } } },
+	{ "adjacent", 3, { { 2, 3 }, { 1, 2 }, { 3, 5 } }, 1, { { 1, 5 } } },
+	{ "overlapping", 2, { { 1, 6 }, { 2, 3 } }, 1, { { 1, 6 } } },
+	{ "same twice", 2, { { 4, 8 }, { 4, 8 } }, 1, { { 4, 8 } } },
+	{ "mixed", 4, { { 20, 21 }, { 0, 4 }, { 3, 9 }, { 10, 11 } }, 3,
+	  { { 0, 9 }, { 10, 11 }, { 20, 21 } } },
+};
+
+KUNIT_ARRAY_PARAM_DESC(t_zaps, t_zap_cases, desc);
+
+static void vhost_shmem_test_zap_merge(struct kunit *test)
+{
+	const struct t_zap_case *c = test->param_value;
+	struct vhost_shmem_zap r[4];
+	unsigned int i, nr;
+
+	memcpy(r, c->in, sizeof(r));
+	nr = vhost_shmem_zap_merge(r, c->nr);
+	KUNIT_ASSERT_EQ(test, c->nr_out, nr);
+	for (i = 0; i < nr; i++) {
+		KUNIT_EXPECT_EQ(test, c->out[i].start, r[i].start);
+		KUNIT_EXPECT_EQ(test, c->out[i].end, r[i].end);
+	}
+}
+
+/*
+ * A batch runs its messages in order, each seeing the ones before it, and
+ * a malformed message in the middle is skipped alone.
+ */
+static void vhost_shmem_test_relay_batch(struct kunit *test)
+{
+	struct vhost_shmem_test *t = test->priv;
+	struct vhost_shmem_relay_item items[4] = {};
+	struct vhost_shmem_zap zaps[4];
+	int i;
+
+	t_msg(items[0].buf, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
+	      VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_NEED_REPLY_MASK, 0, 2, 1);
+	items[0].has_fd = true;
+	t_msg(items[1].buf, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
+	      VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_REPLY_MASK, 4, 2, 1);
+	items[1].has_fd = true;
+	t_msg(items[2].buf, VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP,
+	      VHOST_SHMEM_USER_VERSION, 0, 2, 0);
+	t_msg(items[3].buf, VHOST_SHMEM_USER_BACKEND_SHMEM_MAP,
+	      VHOST_SHMEM_USER_VERSION, 1, 2, 0);
+	items[3].has_fd = true;
+	for (i = 0; i < 4; i++) {
+		items[i].len = VHOST_SHMEM_RELAY_MSG_LEN;
+		items[i].file = items[i].has_fd ? t->file : NULL;
+	}
+	vhost_shmem_ctx_relay_batch(t->ctx, items, 4, false, zaps);
+
+	KUNIT_EXPECT_EQ(test, 0, items[0].status);
+	KUNIT_EXPECT_EQ(test, 0, items[0].result);
+	KUNIT_EXPECT_TRUE(test, items[0].reply_due);
+	KUNIT_EXPECT_EQ(test, -EBADMSG, items[1].status);
+	KUNIT_EXPECT_FALSE(test, items[1].reply_due);
+	KUNIT_EXPECT_EQ(test, 0, items[2].status);
+	KUNIT_EXPECT_EQ(test, 0, items[2].result);
+	KUNIT_EXPECT_EQ(test, 0, items[3].result);
+	KUNIT_EXPECT_EQ(test, 1, t_region(t)->nr_mappings);
+	KUNIT_EXPECT_EQ(test, 2 * PAGE_SIZE, t_mapped_bytes(t));
+}
+
 static struct kunit_case vhost_shmem_test_cases[] = {
 	KUNIT_CASE_PARAM(vhost_shmem_test_range_valid, t_range_gen_params),
 	KUNIT_CASE(vhost_shmem_test_region_rules),
@@ -722,6 +803,8 @@ static struct kunit_case vhost_shmem_test_cases[] = {
 	KUNIT_CASE(vhost_shmem_test_relay_decode),
 	KUNIT_CASE_PARAM(vhost_shmem_test_relay_malformed, t_msgs_gen_params),
 	KUNIT_CASE(vhost_shmem_test_relay_reply),
+	KUNIT_CASE_PARAM(vhost_shmem_test_zap_merge, t_zaps_gen_params),
+	KUNIT_CASE(vhost_shmem_test_relay_batch),
 	{}
 };
 

@@ -2,11 +2,11 @@
 /*
  * Allocation-failure sweep, as selftests/iommu/iommufd_fail_nth.c does it:
  * every allocation made by opening the device, REGION_CREATE, MAP (a first
- * and a second time of the same open file), UNMAP, RELAY of both and RESET
- * fails in turn, through the calling thread's
- * /proc/self/task/<tid>/fail-nth: the driver's own allocations and those of
- * the kernel code it calls (the mmap() probe of MAP, the maple trees, the
- * VFS on open), slab and page allocations alike.
+ * and a second time of the same open file), UNMAP, RELAY of both, a
+ * RELAY_BATCH of a MAP and an UNMAP, and RESET fails in turn, through the
+ * calling thread's /proc/self/task/<tid>/fail-nth: the driver's own
+ * allocations and those of the kernel code it calls (the mmap() probe of
+ * MAP, the maple trees, the VFS on open), slab and page allocations alike.
  *
  * For n = 1, 2, ...: fail the n-th allocation, run the operation, and read
  * fail-nth back.  If the failure was injected, the operation failed with
@@ -458,6 +458,63 @@ static int relay_b(struct __test_metadata *_metadata, struct sweep *self,
 	return r.out_result;
 }
 
+/*
+ * RELAY_BATCH of a SHMEM_MAP of B and a SHMEM_UNMAP of A, both asking for
+ * a reply: the ioctl's own result, and each message's in @res.
+ */
+static int relay_batch_ba(struct __test_metadata *_metadata,
+			  struct sweep *self, int res[2])
+{
+	struct vhost_shmem_relay_entry e[2];
+	struct vhost_shmem_relay_batch b = {
+		.size = sizeof(b),
+		.entries = (uintptr_t)e,
+		.entry_len = sizeof(e[0]),
+		.entry_num = 2,
+	};
+	struct vhost_shmem_user_hdr hdr = {
+		.flags = htole32(VHOST_SHMEM_USER_VERSION |
+				 VHOST_SHMEM_USER_NEED_REPLY_MASK),
+		.size = htole32(sizeof(struct vhost_shmem_user_mmap)),
+	};
+	struct vhost_shmem_user_mmap mm = {
+		.shmid = SHMID,
+		.len = htole64(MAP_LEN),
+	};
+	uint8_t msg[2][sizeof(hdr) + sizeof(mm)];
+	int i, ret;
+
+	hdr.request = htole32(VHOST_SHMEM_USER_BACKEND_SHMEM_MAP);
+	mm.fd_offset = htole64(B_FD_OFF);
+	mm.shm_offset = htole64(B_OFF);
+	mm.flags = htole64(self->rw ? 1 : 0);
+	memcpy(msg[0], &hdr, sizeof(hdr));
+	memcpy(msg[0] + sizeof(hdr), &mm, sizeof(mm));
+	hdr.request = htole32(VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP);
+	mm.fd_offset = 0;
+	mm.shm_offset = htole64(A_OFF);
+	mm.flags = 0;
+	memcpy(msg[1], &hdr, sizeof(hdr));
+	memcpy(msg[1] + sizeof(hdr), &mm, sizeof(mm));
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 2; i++) {
+		e[i].msg = (uintptr_t)msg[i];
+		e[i].msg_len = sizeof(msg[i]);
+		e[i].fd = i ? -1 : self->fd;
+	}
+	ret = vshm_ioctl(self->dev, VHOST_SHMEM_RELAY_BATCH, &b);
+	if (ret)
+		return ret;
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, e[i].out_status);
+		EXPECT_EQ(sizeof(e[i].out_reply), e[i].out_reply_len);
+		EXPECT_EQ((uint64_t)-e[i].out_result,
+			  le64toh(e[i].out_reply.value));
+		res[i] = e[i].out_result;
+	}
+	return 0;
+}
+
 /* Runs @op: 0 or -errno. */
 static int run(struct __test_metadata *_metadata, struct sweep *self,
 	       enum op op)
@@ -554,6 +611,60 @@ static void sweep_one(struct __test_metadata *_metadata,
 		       self->inj.burst ? ", bursts" : "", n - 1, failed);
 }
 
+/*
+ * The batch: from A mapped to B mapped.  The ioctl fails with ENOMEM and
+ * changes nothing, or each message succeeds or fails with ENOMEM on its
+ * own, changing nothing for itself; relaying the failed ones again
+ * without injection then succeeds.
+ */
+static void sweep_batch_one(struct __test_metadata *_metadata,
+			    struct sweep *self)
+{
+	unsigned int n, failed = 0;
+	bool injected;
+	int ret, res[2];
+
+	set_state(_metadata, self, true, false);
+	for (n = 1; ; n++) {
+		ASSERT_GT(MAX_NTH, n);
+		nth_arm(_metadata, &self->inj, n);
+		res[0] = 0;
+		res[1] = 0;
+		ret = relay_batch_ba(_metadata, self, res);
+		injected = nth_disarm(_metadata, &self->inj);
+		if (ret) {
+			ASSERT_TRUE(injected);
+			ASSERT_EQ(-ENOMEM, ret) TH_LOG("n=%u: %s", n,
+						       strerror(-ret));
+			check_state(_metadata, self, true, false);
+			ASSERT_EQ(0, relay_batch_ba(_metadata, self, res));
+		}
+		if (res[0] || res[1]) {
+			ASSERT_TRUE(injected);
+			ASSERT_TRUE(!res[0] || res[0] == -ENOMEM)
+				TH_LOG("n=%u: MAP %s", n, strerror(-res[0]));
+			ASSERT_TRUE(!res[1] || res[1] == -ENOMEM)
+				TH_LOG("n=%u: UNMAP %s", n, strerror(-res[1]));
+			check_state(_metadata, self, res[1], !res[0]);
+			if (res[0])
+				ASSERT_EQ(0, map_b(self));
+			if (res[1])
+				ASSERT_EQ(0, vshm_unmap(self->dev, SHMID, A_OFF,
+							MAP_LEN));
+		}
+		failed += ret || res[0] || res[1];
+		check_state(_metadata, self, false, true);
+		if (!injected)
+			break;
+		set_state(_metadata, self, true, false);
+	}
+	ksft_print_msg("%s (%s%s%s)%s: %u allocation sites, %u failed a message or the batch\n",
+		       "RELAY_BATCH of a MAP and an UNMAP", self->tmpfile ? "tmpfs file" : "memfd",
+		       self->rw ? ", read-write" : "",
+		       self->events ? ", events" : "",
+		       self->inj.burst ? ", bursts" : "", n - 1, failed);
+}
+
 /* Sweeps @op with single failures, then with bursts. */
 static void sweep(struct __test_metadata *_metadata,
 		  struct sweep *self, enum op op)
@@ -606,6 +717,17 @@ TEST_F_TIMEOUT(fail_nth, relay_map, 300)
 TEST_F_TIMEOUT(fail_nth, relay_unmap, 300)
 {
 	sweep(_metadata, &self->s, OP_RELAY_UNMAP);
+}
+
+TEST_F_TIMEOUT(fail_nth, relay_batch, 300)
+{
+	self->s.inj.burst = false;
+	sweep_batch_one(_metadata, &self->s);
+	self->s.inj.burst = true;
+	sweep_batch_one(_metadata, &self->s);
+	ASSERT_EQ(0, vshm_reset(self->s.dev));
+	if (!self->s.tmpfile)
+		ASSERT_EQ(0, fcntl(self->s.fd, F_ADD_SEALS, F_SEAL_WRITE));
 }
 
 TEST_F_TIMEOUT(fail_nth, reset, 300)

@@ -500,8 +500,8 @@ TEST(fuzz)
 		} else {
 			/* Commands that do not exist, in our block and out. */
 			unsigned long cmd = rnd(&f) % 2 ?
-				_IO(VHOST_SHMEM_TYPE, 0xE8 + rnd(&f) % 8) :
-				_IOWR(VHOST_SHMEM_TYPE, 0xE0 + rnd(&f) % 7, uint64_t);
+				_IO(VHOST_SHMEM_TYPE, 0xE9 + rnd(&f) % 7) :
+				_IOWR(VHOST_SHMEM_TYPE, 0xE0 + rnd(&f) % 9, uint64_t);
 			uint64_t junk[8] = { 0 };
 
 			ASSERT_EQ(-ENOTTY, vshm_ioctl(f.dev, cmd, junk));

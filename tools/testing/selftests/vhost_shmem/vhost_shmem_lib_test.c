@@ -466,6 +466,237 @@ TEST_F(lib, reply_write_failure_still_closes_fd)
 	EXPECT_EQ(fds - 1, count_fds());
 }
 
+/* ---- relaying what is queued, with one VHOST_SHMEM_RELAY_BATCH ---- */
+
+static size_t build_msg(__u8 *msg, __u32 request, bool need_reply,
+			__u64 fd_offset, __u64 shm_offset, __u64 len)
+{
+	return libvshm_build_mmap(msg, request,
+				  need_reply ? VHOST_SHMEM_USER_NEED_REPLY_MASK : 0,
+				  SHMID, fd_offset, shm_offset, len,
+				  VHOST_SHMEM_MAP_F_RW);
+}
+
+#define MAP	VHOST_SHMEM_USER_BACKEND_SHMEM_MAP
+#define UNMAP	VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP
+
+/* A back-end's burst: a MAP and UNMAP of one range, failures, replies. */
+static const struct {
+	__u32 request;
+	bool need_reply;
+	unsigned int fd_pg, shm_pg, pages;	/* in pages */
+} burst[] = {
+	{ MAP, true, 0, 0, 2 },
+	{ MAP, false, 1, 4, 1 },
+	{ UNMAP, true, 0, 0, 2 },
+	{ MAP, true, 0, 4, 1 },		/* EEXIST */
+	{ MAP, false, 3, 0, 1 },
+	{ UNMAP, true, 0, 8, 1 },	/* ENOENT */
+	{ MAP, true, 2, NPAGES, 1 },	/* EINVAL: outside */
+};
+
+#define BURST	ARRAY_SIZE(burst)
+
+static void send_burst(struct __test_metadata *_metadata, int be, int blob)
+{
+	__u8 msg[LIBVSHM_MMAP_MSG_SIZE];
+	unsigned int i;
+	size_t len;
+
+	for (i = 0; i < BURST; i++) {
+		len = build_msg(msg, burst[i].request, burst[i].need_reply,
+				burst[i].fd_pg * PAGE, burst[i].shm_pg * PAGE,
+				burst[i].pages * PAGE);
+		ASSERT_EQ(0, libvshm_send(be, msg, len,
+					  burst[i].request == MAP ? blob : -1));
+	}
+}
+
+/* Everything @sock has queued, without waiting. */
+static size_t drain_bytes(int sock, __u8 *buf, size_t size)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < size) {
+		n = recv(sock, buf + done, size - done, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * Every message the back-end sent is relayed by one call, in order; the
+ * replies, on the wire, are byte for byte those of relaying them one by
+ * one; every descriptor received is closed exactly once.
+ */
+TEST_F(lib, relay_queued_same_bytes_as_one_by_one)
+{
+	struct libvshm_msg *msgs = calloc(LIBVSHM_BATCH_MAX, sizeof(*msgs));
+	__u8 got[BURST * 20 + 1], want[BURST * 20 + 1];
+	struct libvshm_region r2;
+	struct libvshm v2;
+	int fds = count_fds(), sv[2], n, i;
+	size_t got_len, want_len;
+	__u32 w;
+
+	ASSERT_NE(NULL, msgs);
+	ASSERT_TRUE(self->v.info.features & VHOST_SHMEM_F_RELAY_BATCH);
+	send_burst(_metadata, self->be, self->blob);
+	close_n = 0;
+	n = libvshm_relay_queued(&self->v, self->vmm, msgs, LIBVSHM_BATCH_MAX,
+				 0);
+	ASSERT_EQ(BURST, n);
+	/* Five MAPs came with a descriptor: each closed once. */
+	EXPECT_EQ(5, close_n);
+	EXPECT_TRUE(no_double_close());
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(0, msgs[i].status);
+		EXPECT_EQ(-1, msgs[i].fd);
+		EXPECT_EQ(burst[i].need_reply, msgs[i].replied);
+	}
+	EXPECT_EQ(-EEXIST, msgs[3].result);
+	EXPECT_EQ(-ENOENT, msgs[5].result);
+	EXPECT_EQ(-EINVAL, msgs[6].result);
+	got_len = drain_bytes(self->be, got, sizeof(got));
+	EXPECT_EQ(5 * 20, got_len);
+	ASSERT_EQ(0, probe_read(self->r.hva, 4, &w));
+	EXPECT_EQ(pattern(77, 3 * PAGE + 4), w);
+	EXPECT_EQ(fds, count_fds());
+
+	/* The same burst, one message at a time, on a second device. */
+	ASSERT_EQ(0, libvshm_open(&v2, NULL));
+	ASSERT_EQ(0, libvshm_region_create(&v2, SHMID, NPAGES * PAGE, &r2));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	send_burst(_metadata, sv[0], self->blob);
+	for (i = 0; i < (int)BURST; i++) {
+		ASSERT_EQ(0, libvshm_relay_one(&v2, sv[1], &msgs[i], 0));
+		EXPECT_EQ(burst[i].need_reply, msgs[i].replied);
+	}
+	want_len = drain_bytes(sv[0], want, sizeof(want));
+	ASSERT_EQ(want_len, got_len);
+	EXPECT_EQ(0, memcmp(want, got, got_len));
+	libvshm_region_destroy(&v2, &r2);
+	libvshm_close(&v2);
+	close(sv[0]);
+	close(sv[1]);
+	free(msgs);
+}
+
+/*
+ * A request the kernel does not relay ends the batch: the messages before
+ * it are relayed and answered, it is the VMM's with its descriptor, and
+ * the messages after it come with the next call.
+ */
+TEST_F(lib, relay_queued_stops_at_a_request_of_the_vmm)
+{
+	struct vhost_shmem_user_hdr hdr = {
+		.request = 1000,
+		.flags = VHOST_SHMEM_USER_VERSION | VHOST_SHMEM_USER_NEED_REPLY_MASK,
+		.size = 0,
+	};
+	struct libvshm_msg msgs[4];
+	int fds = count_fds(), n;
+	__u64 val = 1;
+
+	self->len = build_map(self->msg, true, 0, PAGE);
+	ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len, self->blob));
+	ASSERT_EQ(0, libvshm_send(self->be, &hdr, sizeof(hdr), self->blob));
+	self->len = build_map(self->msg, true, 2 * PAGE, PAGE);
+	ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len, self->blob));
+
+	n = libvshm_relay_queued(&self->v, self->vmm, msgs, 4, 0);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(0, msgs[0].status);
+	EXPECT_EQ(-ENOMSG, msgs[1].status);
+	EXPECT_EQ(1000, msgs[1].request);
+	EXPECT_TRUE(fd_open(msgs[1].fd));
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, MAP, &val));
+	EXPECT_EQ(0, val);
+	EXPECT_TRUE(nothing_pending(self->be));
+	EXPECT_EQ(1, libvshm_reply(self->vmm, &msgs[1], 7));
+	libvshm_msg_release(&msgs[1]);
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, 1000, &val));
+	EXPECT_EQ(7, val);
+
+	n = libvshm_relay_queued(&self->v, self->vmm, msgs, 4, 0);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(0, msgs[0].result);
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, MAP, &val));
+	EXPECT_EQ(0, val);
+	EXPECT_EQ(fds, count_fds());
+}
+
+/*
+ * A malformed message behind a batch: the messages before it are relayed,
+ * then it is reported (its descriptors closed, once), and the next call
+ * goes on with what follows.
+ */
+TEST_F(lib, relay_queued_malformed_after_the_first)
+{
+	struct libvshm_msg msgs[4];
+	int fds = count_fds(), two[2], n;
+	__u64 val = 1;
+	__u32 w;
+
+	two[0] = self->blob;
+	two[1] = self->blob;
+	self->len = build_map(self->msg, false, 0, PAGE);
+	ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len, self->blob));
+	self->len = build_map(self->msg, true, 2 * PAGE, PAGE);
+	ASSERT_EQ(0, send_fds(self->be, self->msg, self->len, two, 2));
+	self->len = build_map(self->msg, true, 4 * PAGE, PAGE);
+	ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len, self->blob));
+
+	/*
+	 * The first is relayed, then the malformed one reported: its two
+	 * descriptors closed, then the first's.
+	 */
+	close_n = 0;
+	EXPECT_EQ(-EBADMSG, libvshm_relay_queued(&self->v, self->vmm, msgs, 4, 0));
+	EXPECT_EQ(0, msgs[0].status);
+	EXPECT_EQ(0, msgs[0].result);
+	EXPECT_EQ(3, close_n);
+	EXPECT_TRUE(no_double_close());
+	close_n = 0;
+	n = libvshm_relay_queued(&self->v, self->vmm, msgs, 4, 0);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(0, msgs[0].result);
+	EXPECT_EQ(1, close_n);
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, MAP, &val));
+	EXPECT_EQ(0, val);
+	EXPECT_TRUE(nothing_pending(self->be));
+	ASSERT_EQ(0, probe_read(self->r.hva, 4 * PAGE, &w));
+	EXPECT_EQ(SIGBUS, probe_read(self->r.hva, 2 * PAGE, &w));
+	EXPECT_EQ(fds, count_fds());
+}
+
+/* libvshm_relay_batch() of messages the caller read itself, one at a time. */
+TEST_F(lib, relay_batch_of_messages_read_one_by_one)
+{
+	struct libvshm_msg msgs[3];
+	int fds = count_fds(), i;
+	__u64 val = 1;
+
+	for (i = 0; i < 3; i++) {
+		self->len = build_map(self->msg, i == 2, i * 2 * PAGE, PAGE);
+		ASSERT_EQ(0, libvshm_send(self->be, self->msg, self->len,
+					  self->blob));
+		ASSERT_EQ(0, libvshm_recv(&self->v, self->vmm, &msgs[i]));
+	}
+	close_n = 0;
+	ASSERT_EQ(0, libvshm_relay_batch(&self->v, self->vmm, msgs, 3, 0));
+	EXPECT_EQ(3, close_n);
+	EXPECT_TRUE(no_double_close());
+	ASSERT_EQ(0, libvshm_recv_reply(self->be, MAP, &val));
+	EXPECT_EQ(0, val);
+	EXPECT_TRUE(nothing_pending(self->be));
+	EXPECT_EQ(-EINVAL, libvshm_relay_batch(&self->v, self->vmm, msgs, 0, 0));
+	EXPECT_EQ(fds, count_fds());
+}
+
 TEST(strerror_messages)
 {
 	static const char not_found[] =

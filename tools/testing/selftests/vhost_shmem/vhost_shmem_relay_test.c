@@ -525,4 +525,325 @@ TEST_F(relay, malformed_changes_nothing)
 	EXPECT_EQ(1, nr_mappings(self->dev));
 }
 
+/* ---- VHOST_SHMEM_RELAY_BATCH ---- */
+
+static_assert(sizeof(struct vhost_shmem_relay_entry) == 56, "entry v1");
+static_assert(sizeof(struct vhost_shmem_relay_batch) == 24, "batch v1");
+
+/* Outputs of an entry before the call: a failed call leaves them so. */
+#define UNTOUCHED	0x5a5a5a5a
+
+static void entry(struct vhost_shmem_relay_entry *e, const uint8_t *m,
+		  uint32_t len, int fd)
+{
+	memset(e, 0x5a, sizeof(*e));
+	e->flags = 0;
+	e->fd = fd;
+	e->msg = (uintptr_t)m;
+	e->msg_len = len;
+}
+
+static int relay_batch_len(int dev, void *entries, uint32_t entry_len,
+			   uint32_t n, uint32_t flags)
+{
+	struct vhost_shmem_relay_batch b = {
+		.size = sizeof(b),
+		.flags = flags,
+		.entries = (uintptr_t)entries,
+		.entry_len = entry_len,
+		.entry_num = n,
+	};
+
+	return vshm_ioctl(dev, VHOST_SHMEM_RELAY_BATCH, &b);
+}
+
+static int relay_batch(int dev, struct vhost_shmem_relay_entry *e,
+		       uint32_t n, uint32_t flags)
+{
+	return relay_batch_len(dev, e, sizeof(*e), n, flags);
+}
+
+TEST_F(relay, batch_announced)
+{
+	struct vhost_shmem_info info;
+
+	ASSERT_EQ(0, vshm_get_info(self->dev, &info));
+	EXPECT_TRUE(info.features & VHOST_SHMEM_F_RELAY_BATCH);
+}
+
+/*
+ * Messages run in order, each seeing what the ones before it did: a MAP
+ * then an UNMAP of the same range, a MAP into the range an UNMAP freed,
+ * a MAP that overlaps one made earlier in the batch.
+ */
+TEST_F(relay, batch_in_order)
+{
+	struct vhost_shmem_relay_entry e[6];
+	uint8_t m[6][MSG_LEN];
+	uint32_t v;
+	int i;
+
+	build(m[0], 9, 0x9, SHMID, 0, 0, 2 * PAGE, 1);
+	build(m[1], 9, 0x1, SHMID, PAGE, 4 * PAGE, PAGE, 0);
+	build(m[2], 10, 0x9, SHMID, 0, 0, 2 * PAGE, 0);
+	build(m[3], 9, 0x9, SHMID, 0, 4 * PAGE, PAGE, 0);	/* overlap */
+	build(m[4], 9, 0x9, SHMID, 3 * PAGE, 0, PAGE, 0);	/* freed */
+	build(m[5], 10, 0x9, SHMID, 0, 8 * PAGE, PAGE, 0);	/* a hole */
+	for (i = 0; i < 6; i++)
+		entry(&e[i], m[i], MSG_LEN, m[i][0] == 9 ? self->fd : -1);
+	ASSERT_EQ(0, relay_batch(self->dev, e, 6, 0));
+
+	for (i = 0; i < 6; i++) {
+		EXPECT_EQ(0, e[i].out_status);
+		EXPECT_EQ(m[i][0], e[i].out_request);
+	}
+	EXPECT_EQ(0, e[0].out_result);
+	EXPECT_EQ(0, e[1].out_result);
+	EXPECT_EQ(0, e[2].out_result);
+	EXPECT_EQ(-EEXIST, e[3].out_result);
+	EXPECT_EQ(0, e[4].out_result);
+	EXPECT_EQ(-ENOENT, e[5].out_result);
+	/* Replies where asked for, and only there. */
+	EXPECT_EQ(20, e[0].out_reply_len);
+	EXPECT_EQ(0, e[1].out_reply_len);
+	EXPECT_EQ(UNTOUCHED, get_le((uint8_t *)&e[1].out_reply, 4));
+	EXPECT_EQ(EEXIST, get_le((uint8_t *)&e[3].out_reply + 12, 8));
+	EXPECT_EQ(ENOENT, get_le((uint8_t *)&e[5].out_reply + 12, 8));
+
+	EXPECT_EQ(2, nr_mappings(self->dev));
+	ASSERT_EQ(0, probe_read(self->win, 0, &v));
+	EXPECT_EQ(pattern(40, 3 * PAGE), v);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, PAGE, &v));
+	ASSERT_EQ(0, probe_read(self->win, 4 * PAGE, &v));
+	EXPECT_EQ(pattern(40, PAGE), v);
+	/* The descriptor is still the caller's. */
+	EXPECT_LE(0, fcntl(self->fd, F_GETFD));
+}
+
+/*
+ * The replies and results of a batch are byte for byte those of the same
+ * messages relayed one by one, on a second context in the same state.
+ */
+TEST_F(reply, batch_same_as_one_by_one)
+{
+	struct vhost_shmem_relay_entry e[10];
+	uint8_t m[10][MSG_LEN];
+	void *win2;
+	int dev2, fd2, i;
+
+	build(m[0], 9, 0x9, SHMID, 0, 0, PAGE, 1);
+	build(m[1], 9, 0x1, SHMID, 0, 0, PAGE, 1);		/* EEXIST */
+	build(m[2], 9, 0x9, SHMID, 0, 2 * PAGE, PAGE, 0);
+	build(m[3], 10, 0x9, SHMID, 0, 0, PAGE, 0);
+	build(m[4], 10, 0x1, SHMID, 0, 0, PAGE, 0);		/* ENOENT */
+	build(m[5], 9, 0x9, SHMID, 0, 16 * PAGE, PAGE, 0);	/* EINVAL */
+	build(m[6], 9, 0x9, SHMID + 1, 0, 0, PAGE, 0);		/* ENOENT */
+	build(m[7], 9, 0x9, SHMID, PAGE, 0, 2 * PAGE, 0);
+	build(m[8], 10, 0x1, SHMID, 0, 2 * PAGE, PAGE, 0);
+	build(m[9], 9, 0x9, SHMID, 0, 2 * PAGE, PAGE, 2);	/* EOPNOTSUPP */
+	for (i = 0; i < 10; i++)
+		entry(&e[i], m[i], MSG_LEN, m[i][0] == 9 ? self->fd : -1);
+	ASSERT_EQ(0, relay_batch(self->dev, e, 10, variant->flags));
+
+	relay_env_open(_metadata, &dev2, &win2, &fd2);
+	for (i = 0; i < 10; i++) {
+		struct relay_out o = relay(dev2, m[i], MSG_LEN,
+					   m[i][0] == 9 ? fd2 : -1,
+					   variant->flags);
+
+		ASSERT_EQ(0, o.ret);
+		EXPECT_EQ(0, e[i].out_status);
+		EXPECT_EQ(o.request, e[i].out_request);
+		EXPECT_EQ(o.result, e[i].out_result);
+		ASSERT_EQ(o.reply_len, e[i].out_reply_len);
+		if (o.reply_len)
+			EXPECT_EQ(0, memcmp(o.reply, &e[i].out_reply, 20));
+		TH_LOG("message %d: result %d, reply %u bytes", i, o.result,
+		       o.reply_len);
+	}
+	EXPECT_EQ(nr_mappings(dev2), nr_mappings(self->dev));
+	relay_env_close(dev2, win2, fd2);
+}
+
+/*
+ * What one message of a batch does wrong is that message's alone: a
+ * malformed message, a request the relay leaves to the VMM, a descriptor
+ * that is no open file; the messages after them run.
+ */
+TEST_F(relay, batch_failure_in_the_middle)
+{
+	struct vhost_shmem_relay_entry e[6];
+	uint8_t m[6][MSG_LEN];
+	char path[64];
+	int opath, i;
+	uint32_t v;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->fd);
+	opath = open(path, O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, opath);
+	build(m[0], 9, 0x9, SHMID, 0, 0, PAGE, 0);
+	build(m[1], 9, 0xb, SHMID, 0, 2 * PAGE, PAGE, 0);	/* version 3 */
+	build(m[2], 8, 0x9, SHMID, 0, 0, 0, 0);			/* not ours */
+	build(m[3], 9, 0x9, SHMID, 0, 4 * PAGE, PAGE, 0);	/* O_PATH */
+	build(m[4], 10, 0x9, SHMID, 0, 0, PAGE, 0);		/* with an fd */
+	build(m[5], 9, 0x9, SHMID, PAGE, 6 * PAGE, PAGE, 0);
+	for (i = 0; i < 6; i++)
+		entry(&e[i], m[i], MSG_LEN, self->fd);
+	e[3].fd = opath;
+	ASSERT_EQ(0, relay_batch(self->dev, e, 6, 0));
+
+	EXPECT_EQ(0, e[0].out_status);
+	EXPECT_EQ(0, e[0].out_result);
+	EXPECT_EQ(-EBADMSG, e[1].out_status);
+	EXPECT_EQ(9, e[1].out_request);
+	EXPECT_EQ(0, e[1].out_reply_len);
+	EXPECT_EQ(-ENOMSG, e[2].out_status);
+	EXPECT_EQ(8, e[2].out_request);
+	EXPECT_EQ(0, e[2].out_reply_len);
+	EXPECT_EQ(0, e[3].out_status);
+	EXPECT_EQ(-EBADF, e[3].out_result);
+	EXPECT_EQ(20, e[3].out_reply_len);
+	EXPECT_EQ(EBADF, get_le((uint8_t *)&e[3].out_reply + 12, 8));
+	EXPECT_EQ(-EBADMSG, e[4].out_status);
+	EXPECT_EQ(0, e[5].out_status);
+	EXPECT_EQ(0, e[5].out_result);
+
+	EXPECT_EQ(2, nr_mappings(self->dev));
+	ASSERT_EQ(0, probe_read(self->win, 0, &v));
+	ASSERT_EQ(0, probe_read(self->win, 6 * PAGE, &v));
+	EXPECT_EQ(pattern(40, PAGE), v);
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 4 * PAGE, &v));
+	close(opath);
+}
+
+/*
+ * Never stale: pages the guest or the VMM reached before a batch that
+ * unmaps them, or replaces their mapping, are out of reach when it
+ * returns; mappings the batch does not touch keep their pages in the
+ * window.
+ */
+TEST_F(relay, batch_unmaps_before_returning)
+{
+	struct vhost_shmem_relay_entry e[4];
+	uint8_t m[4][MSG_LEN];
+	uint32_t v;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		build(m[0], 9, 0x1, SHMID, i * PAGE, i * PAGE, PAGE, 1);
+		ASSERT_EQ(0, relay(self->dev, m[0], MSG_LEN, self->fd, 0).result);
+		ASSERT_EQ(0, probe_read(self->win, i * PAGE, &v));
+	}
+	/* Unmap pages 0 and 2, around page 1; map page 2 from elsewhere. */
+	build(m[0], 10, 0x1, SHMID, 0, 0, PAGE, 0);
+	build(m[1], 10, 0x1, SHMID, 0, 2 * PAGE, PAGE, 0);
+	build(m[2], 9, 0x1, SHMID, 5 * PAGE, 2 * PAGE, PAGE, 0);
+	build(m[3], 9, 0x1, SHMID, 6 * PAGE, 8 * PAGE, PAGE, 0);
+	for (i = 0; i < 4; i++)
+		entry(&e[i], m[i], MSG_LEN, m[i][0] == 9 ? self->fd : -1);
+	ASSERT_EQ(0, relay_batch(self->dev, e, 4, 0));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, e[i].out_result);
+
+	EXPECT_EQ(SIGBUS, probe_read(self->win, 0, &v));
+	ASSERT_EQ(0, probe_read(self->win, 2 * PAGE, &v));
+	EXPECT_EQ(pattern(40, 5 * PAGE), v);
+	ASSERT_EQ(0, probe_read(self->win, PAGE, &v));
+	EXPECT_EQ(pattern(40, PAGE), v);
+	ASSERT_EQ(0, probe_read(self->win, 8 * PAGE, &v));
+	EXPECT_EQ(pattern(40, 6 * PAGE), v);
+}
+
+/* Every field is checked; a refused batch executes nothing. */
+TEST_F(relay, batch_bad_input)
+{
+	struct vhost_shmem_relay_entry e[VHOST_SHMEM_RELAY_BATCH_MAX + 1];
+	struct {
+		struct vhost_shmem_relay_batch b;
+		uint64_t more;
+	} bb;
+	struct vhost_shmem_relay_batch b;
+	uint8_t m[MSG_LEN], big[2 * sizeof(e[0])];
+	uint8_t *pg;
+	int i;
+
+	build(m, 9, 0x9, SHMID, 0, 0, PAGE, 0);
+	for (i = 0; i <= VHOST_SHMEM_RELAY_BATCH_MAX; i++)
+		entry(&e[i], m, MSG_LEN, self->fd);
+
+	EXPECT_EQ(-EOPNOTSUPP, relay_batch(self->dev, e, 1, 2));
+	EXPECT_EQ(-EINVAL, relay_batch(self->dev, e, 0, 0));
+	EXPECT_EQ(-E2BIG, relay_batch(self->dev, e,
+				      VHOST_SHMEM_RELAY_BATCH_MAX + 1, 0));
+	EXPECT_EQ(-EINVAL, relay_batch_len(self->dev, e, sizeof(e[0]) - 1, 1,
+					   0));
+	EXPECT_EQ(-EINVAL, relay_batch_len(self->dev, e, 0, 1, 0));
+	EXPECT_EQ(-EFAULT, relay_batch(self->dev, NULL, 1, 0));
+	EXPECT_EQ(-EFAULT, relay_batch(self->dev, (void *)8, 1, 0));
+
+	/* The struct: too short, or longer with a byte this kernel lacks. */
+	memset(&b, 0, sizeof(b));
+	b.size = offsetof(struct vhost_shmem_relay_batch, entry_num);
+	b.entries = (uintptr_t)e;
+	b.entry_len = sizeof(e[0]);
+	b.entry_num = 1;
+	EXPECT_EQ(-EINVAL, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY_BATCH, &b));
+	bb.b = b;
+	bb.b.size = sizeof(bb);
+	bb.more = 1;
+	EXPECT_EQ(-E2BIG, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY_BATCH, &bb));
+	EXPECT_EQ(-EFAULT, vshm_ioctl(self->dev, VHOST_SHMEM_RELAY_BATCH, NULL));
+
+	/* An entry: flags, a descriptor below -1, a message out of reach. */
+	e[1].flags = 1;
+	EXPECT_EQ(-EOPNOTSUPP, relay_batch(self->dev, e, 2, 0));
+	e[1].flags = 0;
+	e[1].fd = -2;
+	EXPECT_EQ(-EINVAL, relay_batch(self->dev, e, 2, 0));
+	e[1].fd = self->fd;
+	e[1].msg = 8;
+	EXPECT_EQ(-EFAULT, relay_batch(self->dev, e, 2, 0));
+	e[1].msg = (uintptr_t)m;
+
+	/* A longer entry: zeroes past the kernel's are fine, else E2BIG. */
+	memset(big, 0, sizeof(big));
+	memcpy(big, &e[0], sizeof(e[0]));
+	big[sizeof(e[0]) + 3] = 1;
+	EXPECT_EQ(-E2BIG, relay_batch_len(self->dev, big, sizeof(big), 1, 0));
+	EXPECT_EQ(0, nr_mappings(self->dev));
+
+	/* Nothing above touched the outputs. */
+	EXPECT_EQ(UNTOUCHED, (uint32_t)e[0].out_status);
+	EXPECT_EQ(UNTOUCHED, e[0].out_reply_len);
+
+	/* Outputs on a read-only page: refused before anything runs. */
+	pg = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pg);
+	memcpy(pg + PAGE - sizeof(e[0]), &e[0], sizeof(e[0]));
+	memcpy(pg + PAGE, &e[0], sizeof(e[0]));
+	ASSERT_EQ(0, mprotect(pg + PAGE, PAGE, PROT_READ));
+	EXPECT_EQ(-EFAULT, relay_batch(self->dev,
+				       (void *)(pg + PAGE - sizeof(e[0])), 2,
+				       0));
+	EXPECT_EQ(0, nr_mappings(self->dev));
+	EXPECT_EQ(UNTOUCHED,
+		  ((struct vhost_shmem_relay_entry *)(pg + PAGE - sizeof(e[0])))->out_reply_len);
+
+	/* The longer entry, with zeroes: executed; the rest left alone. */
+	big[sizeof(e[0]) + 3] = 0;
+	EXPECT_EQ(0, relay_batch_len(self->dev, big, sizeof(big), 1, 0));
+	EXPECT_EQ(0, ((struct vhost_shmem_relay_entry *)big)->out_result);
+	EXPECT_EQ(20, ((struct vhost_shmem_relay_entry *)big)->out_reply_len);
+	for (i = sizeof(e[0]); i < (int)sizeof(big); i++)
+		EXPECT_EQ(0, big[i]);
+	EXPECT_EQ(1, nr_mappings(self->dev));
+	munmap(pg, 2 * PAGE);
+
+	/* The most a batch holds: one MAP and MAX - 1 overlaps of it. */
+	ASSERT_EQ(0, relay_batch(self->dev, e, VHOST_SHMEM_RELAY_BATCH_MAX, 0));
+	for (i = 0; i < VHOST_SHMEM_RELAY_BATCH_MAX; i++)
+		EXPECT_EQ(-EEXIST, e[i].out_result);
+}
+
 TEST_HARNESS_MAIN

@@ -107,7 +107,8 @@ TEST_F(dev, info)
 
 	ASSERT_EQ(0, vshm_get_info(dev, &info));
 	EXPECT_EQ(sizeof(info), info.size);
-	EXPECT_EQ(VHOST_SHMEM_F_ZERO_HOLES, info.features);
+	EXPECT_EQ(VHOST_SHMEM_F_ZERO_HOLES | VHOST_SHMEM_F_RELAY_BATCH,
+		  info.features);
 	EXPECT_EQ(getpagesize(), info.page_size);
 	EXPECT_LE(1, info.max_regions);
 	EXPECT_GE(256, info.max_regions);
