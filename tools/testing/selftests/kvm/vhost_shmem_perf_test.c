@@ -813,6 +813,7 @@ struct touch {
 	bool prefault;		/* A: the VMM faults the window in at MAP */
 	bool no_fault_around;	/* C: with fault_around_bytes = one page */
 	bool huge;		/* a file of huge=always tmpfs: 2 MiB folios */
+	bool pre_fault;		/* A: KVM_PRE_FAULT_MEMORY of the range at MAP */
 	char dir[32];		/* where that tmpfs is mounted */
 	struct bench b;
 	double *map_us, *first, *steady;	/* ns per page but map_us */
@@ -860,6 +861,22 @@ static void check_sum(const char *who, const char *name, u32 sum)
 }
 
 /*
+ * Have KVM map [@gpa, @gpa + @size) of the guest as a guest access would
+ * (KVM_PRE_FAULT_MEMORY, 6.10 and later on x86 with TDP): its stage-2
+ * entries, and, through the window's fault handler, the window's.
+ */
+static int pre_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 size)
+{
+	struct kvm_pre_fault_memory range = { .gpa = gpa, .size = size };
+
+	while (range.size)
+		if (__vcpu_ioctl(vcpu, KVM_PRE_FAULT_MEMORY, &range) &&
+		    errno != EINTR && errno != EAGAIN)
+			return -errno;
+	return 0;
+}
+
+/*
  * One round of row @t with @vcpu: map the 64 MiB memfd, have the guest
  * read the first word of each page (first touch), then again
  * STEADY_PASSES times (steady state), and unmap.  The sum the guest
@@ -884,6 +901,11 @@ static void touch_round(struct kvm_vcpu *vcpu, struct touch *t, long fa,
 		for (i = 0, sum = 0; i < pages; i++)
 			sum += READ_ONCE(*(u32 *)((char *)t->b.win + i * PAGE));
 		check_sum("the VMM", t->name, sum);
+	}
+	if (t->pre_fault) {
+		ret = pre_fault(vcpu, gpa, TOUCH_SIZE);
+		TEST_ASSERT(!ret, "%s: KVM_PRE_FAULT_MEMORY: %s", t->name,
+			    strerror(-ret));
 	}
 	t->map_us[r] = (now_ns() - t0) / 1000.0;
 	first = guest_pass(vcpu, gpa, pages, false, &sum);
@@ -928,7 +950,8 @@ static bool touch_huge_file(struct touch *t)
 
 /* Rows of scenario 3, in the order they take turns. */
 enum {
-	T_A, T_B, T_C, T_A_PREFAULT, T_A_HUGE, T_C_HUGE, T_C_NO_FA, NR_TOUCH
+	T_A, T_B, T_C, T_A_PREFAULT, T_A_PRE_FAULT_KVM, T_A_HUGE, T_C_HUGE,
+	T_C_NO_FA, NR_TOUCH
 };
 
 /*
@@ -951,6 +974,9 @@ static void scenario_touch(void)
 		[T_A_PREFAULT] = {
 			.name = "A, the VMM faults the window in at MAP",
 			.m = A, .prefault = true },
+		[T_A_PRE_FAULT_KVM] = {
+			.name = "A, KVM_PRE_FAULT_MEMORY at MAP", .m = A,
+			.pre_fault = true },
 		[T_A_HUGE] = { .name = "A, 2 MiB folios", .m = A,
 			       .huge = true },
 		[T_C_HUGE] = { .name = "C, 2 MiB folios", .m = C,
@@ -959,7 +985,7 @@ static void scenario_touch(void)
 				.no_fault_around = true },
 	};
 	double first[NR_TOUCH], steady[NR_TOUCH];
-	struct ratio *r1, *r2, *r3, *r4, *r5, *r6 = NULL, *r7, *r8, *r9;
+	struct ratio *r1, *r2, *r3, *r4, *r5, *r6 = NULL, *r7, *r8, *r9, *r10;
 	bool run[NR_TOUCH], huge = true;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -973,7 +999,9 @@ static void scenario_touch(void)
 	vm = guest_create(&vcpu, NR_TOUCH * TOUCH_SIZE);
 	guest_map(vm, TOUCH_GPA, NR_TOUCH * TOUCH_SIZE);
 	for (k = 0; k < NR_TOUCH; k++) {
-		run[k] = k != T_C_NO_FA || fa > 0;
+		run[k] = (k != T_C_NO_FA || fa > 0) &&
+			 (k != T_A_PRE_FAULT_KVM ||
+			  kvm_check_cap(KVM_CAP_PRE_FAULT_MEMORY));
 		if (!run[k])
 			continue;
 		setup(&t[k].b, t[k].m, vm, SLOT_BASE + 2 * k,
@@ -1027,7 +1055,12 @@ static void scenario_touch(void)
 		   "3: first touch, A faulted in at MAP / C");
 	r7 = ratio(true, first[T_A_PREFAULT], steady[T_A], 2,
 		   "3: first touch, A faulted in at MAP / A steady state");
+	r10 = ratio(run[T_A_PRE_FAULT_KVM], first[T_A_PRE_FAULT_KVM],
+		    steady[T_A], 2,
+		    "3: first touch, A pre-faulted by KVM at MAP / A steady state");
+	/* Populated at MAP: the VMM's window, or KVM's stage 2 as well. */
 	ratio_target(r7, 1.1);
+	ratio_target(r10, 1.1);
 	if (run[T_C_NO_FA])
 		r6 = ratio(true, first[T_A], first[T_C_NO_FA], 2,
 			   "3: first touch, A / C without fault-around");
@@ -1039,8 +1072,10 @@ static void scenario_touch(void)
 	ratio_target(r9, 1.0);
 	printf("\nFirst touch: A/C %s, A/B %s; steady state: A/C %s, A/B %s.\n",
 	       ratio_str(r1), ratio_str(r2), ratio_str(r3), ratio_str(r4));
-	printf("First touch, A faulted in at MAP / C: %s; / A steady state: %s",
+	printf("First touch, A faulted in at MAP / C: %s; / A steady state: %s;\n",
 	       ratio_str(r5), ratio_str(r7));
+	printf("A pre-faulted by KVM at MAP / A steady state: %s%s", ratio_str(r10),
+	       run[T_A_PRE_FAULT_KVM] ? "" : " (no KVM_CAP_PRE_FAULT_MEMORY)");
 	if (r6)
 		printf("; A / C without fault-around (by default %ld bytes): %s",
 		       fa, ratio_str(r6));
