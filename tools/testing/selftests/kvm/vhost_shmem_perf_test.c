@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 
 #include <linux/align.h>
+#include <linux/kernel-page-flags.h>
 #include <linux/sizes.h>
 
 #include "kvm_util.h"
@@ -298,8 +299,10 @@ static void setup(struct bench *b, enum method m, struct kvm_vm *vm,
 		b->hva = calloc(present + 1, sizeof(*b->hva));
 		TEST_ASSERT(b->hva, "calloc");
 	} else {
-		b->win = mmap(NULL, span, PROT_NONE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		/* Aligned, so that 2 MiB folios can map with one PMD. */
+		b->win = mmap_aligned(span, PROT_NONE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				      -1, 0, SZ_2M);
 		TEST_ASSERT(b->win != MAP_FAILED, "reservation: %s",
 			    strerror(errno));
 		ret = set_slot(b->vm, slot, gpa, b->win, span);
@@ -382,6 +385,7 @@ struct ratio {
 	double measured;	/* NAN: not measured (a method skipped) */
 	int prec;		/* decimals printed */
 	bool listed;		/* in the last table: not a row against itself */
+	double target;		/* met when measured <= target; NAN: none */
 };
 
 static struct ratio ratios[128];
@@ -405,7 +409,33 @@ static __printf(5, 6) struct ratio *ratio(bool ok, double num, double den,
 	r->measured = ok && den > 0 ? num / den : NAN;
 	r->prec = prec;
 	r->listed = true;
+	r->target = NAN;
 	return r;
+}
+
+/* Give @r the goal @target: met when the ratio measured is at most it. */
+static void ratio_target(struct ratio *r, double target)
+{
+	r->target = target;
+}
+
+/* Whether @r meets its target, as printed (to its precision). */
+static bool ratio_is_met(const struct ratio *r)
+{
+	double half = 0.5;
+	int i;
+
+	for (i = 0; i < r->prec; i++)
+		half /= 10;
+	return r->measured < r->target + half;
+}
+
+/* "met", "missed", or "-" (no target, or not measured). */
+static const char *ratio_met(const struct ratio *r)
+{
+	if (isnan(r->target) || isnan(r->measured))
+		return "-";
+	return ratio_is_met(r) ? "met" : "missed";
 }
 
 /* A ratio as a table cell or in a sentence: "3.1x", or "-". */
@@ -423,7 +453,8 @@ static const char *ratio_str(const struct ratio *r)
 
 static void print_ratios(void)
 {
-	int i;
+	int i, met = 0, missed = 0, unmeasured = 0;
+	const struct ratio *r;
 
 	printf("\n### Ratios\n\n");
 	printf("Every ratio above, by what it compares (\"-\": not measured).\n\n");
@@ -433,6 +464,27 @@ static void print_ratios(void)
 		if (ratios[i].listed)
 			printf("| %s | %s |\n", ratios[i].name,
 			       ratio_str(&ratios[i]));
+
+	printf("\n### Targets\n\n");
+	printf("The ratios that have a goal (README, \"Benchmark\"): met when the\n");
+	printf("ratio measured, as printed, is at most the target.\n\n");
+	printf("| ratio | measured | target | |\n");
+	printf("|---|---|---|---|\n");
+	for (i = 0; i < nr_ratios; i++) {
+		r = &ratios[i];
+		if (isnan(r->target))
+			continue;
+		printf("| %s | %s | <= %.2fx | %s |\n", r->name, ratio_str(r),
+		       r->target, ratio_met(r));
+		if (isnan(r->measured))
+			unmeasured++;
+		else if (ratio_is_met(r))
+			met++;
+		else
+			missed++;
+	}
+	printf("\nTargets: %d met, %d missed, %d not measured.\n", met, missed,
+	       unmeasured);
 }
 
 /* ---- scenarios 1 and 2: MAP+UNMAP cycles, no vCPU ---- */
@@ -745,6 +797,7 @@ static void scenario_sizes(int present)
 	struct cell cells[NR_METHODS + 1];
 	struct result res[NR_METHODS + 1], floor;
 	const struct ratio *ba, *ca;
+	struct ratio *fl;
 	unsigned int s;
 	int m, nr;
 
@@ -787,10 +840,14 @@ static void scenario_sizes(int present)
 			continue;
 		/* Where A's time goes: the syscalls, and KVM's notifier. */
 		floor = measure_ioctls();
+		fl = ratio(true, res[A].median_us, floor.median_us, 2,
+			   "1: %llu KiB cycle, A / two empty ioctls",
+			   (unsigned long long)kib);
+		ratio_target(fl, 1.3);
 		printf("\nFor scale: A without a KVM memory slot on its window %.1f us,\n",
 		       res[NR_METHODS].median_us);
-		printf("two VHOST_SHMEM_GET_INFO ioctls %.1f us (medians).\n",
-		       floor.median_us);
+		printf("two VHOST_SHMEM_GET_INFO ioctls %.1f us (medians): A is %s of them.\n",
+		       floor.median_us, ratio_str(fl));
 		if (res[A].ok && res[C].ok)
 			batch_row(present, res[A].median_us, res[C].median_us);
 	}
@@ -805,7 +862,8 @@ static void scenario_scale(void)
 	static const int present[] = { 1, 1000, 10000, 30000, 100000 };
 	struct cell cells[NR_METHODS + 1];
 	struct result res[NR_METHODS + 1];
-	const struct ratio *ba, *ca, *a1;
+	const struct ratio *ba, *ca;
+	struct ratio *a1;
 	unsigned int i;
 	int m;
 
@@ -832,6 +890,8 @@ static void scenario_scale(void)
 			   "2: %d present, median C/A", present[i]);
 		a1 = ratio(true, res[A].median_us, res[NR_METHODS].median_us, 2,
 			   "2: %d present, A vs 1 present", present[i]);
+		/* Flat: no row more than 1.25 times the one-mapping cycle. */
+		ratio_target(a1, 1.25);
 		printf("| %d | %.1f | ", present[i], res[A].median_us);
 		printf(res[B].ok ? "%.1f | " : "- | ", res[B].median_us);
 		printf(res[C].ok ? "%.1f | " : "- | ", res[C].median_us);
@@ -852,6 +912,9 @@ struct touch {
 	enum method m;
 	bool prefault;		/* A: the VMM faults the window in at MAP */
 	bool no_fault_around;	/* C: with fault_around_bytes = one page */
+	bool huge;		/* a file of huge=always tmpfs: 2 MiB folios */
+	bool pre_fault;		/* A: KVM_PRE_FAULT_MEMORY of the range at MAP */
+	char dir[32];		/* where that tmpfs is mounted */
 	struct bench b;
 	double *map_us, *first, *steady;	/* ns per page but map_us */
 };
@@ -898,6 +961,22 @@ static void check_sum(const char *who, const char *name, u32 sum)
 }
 
 /*
+ * Have KVM map [@gpa, @gpa + @size) of the guest as a guest access would
+ * (KVM_PRE_FAULT_MEMORY, 6.10 and later on x86 with TDP): its stage-2
+ * entries, and, through the window's fault handler, the window's.
+ */
+static int pre_fault(struct kvm_vcpu *vcpu, u64 gpa, u64 size)
+{
+	struct kvm_pre_fault_memory range = { .gpa = gpa, .size = size };
+
+	while (range.size)
+		if (__vcpu_ioctl(vcpu, KVM_PRE_FAULT_MEMORY, &range) &&
+		    errno != EINTR && errno != EAGAIN)
+			return -errno;
+	return 0;
+}
+
+/*
  * One round of row @t with @vcpu: map the 64 MiB memfd, have the guest
  * read the first word of each page (first touch), then again
  * STEADY_PASSES times (steady state), and unmap.  The sum the guest
@@ -923,6 +1002,11 @@ static void touch_round(struct kvm_vcpu *vcpu, struct touch *t, long fa,
 			sum += READ_ONCE(*(u32 *)((char *)t->b.win + i * PAGE));
 		check_sum("the VMM", t->name, sum);
 	}
+	if (t->pre_fault) {
+		ret = pre_fault(vcpu, gpa, TOUCH_SIZE);
+		TEST_ASSERT(!ret, "%s: KVM_PRE_FAULT_MEMORY: %s", t->name,
+			    strerror(-ret));
+	}
 	t->map_us[r] = (now_ns() - t0) / 1000.0;
 	first = guest_pass(vcpu, gpa, pages, false, &sum);
 	check_sum("the guest", t->name, sum);
@@ -943,49 +1027,101 @@ static void touch_round(struct kvm_vcpu *vcpu, struct touch *t, long fa,
 }
 
 /*
- * Scenario 3, and two rows that explain it: A with the window faulted in
- * by the VMM before the guest runs (what populating at MAP time would
- * give), and C without fault-around (the host's page fault then maps one
- * page, as A's does).  Each row has its own 64 MiB of guest physical
- * space and its own memfd, filled before the first MAP; the rows take
- * turns, round after round.
+ * Make row @t's file one of a tmpfs mounted huge=always, so that the page
+ * cache holds it in 2 MiB folios.  Returns false (and says why) when there
+ * is no such tmpfs.
+ */
+static bool touch_huge_file(struct touch *t)
+{
+	int fd;
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/vshm-perf-XXXXXX");
+	fd = huge_tmpfs_file(t->dir, 0, TOUCH_SIZE);
+	if (fd < 0) {
+		printf("# %s: no huge=always tmpfs (%s): row left out\n",
+		       t->name, strerror(-fd));
+		t->dir[0] = 0;
+		return false;
+	}
+	close(t->b.fd);
+	t->b.fd = fd;
+	return true;
+}
+
+/* Rows of scenario 3, in the order they take turns. */
+enum {
+	T_A, T_B, T_C, T_A_PREFAULT, T_A_PRE_FAULT_KVM, T_A_HUGE, T_C_HUGE,
+	T_C_NO_FA, NR_TOUCH
+};
+
+/*
+ * Scenario 3, and rows that explain it: A with the window faulted in by
+ * the VMM before the guest runs (what populating at MAP time would give),
+ * A and C over a file in 2 MiB folios (one PMD, and one 2 MiB KVM entry,
+ * per 2 MiB where the kernel maps PFNs at PMD level), and C without
+ * fault-around (the host's page fault then maps one page, as A's does).
+ * Each row has its own 64 MiB of guest physical space and its own file,
+ * filled before the first MAP; the rows take turns, round after round.
  */
 static void scenario_touch(void)
 {
 	int rounds = max(opt.iters / 333, 1);
 	long fa = get_fault_around();
-	struct touch t[] = {
-		{ .name = "A vhost-shmem", .m = A },
-		{ .name = "B slot per mapping", .m = B },
-		{ .name = "C MAP_FIXED window", .m = C },
-		{ .name = "A, the VMM faults the window in at MAP", .m = A,
-		  .prefault = true },
-		{ .name = "C, fault-around off", .m = C,
-		  .no_fault_around = true },
+	struct touch t[NR_TOUCH] = {
+		[T_A] = { .name = "A vhost-shmem", .m = A },
+		[T_B] = { .name = "B slot per mapping", .m = B },
+		[T_C] = { .name = "C MAP_FIXED window", .m = C },
+		[T_A_PREFAULT] = {
+			.name = "A, the VMM faults the window in at MAP",
+			.m = A, .prefault = true },
+		[T_A_PRE_FAULT_KVM] = {
+			.name = "A, KVM_PRE_FAULT_MEMORY at MAP", .m = A,
+			.pre_fault = true },
+		[T_A_HUGE] = { .name = "A, 2 MiB folios", .m = A,
+			       .huge = true },
+		[T_C_HUGE] = { .name = "C, 2 MiB folios", .m = C,
+			       .huge = true },
+		[T_C_NO_FA] = { .name = "C, fault-around off", .m = C,
+				.no_fault_around = true },
 	};
-	double first[ARRAY_SIZE(t)], steady[ARRAY_SIZE(t)];
-	const struct ratio *r1, *r2, *r3, *r4, *r5, *r6 = NULL;
+	double first[NR_TOUCH], steady[NR_TOUCH];
+	struct ratio *r1, *r2, *r3, *r4, *r5, *r6 = NULL, *r7, *r8, *r9, *r10;
+	bool run[NR_TOUCH], huge = true;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	int k, r, nr;
+	int k, r;
 	u64 i;
 	char *p;
 
 	/* Without a writable fault_around_bytes, no row without it. */
 	if (fa > 0 && set_fault_around(fa))
 		fa = -1;
-	nr = ARRAY_SIZE(t) - (fa > 0 ? 0 : 1);
-	vm = guest_create(&vcpu, ARRAY_SIZE(t) * TOUCH_SIZE);
-	guest_map(vm, TOUCH_GPA, ARRAY_SIZE(t) * TOUCH_SIZE);
-	for (k = 0; k < nr; k++) {
+	vm = guest_create(&vcpu, NR_TOUCH * TOUCH_SIZE);
+	guest_map(vm, TOUCH_GPA, NR_TOUCH * TOUCH_SIZE);
+	for (k = 0; k < NR_TOUCH; k++) {
+		run[k] = (k != T_C_NO_FA || fa > 0) &&
+			 (k != T_A_PRE_FAULT_KVM ||
+			  kvm_check_cap(KVM_CAP_PRE_FAULT_MEMORY));
+		if (!run[k])
+			continue;
 		setup(&t[k].b, t[k].m, vm, SLOT_BASE + 2 * k,
 		      TOUCH_GPA + k * TOUCH_SIZE, TOUCH_SIZE, 1, TOUCH_SIZE);
+		if (t[k].huge && !touch_huge_file(&t[k])) {
+			teardown(&t[k].b);
+			run[k] = false;
+			continue;
+		}
 		p = mmap(NULL, TOUCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 t[k].b.fd, 0);
-		TEST_ASSERT(p != MAP_FAILED, "mmap of the memfd: %s",
+		TEST_ASSERT(p != MAP_FAILED, "mmap of the file: %s",
 			    strerror(errno));
 		for (i = 0; i < touch_pages(); i++)
 			*(u32 *)(p + i * PAGE) = i;
+		/* Every 2 MiB in one folio: its middle page is a tail. */
+		for (i = 0; t[k].huge && i < TOUCH_SIZE; i += SZ_2M)
+			if (!(pfn_flags(pfn_of(p + i + SZ_1M)) &
+			      (1ULL << KPF_COMPOUND_TAIL)))
+				huge = false;
 		munmap(p, TOUCH_SIZE);
 		t[k].map_us = calloc(rounds, sizeof(double));
 		t[k].first = calloc(rounds, sizeof(double));
@@ -993,44 +1129,77 @@ static void scenario_touch(void)
 		TEST_ASSERT(t[k].map_us && t[k].first && t[k].steady, "calloc");
 	}
 	for (r = 0; r < rounds; r++)
-		for (k = 0; k < nr; k++)
-			touch_round(vcpu, &t[k], fa, r);
+		for (k = 0; k < NR_TOUCH; k++)
+			if (run[k])
+				touch_round(vcpu, &t[k], fa, r);
 
 	printf("\n### Scenario 3: a vCPU reads every page of a freshly mapped %llu MiB memfd\n\n",
 	       (unsigned long long)(TOUCH_SIZE / SZ_1M));
 	printf("| method | MAP us | first touch ns/page | steady ns/page |\n");
 	printf("|---|---|---|---|\n");
-	for (k = 0; k < nr; k++) {
-		first[k] = median(t[k].first, rounds);
-		steady[k] = median(t[k].steady, rounds * STEADY_PASSES);
-		printf("| %s | %.0f | %.0f | %.1f |\n", t[k].name,
-		       median(t[k].map_us, rounds), first[k], steady[k]);
+	for (k = 0; k < NR_TOUCH; k++) {
+		first[k] = run[k] ? median(t[k].first, rounds) : NAN;
+		steady[k] = run[k] ?
+			    median(t[k].steady, rounds * STEADY_PASSES) : NAN;
+		if (run[k])
+			printf("| %s | %.0f | %.0f | %.1f |\n", t[k].name,
+			       median(t[k].map_us, rounds), first[k],
+			       steady[k]);
 	}
-	r1 = ratio(true, first[0], first[2], 2, "3: first touch, A/C");
-	r2 = ratio(true, first[0], first[1], 2, "3: first touch, A/B");
-	r3 = ratio(true, steady[0], steady[2], 2, "3: steady state, A/C");
-	r4 = ratio(true, steady[0], steady[1], 2, "3: steady state, A/B");
-	r5 = ratio(true, first[3], first[2], 2,
+	r1 = ratio(true, first[T_A], first[T_C], 2, "3: first touch, A/C");
+	ratio_target(r1, 1.1);
+	r2 = ratio(true, first[T_A], first[T_B], 2, "3: first touch, A/B");
+	r3 = ratio(true, steady[T_A], steady[T_C], 2, "3: steady state, A/C");
+	r4 = ratio(true, steady[T_A], steady[T_B], 2, "3: steady state, A/B");
+	r5 = ratio(true, first[T_A_PREFAULT], first[T_C], 2,
 		   "3: first touch, A faulted in at MAP / C");
-	if (nr > 4)
-		r6 = ratio(true, first[0], first[4], 2,
+	r7 = ratio(true, first[T_A_PREFAULT], steady[T_A], 2,
+		   "3: first touch, A faulted in at MAP / A steady state");
+	r10 = ratio(run[T_A_PRE_FAULT_KVM], first[T_A_PRE_FAULT_KVM],
+		    steady[T_A], 2,
+		    "3: first touch, A pre-faulted by KVM at MAP / A steady state");
+	/* Populated at MAP: the VMM's window, or KVM's stage 2 as well. */
+	ratio_target(r7, 1.1);
+	ratio_target(r10, 1.1);
+	if (run[T_C_NO_FA])
+		r6 = ratio(true, first[T_A], first[T_C_NO_FA], 2,
 			   "3: first touch, A / C without fault-around");
+	r8 = ratio(run[T_A_HUGE] && run[T_C_HUGE], first[T_A_HUGE],
+		   first[T_C_HUGE], 2, "3: first touch, A/C, 2 MiB folios");
+	ratio_target(r8, 1.0);
+	r9 = ratio(run[T_A_HUGE], steady[T_A_HUGE], steady[T_A], 2,
+		   "3: steady state, A 2 MiB folios / A 4 KiB pages");
+	ratio_target(r9, 1.0);
 	printf("\nFirst touch: A/C %s, A/B %s; steady state: A/C %s, A/B %s.\n",
 	       ratio_str(r1), ratio_str(r2), ratio_str(r3), ratio_str(r4));
-	printf("First touch, A faulted in at MAP / C: %s", ratio_str(r5));
+	printf("First touch, A faulted in at MAP / C: %s; / A steady state: %s;\n",
+	       ratio_str(r5), ratio_str(r7));
+	printf("A pre-faulted by KVM at MAP / A steady state: %s%s", ratio_str(r10),
+	       run[T_A_PRE_FAULT_KVM] ? "" : " (no KVM_CAP_PRE_FAULT_MEMORY)");
 	if (r6)
 		printf("; A / C without fault-around (by default %ld bytes): %s",
 		       fa, ratio_str(r6));
 	else
 		printf("; no row without fault-around: %s is not writable",
 		       FAULT_AROUND);
-	printf(".\n\nMedians of %d round(s) (steady: %d passes each);\n",
+	printf(".\n2 MiB folios: first touch A/C %s; ", ratio_str(r8));
+	printf("steady state against A's over 4 KiB pages %s.\n", ratio_str(r9));
+	printf("\nMedians of %d round(s) (steady: %d passes each);\n",
 	       rounds, STEADY_PASSES);
-	printf("the file's pages are in the page cache before MAP; %s.\n",
+	printf("the file's pages are in the page cache before MAP; %s;\n",
 	       guest_map_pages);
+	printf("the 2 MiB rows' files are on tmpfs huge=always%s.\n",
+	       huge ? ", every 2 MiB one folio" :
+		      ", but some 2 MiB did NOT get one folio");
 
-	for (k = 0; k < nr; k++) {
+	for (k = 0; k < NR_TOUCH; k++) {
+		if (!run[k])
+			continue;
 		teardown(&t[k].b);
+		if (t[k].dir[0]) {
+			umount2(t[k].dir, MNT_DETACH);
+			rmdir(t[k].dir);
+		}
 		free(t[k].map_us);
 		free(t[k].first);
 		free(t[k].steady);
@@ -1230,6 +1399,12 @@ static void scenario_storm(void)
 		else
 			printf("- |\n");
 	}
+	/* At equal operation rates (the paced rows), A's p99 against B's, C's. */
+	k = 2 + NR_METHODS;
+	ratio_target(ratio(true, res[k + A].p99_us, res[k + B].p99_us, 2,
+			   "4: vCPU p99 at %d/s, A/B", opt.storm_rate), 1.0);
+	ratio_target(ratio(true, res[k + A].p99_us, res[k + C].p99_us, 2,
+			   "4: vCPU p99 at %d/s, A/C", opt.storm_rate), 1.0);
 	printf("\n%d iterations per row, in %d chunks taking turns; the vCPU on CPU 0,\n",
 	       samples, STORM_CHUNKS);
 	printf("the other thread on %s.  \"CPU 1 busy\": it spins in userspace.\n",
