@@ -292,6 +292,9 @@ static void setup(struct bench *b, enum method m, struct kvm_vm *vm,
 		b->dev = vshm_open();
 		TEST_ASSERT(b->dev >= 0, VSHM_DEV ": %s", strerror(errno));
 		ret = vshm_region_window(b->dev, SHMID, span, &b->win);
+		/* As a VMM that wants 2 MiB mappings does. */
+		if (!ret)
+			ret = window_allow_pmd(b->win, span);
 		if (!ret && slot >= 0)
 			ret = set_slot(b->vm, slot, gpa, b->win, span);
 		TEST_ASSERT(!ret, "vhost-shmem set-up: %s", strerror(-ret));
@@ -713,8 +716,9 @@ static void batch_row(int present, double a_us, double c_us)
 		   sizeof(struct vhost_shmem_user_mmap)];
 	int iters = max(opt.iters / 4, 1), i, k, ret;
 	u64 hole = ALIGN(present * 2 * PAGE, SZ_2M), total = 0, *t;
-	const struct ratio *rc, *ra;
+	const struct ratio *ra;
 	struct vhost_shmem_info info;
+	struct ratio *rc;
 	struct result r;
 	double per_msg;
 	struct bench b;
@@ -778,6 +782,7 @@ static void batch_row(int present, double a_us, double c_us)
 	rc = ratio(true, per_msg, c_us / 2, 2,
 		   "1: A, %d relayed messages per ioctl, per message / C per MAP or UNMAP",
 		   NR);
+	ratio_target(rc, 0.10);
 	ra = ratio(true, per_msg, a_us / 2, 2,
 		   "1: A, %d relayed messages per ioctl, per message / A per MAP or UNMAP",
 		   NR);
@@ -786,7 +791,7 @@ static void batch_row(int present, double a_us, double c_us)
 	printf("%d mappings present: %.2f us per message (median batch %.1f us);\n",
 	       present, per_msg, r.median_us);
 	printf("per message / C per MAP or UNMAP %s (target <= 0.10x: %s),\n",
-	       ratio_str(rc), rc->measured <= 0.10 ? "met" : "missed");
+	       ratio_str(rc), ratio_met(rc));
 	printf("per message / single-message A per MAP or UNMAP %s.\n",
 	       ratio_str(ra));
 }
