@@ -354,7 +354,8 @@ static int vhost_shmem_relay_batch_ioctl(struct vhost_shmem_ucmd *ucmd)
 	if (!n || args->entry_len < VHOST_SHMEM_RELAY_ENTRY_MIN)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
 					  VHOST_SHMEM_WHY_ARG, -EINVAL);
-	if (n > VHOST_SHMEM_RELAY_BATCH_MAX)
+	/* Room to grow, but not a walk of gigabytes for zero bytes. */
+	if (n > VHOST_SHMEM_RELAY_BATCH_MAX || args->entry_len > PAGE_SIZE)
 		return vhost_shmem_refuse(ctx, VHOST_SHMEM_OP_RELAY,
 					  VHOST_SHMEM_WHY_ARG, -E2BIG);
 

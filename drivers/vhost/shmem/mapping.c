@@ -144,8 +144,8 @@ vhost_shmem_admission_find(struct vhost_shmem_ctx *ctx,
  * Count @map, which holds its open file @map->src, in @ctx's admissions,
  * using *@spare if the file has no entry yet (and then taking it), for the
  * caller's credentials.  A mapping that cannot be counted (no memory, or
- * its probe found another file than the entry's) is simply not counted:
- * its file is probed again next time.
+ * its probe found another file than the entry's, or the entry is of other
+ * credentials) is simply not counted: its file is probed again next time.
  */
 VISIBLE_IF_KUNIT void
 vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
@@ -168,7 +168,12 @@ vhost_shmem_admission_add(struct vhost_shmem_ctx *ctx,
 		adm->real = get_file(map->file);
 		ctx->adm_last = adm;
 		adm->cred = get_current_cred();
-	} else if (adm->real != map->file) {
+	} else if (adm->real != map->file || adm->cred != current_cred()) {
+		/*
+		 * Counted in an entry of other credentials, a read-write
+		 * mapping would let that entry's credentials map read-write
+		 * unprobed.
+		 */
 		return;
 	}
 	adm->nr_maps++;
@@ -804,6 +809,11 @@ int vhost_shmem_mapping_remove(struct vhost_shmem_ctx *ctx,
 					  VHOST_SHMEM_WHY_NOMEM, ret);
 	region->nr_mappings--;
 	vhost_shmem_admission_del(ctx, map);
+	/*
+	 * Given back now rather than when the pages are: a MAP later in the
+	 * same batch is charged as it would be after this UNMAP alone.
+	 */
+	vhost_shmem_mapping_unpin(map);
 	/*
 	 * A window PTE of a page of @map is only ever made by a fault that
 	 * holds @ctx->lock and stored the page in @map->pages first

@@ -521,7 +521,8 @@ struct vhost_shmem_relay_entry {
  * @entries: Address of an array of @entry_num entries of @entry_len bytes,
  *           each a &struct vhost_shmem_relay_entry.
  * @entry_len: Size of one entry: at least 56, the size of the entry's
- *             first version; sizeof(struct vhost_shmem_relay_entry).
+ *             first version, at most the page size;
+ *             sizeof(struct vhost_shmem_relay_entry).
  * @entry_num: Number of entries, 1 to %VHOST_SHMEM_RELAY_BATCH_MAX.
  */
 struct vhost_shmem_relay_batch {
@@ -552,14 +553,22 @@ struct vhost_shmem_relay_batch {
  * batch before a request it handles itself when the order of the two
  * matters.
  *
+ * Each message is charged to, and given back from, the caller's memory
+ * lock limit in its turn (an UNMAP gives its charge back before the next
+ * message runs).
+ *
  * Return: 0 when the batch was executed, whatever each message's outcome
  * (see @out_status and @out_result); -1 with errno set otherwise, in which
- * case nothing was executed and the entries are as they were: one of the
+ * case nothing was executed and the entries are as they were, except for
+ * %EFAULT from writing the outputs back after the batch ran, which only a
+ * concurrent munmap() or mprotect() of the entries between the check
+ * before and the write after can cause: one of the
  * general errors, checked for the argument and then entry by entry (an
  * entry's @flags and any byte past the kernel's entry are its "flags" and
  * "struct size"), or %EINVAL @entry_num is 0, @entry_len is less than 56,
  * or an entry's @fd is less than -1; %E2BIG @entry_num is more than
- * %VHOST_SHMEM_RELAY_BATCH_MAX; %EFAULT the entries, a message or an
+ * %VHOST_SHMEM_RELAY_BATCH_MAX or @entry_len more than the page size;
+ * %EFAULT the entries, a message or an
  * entry's outputs could not be accessed; %ENOMEM.
  */
 #define VHOST_SHMEM_RELAY_BATCH \

@@ -8,6 +8,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -427,6 +428,28 @@ static void vhost_shmem_test_admission(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 0, 1));
 }
 
+/* A read-write MAP of page 3 by other credentials, which @adm does not count. */
+static void t_other_creds_map_rw(struct kunit *test,
+				 struct vhost_shmem_test *t,
+				 struct vhost_shmem_admission *adm)
+{
+	const struct cred *old;
+	struct cred *cred;
+
+	cred = prepare_creds();
+	KUNIT_ASSERT_NOT_NULL(test, cred);
+	old = override_creds(cred);
+	KUNIT_EXPECT_EQ(test, 0, t_map(t, 0, 3, 1, VHOST_SHMEM_MAP_F_RW));
+	revert_creds(old);
+	put_cred(cred);
+	KUNIT_EXPECT_EQ(test, 1, adm->nr_maps);
+	KUNIT_EXPECT_EQ(test, 0, adm->nr_rw);
+	down_read(&t->ctx->lock);
+	KUNIT_EXPECT_NULL(test, vhost_shmem_admission_find(t->ctx, t->file, true));
+	up_read(&t->ctx->lock);
+	KUNIT_EXPECT_EQ(test, 0, t_unmap(t, 3, 1));
+}
+
 /*
  * An open file that live mappings map is probed once per access: the
  * context counts it while it is mapped, a read-only admission does not
@@ -478,6 +501,12 @@ static void vhost_shmem_test_admission_cache(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, other.admitted);
 	KUNIT_EXPECT_EQ(test, 1, adm->nr_maps);
 	fput(other.file);
+
+	/*
+	 * Nor is a read-write mapping made with other credentials: counted,
+	 * it would let the entry's credentials map read-write unprobed.
+	 */
+	t_other_creds_map_rw(test, t, adm);
 
 	vhost_shmem_ctx_reset(t->ctx);
 	KUNIT_EXPECT_TRUE(test, xa_empty(&t->ctx->admitted));

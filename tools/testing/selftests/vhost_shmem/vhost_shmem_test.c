@@ -328,6 +328,61 @@ FIXTURE_TEARDOWN(pin)
 		close(self->fd);
 }
 
+/* A relayed MAP or UNMAP message of @len bytes, as a back-end sends it. */
+static void pin_msg(uint8_t *m, uint32_t request, uint8_t shmid,
+		    uint64_t fd_offset, uint64_t shm_offset, uint64_t len,
+		    uint64_t flags)
+{
+	struct vhost_shmem_user_hdr h = {
+		.request = request, .flags = VHOST_SHMEM_USER_VERSION,
+		.size = sizeof(struct vhost_shmem_user_mmap),
+	};
+	struct vhost_shmem_user_mmap mm = {
+		.shmid = shmid, .fd_offset = fd_offset,
+		.shm_offset = shm_offset, .len = len, .flags = flags,
+	};
+
+	memcpy(m, &h, sizeof(h));
+	memcpy(m + sizeof(h), &mm, sizeof(mm));
+}
+
+/*
+ * At the memory lock limit, a batch that unmaps a mapping and then maps as
+ * much elsewhere succeeds, as the two messages do one after the other:
+ * the UNMAP gives its charge back before the MAP is charged.
+ */
+TEST_F(pin, batch_unmap_then_map_at_the_limit)
+{
+	struct vhost_shmem_relay_entry e[2] = {};
+	struct vhost_shmem_relay_batch b = {
+		.size = sizeof(b), .entries = (uintptr_t)e,
+		.entry_len = sizeof(e[0]), .entry_num = 2,
+	};
+	uint8_t m[2][sizeof(struct vhost_shmem_user_hdr) +
+		     sizeof(struct vhost_shmem_user_mmap)];
+	int dev = self->dev, fd = self->fd;
+
+	ASSERT_EQ(0, vshm_map(dev, 1, fd, 0, 0, 16 * PAGE, 0));
+	EXPECT_EQ(-ENOMEM, vshm_map(dev, 1, fd, 0, 16 * PAGE, PAGE, 0));
+	pin_msg(m[0], VHOST_SHMEM_USER_BACKEND_SHMEM_UNMAP, 1, 0, 0,
+		16 * PAGE, 0);
+	pin_msg(m[1], VHOST_SHMEM_USER_BACKEND_SHMEM_MAP, 1, 0, 16 * PAGE,
+		16 * PAGE, 0);
+	e[0] = (struct vhost_shmem_relay_entry){
+		.fd = -1, .msg = (uintptr_t)m[0], .msg_len = sizeof(m[0]),
+	};
+	e[1] = (struct vhost_shmem_relay_entry){
+		.fd = fd, .msg = (uintptr_t)m[1], .msg_len = sizeof(m[1]),
+	};
+	ASSERT_EQ(0, vshm_ioctl(dev, VHOST_SHMEM_RELAY_BATCH, &b));
+	EXPECT_EQ(0, e[0].out_status);
+	EXPECT_EQ(0, e[0].out_result);
+	EXPECT_EQ(0, e[1].out_status);
+	EXPECT_EQ(0, e[1].out_result);
+	EXPECT_EQ(16, vm_pin_pages());
+	EXPECT_EQ(0, vshm_unmap(dev, 1, 16 * PAGE, 16 * PAGE));
+}
+
 TEST_F(pin, limit_and_every_removal)
 {
 	struct vhost_shmem_region_info ri;
