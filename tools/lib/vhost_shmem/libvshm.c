@@ -443,8 +443,16 @@ int libvshm_relay_queued(struct libvshm *v, int sock, struct libvshm_msg *msgs,
 	if (n < 0)
 		return n;
 	err = libvshm_relay_batch(v, sock, msgs, n, flags);
-	if (err)
+	if (err) {
+		/*
+		 * The caller gets no count to look at the messages with: a
+		 * message left to it (-ENOMSG) is dropped with the channel,
+		 * its descriptor closed rather than leaked.
+		 */
+		while (n--)
+			libvshm_msg_release(&msgs[n]);
 		return err;
+	}
 	if (next_err)
 		return fail(v, LIBVSHM_OP_RECV, 0, next_err);
 	return n;

@@ -185,7 +185,8 @@ int libvshm_relay_one(struct libvshm *v, int sock, struct libvshm_msg *m,
  * Read the messages the back-end has already sent on @sock: wait for the
  * first as libvshm_recv() does, then take those queued behind it without
  * waiting (a non-blocking recvmsg() until EAGAIN; a message already begun
- * is read to its end), up to @max (at most %LIBVSHM_BATCH_MAX).  A
+ * is read to its end, which needs @sock to be a blocking socket, as every
+ * libvshm receive does), up to @max (at most %LIBVSHM_BATCH_MAX).  A
  * message that is not SHMEM_MAP or SHMEM_UNMAP ends the batch, so that the
  * VMM handles it after the messages before it and before those after it.
  * Returns the number of messages read into @msgs (at least 1), or what
@@ -220,7 +221,8 @@ int libvshm_relay_batch(struct libvshm *v, int sock, struct libvshm_msg *msgs,
  * messages in @msgs, each with its &libvshm_msg.status, or a negative
  * errno: the failure to read the first message, or the batch's, or the
  * failure to read a message behind the batch, returned once the messages
- * before it were relayed and answered.
+ * before it were relayed and answered.  On a negative return no
+ * descriptor of @msgs is left open: the channel is to be closed.
  */
 int libvshm_relay_queued(struct libvshm *v, int sock, struct libvshm_msg *msgs,
 			 unsigned int max, unsigned int flags);
