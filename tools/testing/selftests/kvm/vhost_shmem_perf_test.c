@@ -1053,6 +1053,20 @@ static bool touch_huge_file(struct touch *t)
 	return true;
 }
 
+/*
+ * Whether a guest reads a window over 2 MiB folios: up to 6.12 KVM cannot
+ * map the tail pages of a large folio through a PFN mapping one page at a
+ * time (the documented limitation), and 6.1 maps no PMD.
+ */
+static bool a_huge_ok(void)
+{
+	if (window_maps_pmd() || kernel_release() >= 6013)
+		return true;
+	printf("# A, 2 MiB folios: left out, KVM before 6.13 cannot map the tail pages\n");
+	printf("# of a large folio from 4 KiB entries of a window (no PMDs before 6.12)\n");
+	return false;
+}
+
 /* Rows of scenario 3, in the order they take turns. */
 enum {
 	T_A, T_B, T_C, T_A_PREFAULT, T_A_PRE_FAULT_KVM, T_A_HUGE, T_C_HUGE,
@@ -1106,7 +1120,8 @@ static void scenario_touch(void)
 	for (k = 0; k < NR_TOUCH; k++) {
 		run[k] = (k != T_C_NO_FA || fa > 0) &&
 			 (k != T_A_PRE_FAULT_KVM ||
-			  kvm_check_cap(KVM_CAP_PRE_FAULT_MEMORY));
+			  kvm_check_cap(KVM_CAP_PRE_FAULT_MEMORY)) &&
+			 (k != T_A_HUGE || a_huge_ok());
 		if (!run[k])
 			continue;
 		setup(&t[k].b, t[k].m, vm, SLOT_BASE + 2 * k,
