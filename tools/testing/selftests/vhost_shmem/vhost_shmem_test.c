@@ -890,48 +890,90 @@ out:
 }
 
 /*
+ * A 2 MiB window over a 2 MiB folio of a huge=always tmpfs file, the
+ * window allowed to map PMDs: what the tests of PMD mappings below share.
+ * They skip where the kernel maps no PMDs, or the file got no 2 MiB folio.
+ */
+#define PMD_SHMID	7
+#define PMD_SEED	63
+
+FIXTURE(pmd) {
+	int dev, fd;
+	char dir[32];
+	uint8_t *vmm, *win;
+	uint64_t off;
+};
+
+FIXTURE_SETUP(pmd)
+{
+	const size_t huge = 2UL << 20;
+
+	self->dev = -1;
+	self->fd = -1;
+	self->vmm = MAP_FAILED;
+	self->win = MAP_FAILED;
+	if (!window_maps_pmd())
+		SKIP(return, "no PMD PFN mappings");
+	self->dev = vshm_open();
+	if (self->dev < 0 && errno == ENOENT)
+		SKIP(return, VSHM_DEV " missing: is vhost_shmem loaded?");
+	ASSERT_LE(0, self->dev);
+	snprintf(self->dir, sizeof(self->dir), "/tmp/vshm-pmd-XXXXXX");
+	self->fd = huge_tmpfs_file(self->dir, PMD_SEED, huge);
+	if (self->fd < 0)
+		SKIP(return, "tmpfs huge=always: %s", strerror(-self->fd));
+	self->vmm = mmap(NULL, huge, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->vmm);
+	if (!(pfn_flags(pfn_of(self->vmm)) & (1ULL << KPF_THP)))
+		SKIP(return, "the file got no 2 MiB folio");
+	ASSERT_EQ(0, vshm_region_create(self->dev, PMD_SHMID, huge,
+					&self->off));
+	self->win = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->dev, self->off);
+	ASSERT_NE(MAP_FAILED, self->win);
+	ASSERT_EQ(0, (uintptr_t)self->win % huge);
+	ASSERT_EQ(0, window_allow_pmd(self->win, huge));
+}
+
+FIXTURE_TEARDOWN(pmd)
+{
+	const size_t huge = 2UL << 20;
+
+	if (self->win != MAP_FAILED)
+		munmap(self->win, huge);
+	if (self->vmm != MAP_FAILED)
+		munmap(self->vmm, huge);
+	if (self->fd >= 0)
+		huge_tmpfs_put(self->dir, self->fd);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/*
  * A write to a read-only mapping under a 2 MiB of a large folio gets a
  * read-only PMD and SIGBUS, not a 4 KiB entry: a PTE table, once there,
  * keeps that 2 MiB of the window at 4 KiB for as long as it lives, so a
  * read-write MAP of the range later still gets its PMD.
  */
-TEST_F(dev, pmd_again_after_a_read_only_write)
+TEST_F(pmd, again_after_a_read_only_write)
 {
 	const size_t huge = 2UL << 20;
-	char dir[] = "/tmp/vshm-pmd-ro-XXXXXX";
-	int dev = self->dev, fd;
-	uint8_t *vmm, *win;
+	int dev = self->dev, fd = self->fd;
+	uint8_t *win = self->win;
 	long faults;
 
-	if (!window_maps_pmd())
-		SKIP(return, "no PMD PFN mappings");
-	fd = huge_tmpfs_file(dir, 63, huge);
-	if (fd < 0)
-		SKIP(return, "tmpfs huge=always: %s", strerror(-fd));
-	vmm = mmap(NULL, huge, PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, vmm);
-	if (!(pfn_flags(pfn_of(vmm)) & (1ULL << KPF_THP)))
-		SKIP(goto out, "the file got no 2 MiB folio");
-
-	ASSERT_EQ(0, vshm_region_window(dev, 7, huge, (void **)&win));
-	ASSERT_EQ(0, (uintptr_t)win % huge);
-	ASSERT_EQ(0, window_allow_pmd(win, huge));
-	ASSERT_EQ(0, vshm_map(dev, 7, fd, 0, 0, huge, 0));
+	ASSERT_EQ(0, vshm_map(dev, PMD_SHMID, fd, 0, 0, huge, 0));
 	faults = touch_pages(win, 0, huge);
 	TH_LOG("read-only map, 2 MiB: %ld faults", faults);
 	EXPECT_EQ(1, faults);
 	EXPECT_NE(0, probe_write(win, 10 * PAGE, 1));
-	ASSERT_EQ(0, vshm_unmap(dev, 7, 0, huge));
-	ASSERT_EQ(0, vshm_map(dev, 7, fd, 0, 0, huge, VHOST_SHMEM_MAP_F_RW));
+	ASSERT_EQ(0, vshm_unmap(dev, PMD_SHMID, 0, huge));
+	ASSERT_EQ(0, vshm_map(dev, PMD_SHMID, fd, 0, 0, huge,
+			      VHOST_SHMEM_MAP_F_RW));
 	faults = touch_pages(win, 0, huge);
 	TH_LOG("after UNMAP and a read-write MAP, 2 MiB: %ld faults", faults);
 	EXPECT_EQ(1, faults);
-	ASSERT_EQ(0, vshm_unmap(dev, 7, 0, huge));
-
-	munmap(win, huge);
-out:
-	munmap(vmm, huge);
-	huge_tmpfs_put(dir, fd);
+	ASSERT_EQ(0, vshm_unmap(dev, PMD_SHMID, 0, huge));
 }
 
 /*
@@ -966,53 +1008,35 @@ static int thp_set(const char *mode, char *old, size_t len)
 	return n < 0 ? -errno : 0;
 }
 
-TEST_F(dev, pmd_follows_nohugepage_not_the_thp_setting)
+TEST_F(pmd, follows_nohugepage_not_the_thp_setting)
 {
 	const size_t huge = 2UL << 20;
-	char dir[] = "/tmp/vshm-pmd-thp-XXXXXX", old[32];
-	int dev = self->dev, fd;
-	uint8_t *vmm, *win;
+	int dev = self->dev, fd = self->fd;
 	long faults;
-
-	if (!window_maps_pmd())
-		SKIP(return, "no PMD PFN mappings");
-	fd = huge_tmpfs_file(dir, 65, huge);
-	if (fd < 0)
-		SKIP(return, "tmpfs huge=always: %s", strerror(-fd));
-	vmm = mmap(NULL, huge, PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, vmm);
-	if (!(pfn_flags(pfn_of(vmm)) & (1ULL << KPF_THP)))
-		SKIP(goto out, "the file got no 2 MiB folio");
-	ASSERT_EQ(0, vshm_region_window(dev, 10, huge, (void **)&win));
-	ASSERT_EQ(0, (uintptr_t)win % huge);
-	ASSERT_EQ(0, window_allow_pmd(win, huge));
+	char old[32];
 
 	ASSERT_EQ(0, thp_set("never", old, sizeof(old)));
 	TH_LOG("THP was [%s], now never", old);
-	ASSERT_EQ(0, vshm_map(dev, 10, fd, 0, 0, huge, 0));
-	faults = touch_pages(win, 0, huge);
+	ASSERT_EQ(0, vshm_map(dev, PMD_SHMID, fd, 0, 0, huge, 0));
+	faults = touch_pages(self->win, 0, huge);
 	TH_LOG("THP never: 2 MiB: %ld faults", faults);
 	ASSERT_EQ(0, thp_set(old, NULL, 0));
 	EXPECT_EQ(1, faults);
-	ASSERT_EQ(0, vshm_unmap(dev, 10, 0, huge));
-	munmap(win, huge);
+	ASSERT_EQ(0, vshm_unmap(dev, PMD_SHMID, 0, huge));
 
 	/* MADV_NOHUGEPAGE on a fresh window. */
-	win = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
-		   (off_t)10 << 40);
-	ASSERT_NE(MAP_FAILED, win);
-	ASSERT_EQ(0, (uintptr_t)win % huge);
-	ASSERT_EQ(0, window_allow_pmd(win, huge));
-	ASSERT_EQ(0, madvise(win, huge, MADV_NOHUGEPAGE));
-	ASSERT_EQ(0, vshm_map(dev, 10, fd, 0, 0, huge, 0));
-	faults = touch_pages(win, 0, huge);
+	munmap(self->win, huge);
+	self->win = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+			 self->off);
+	ASSERT_NE(MAP_FAILED, self->win);
+	ASSERT_EQ(0, (uintptr_t)self->win % huge);
+	ASSERT_EQ(0, window_allow_pmd(self->win, huge));
+	ASSERT_EQ(0, madvise(self->win, huge, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, vshm_map(dev, PMD_SHMID, fd, 0, 0, huge, 0));
+	faults = touch_pages(self->win, 0, huge);
 	TH_LOG("MADV_NOHUGEPAGE: 2 MiB: %ld faults", faults);
 	EXPECT_LE((long)(huge >> 16), faults);
-	ASSERT_EQ(0, vshm_unmap(dev, 10, 0, huge));
-	munmap(win, huge);
-out:
-	munmap(vmm, huge);
-	huge_tmpfs_put(dir, fd);
+	ASSERT_EQ(0, vshm_unmap(dev, PMD_SHMID, 0, huge));
 }
 
 /*
@@ -1020,7 +1044,8 @@ out:
  * read that keeps failing ends; the PMD that the retried fault maps must
  * clear the note too, or the next uncached MAP at that page would read
  * with the mmap_lock held and map 4 KiB for good.  Two files with nothing
- * in the page cache, one after the other: one PMD each.
+ * in the page cache, on the fixture's tmpfs, one after the other: one PMD
+ * each.
  */
 static int sparse_file(const char *dir, const char *name, size_t size)
 {
@@ -1036,46 +1061,33 @@ static int sparse_file(const char *dir, const char *name, size_t size)
 	return fd;
 }
 
-TEST_F(dev, pmd_after_a_read_retry)
+TEST_F(pmd, after_a_read_retry)
 {
 	const size_t huge = 2UL << 20;
-	char dir[] = "/tmp/vshm-pmd-rd-XXXXXX";
-	int dev = self->dev, fd, f1, f2;
-	uint8_t *win;
+	int dev = self->dev, f1, f2;
 	long faults;
 
-	if (!window_maps_pmd())
-		SKIP(return, "no PMD PFN mappings");
-	/* A mount with huge=always; its own file is not used. */
-	fd = huge_tmpfs_file(dir, 66, PAGE);
-	if (fd < 0)
-		SKIP(return, "tmpfs huge=always: %s", strerror(-fd));
-	f1 = sparse_file(dir, "f1", huge);
-	f2 = sparse_file(dir, "f2", huge);
+	f1 = sparse_file(self->dir, "f1", huge);
+	f2 = sparse_file(self->dir, "f2", huge);
 	ASSERT_LE(0, f1);
 	ASSERT_LE(0, f2);
-	ASSERT_EQ(0, vshm_region_window(dev, 11, huge, (void **)&win));
-	ASSERT_EQ(0, (uintptr_t)win % huge);
-	ASSERT_EQ(0, window_allow_pmd(win, huge));
 
-	/* A file with nothing cached: read, retried, then one PMD. */
-	ASSERT_EQ(0, vshm_map(dev, 11, f1, 0, 0, huge, VHOST_SHMEM_MAP_F_RW));
-	faults = touch_pages(win, 0, huge);
+	ASSERT_EQ(0, vshm_map(dev, PMD_SHMID, f1, 0, 0, huge,
+			      VHOST_SHMEM_MAP_F_RW));
+	faults = touch_pages(self->win, 0, huge);
 	TH_LOG("f1, nothing cached: 2 MiB: %ld faults", faults);
 	EXPECT_GE(2, faults);
-	ASSERT_EQ(0, vshm_unmap(dev, 11, 0, huge));
+	ASSERT_EQ(0, vshm_unmap(dev, PMD_SHMID, 0, huge));
 
-	/* Another such file at the same offset: the same. */
-	ASSERT_EQ(0, vshm_map(dev, 11, f2, 0, 0, huge, VHOST_SHMEM_MAP_F_RW));
-	faults = touch_pages(win, 0, huge);
+	ASSERT_EQ(0, vshm_map(dev, PMD_SHMID, f2, 0, 0, huge,
+			      VHOST_SHMEM_MAP_F_RW));
+	faults = touch_pages(self->win, 0, huge);
 	TH_LOG("f2, nothing cached, same window page: 2 MiB: %ld faults",
 	       faults);
 	EXPECT_GE(2, faults);
-	ASSERT_EQ(0, vshm_unmap(dev, 11, 0, huge));
-	munmap(win, huge);
+	ASSERT_EQ(0, vshm_unmap(dev, PMD_SHMID, 0, huge));
 	close(f1);
 	close(f2);
-	huge_tmpfs_put(dir, fd);
 }
 
 /*
@@ -1121,33 +1133,22 @@ static int race_kmsg_count(const char *needle)
 	return n;
 }
 
-TEST_F(dev, pmd_read_races_read_only_write)
+TEST_F(pmd, read_races_read_only_write)
 {
 	const size_t huge = 2UL << 20;
-	char dir[] = "/tmp/vshm-pmd-race-XXXXXX";
-	int dev = self->dev, fd, i, before, after, sigs = 0;
-	uint8_t *vmm;
+	int dev = self->dev, fd = self->fd, i, before, after, sigs = 0;
 	pthread_t thr;
-	uint64_t off;
 
-	if (!window_maps_pmd())
-		SKIP(return, "no PMD PFN mappings");
-	fd = huge_tmpfs_file(dir, 67, huge);
-	if (fd < 0)
-		SKIP(return, "tmpfs huge=always: %s", strerror(-fd));
-	vmm = mmap(NULL, huge, PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, vmm);
-	if (!(pfn_flags(pfn_of(vmm)) & (1ULL << KPF_THP)))
-		SKIP(goto out, "the file got no 2 MiB folio");
-	ASSERT_EQ(0, vshm_region_create(dev, 12, huge, &off));
+	/* A window of its own each round: fresh page tables. */
+	munmap(self->win, huge);
+	self->win = MAP_FAILED;
 	before = race_kmsg_count("VM_FAULT_OOM leaked");
-
 	for (i = 0; i < 400; i++) {
 		race.win = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_SHARED,
-				dev, off);
+				dev, self->off);
 		ASSERT_NE(MAP_FAILED, race.win);
 		ASSERT_EQ(0, window_allow_pmd(race.win, huge));
-		ASSERT_EQ(0, vshm_map(dev, 12, fd, 0, 0, huge, 0));
+		ASSERT_EQ(0, vshm_map(dev, PMD_SHMID, fd, 0, 0, huge, 0));
 		atomic_store(&race.go, 0);
 		atomic_store(&race.ready, 0);
 		ASSERT_EQ(0, pthread_create(&thr, NULL, race_reader, NULL));
@@ -1156,7 +1157,7 @@ TEST_F(dev, pmd_read_races_read_only_write)
 		atomic_store(&race.go, 1);
 		sigs += probe_write(race.win, (1 + i % 500) * PAGE, 1) != 0;
 		pthread_join(thr, NULL);
-		ASSERT_EQ(0, vshm_unmap(dev, 12, 0, huge));
+		ASSERT_EQ(0, vshm_unmap(dev, PMD_SHMID, 0, huge));
 		munmap(race.win, huge);
 	}
 	after = race_kmsg_count("VM_FAULT_OOM leaked");
@@ -1164,9 +1165,6 @@ TEST_F(dev, pmd_read_races_read_only_write)
 	       sigs, before, after);
 	EXPECT_EQ(400, sigs);
 	EXPECT_EQ(before, after);
-out:
-	munmap(vmm, huge);
-	huge_tmpfs_put(dir, fd);
 }
 
 TEST_F(dev, region_lifecycle)
