@@ -62,14 +62,14 @@ static const char * const vshm_nl_stat_names[] = {
 
 const char *vshm_nl_cmd_name(__u8 cmd)
 {
-	if (cmd < ARRAY_SIZE(vshm_nl_cmd_names) && vshm_nl_cmd_names[cmd])
+	if (cmd < YNL_ARRAY_SIZE(vshm_nl_cmd_names) && vshm_nl_cmd_names[cmd])
 		return vshm_nl_cmd_names[cmd];
 	return "unknown";
 }
 
 const char *vshm_nl_stat_name(int attr)
 {
-	if (attr >= 0 && attr < (int)ARRAY_SIZE(vshm_nl_stat_names) &&
+	if (attr >= 0 && attr < (int)YNL_ARRAY_SIZE(vshm_nl_stat_names) &&
 	    vshm_nl_stat_names[attr])
 		return vshm_nl_stat_names[attr];
 	return "unknown";
@@ -445,7 +445,7 @@ int vshm_nl_dump(struct vshm_nl *nl, const struct vshm_nl_filter *filter,
 		cb = vshm_nl_pid_cb;
 		arg = &pf;
 	}
-	for (i = 0; i < ARRAY_SIZE(cmds) && !ret; i++) {
+	for (i = 0; i < YNL_ARRAY_SIZE(cmds) && !ret; i++) {
 		if (cmds[i] == VHOST_SHMEM_CMD_MAPPING_GET && filter &&
 		    filter->no_mappings)
 			break;

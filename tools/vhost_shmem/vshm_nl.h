@@ -18,10 +18,6 @@
 #include <linux/vhost_shmem.h>
 #include <linux/vhost_shmem_netlink.h>
 
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#endif
-
 struct vshm_nl;
 
 /* What a message carried, beside the context id: bits of @present. */

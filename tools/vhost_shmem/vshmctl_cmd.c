@@ -19,6 +19,7 @@
 #include <time.h>
 #include <sys/sysmacros.h>
 
+#include "ynl.h"
 #include "vshm_nl.h"
 #include "vshmctl.h"
 
@@ -95,7 +96,7 @@ static const char *human(char *buf, size_t n, __u64 bytes)
 	double v = bytes;
 	unsigned int u = 0;
 
-	while (v >= 1024 && u < ARRAY_SIZE(units) - 1) {
+	while (v >= 1024 && u < YNL_ARRAY_SIZE(units) - 1) {
 		v /= 1024;
 		u++;
 	}

@@ -167,6 +167,9 @@ int vshm_backend_run(int sock, FILE *out)
 	const __u64 P = VSHM_PAGE;
 	int err;
 
+	err = vshm_page_check(out);
+	if (err)
+		return err;
 	err = blob_create(&a);
 	if (!err)
 		err = blob_create(&b);

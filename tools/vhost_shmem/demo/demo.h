@@ -19,10 +19,17 @@
 #ifndef VSHM_DEMO_H
 #define VSHM_DEMO_H
 
+#include <errno.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+/*
+ * The demo's page: its real-mode guest and the layout of its region are
+ * x86's 4 KiB pages.  vshm_page_check() refuses to run where the host's
+ * page (sysconf()) is another size, since MAP works in host pages.
+ */
 #define VSHM_PAGE		4096
 #define VSHM_LABEL_LEN		32
 #define VSHM_DEMO_SHMID		0
@@ -90,5 +97,17 @@ int vshm_vmm_run(int sock, int ready_fd, FILE *out,
  * when every reply was what it expected, 1 otherwise.
  */
 int vshm_backend_run(int sock, FILE *out);
+
+/* 0, or -EINVAL (said on @out) where the host's page is not VSHM_PAGE. */
+static inline int vshm_page_check(FILE *out)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page == VSHM_PAGE)
+		return 0;
+	fprintf(out, "the demo lays its region out in %d-byte pages; this host's are %ld\n",
+		VSHM_PAGE, page);
+	return -EINVAL;
+}
 
 #endif /* VSHM_DEMO_H */

@@ -284,6 +284,8 @@ int vshm_vmm_run(int sock, int ready_fd, FILE *out, struct vshm_vmm_stats *st)
 	if (!st)
 		st = &dummy;
 	memset(st, 0, sizeof(*st));
+	if (vshm_page_check(out))
+		return rc;
 	vmm = calloc(1, sizeof(*vmm));
 	if (!vmm)
 		goto out;
