@@ -99,16 +99,6 @@ void vhost_shmem_region_zap(struct vhost_shmem_ctx *ctx,
 			    (u64)npages << PAGE_SHIFT, 1);
 }
 
-/*
- * The real file of open file @file if a live mapping of @ctx maps it with
- * at least the access @writable asks for, with a reference; NULL otherwise.
- * mmap() asks the security hooks and the filesystem on every call; MAP asks
- * them once per open file, access and caller credentials while the context
- * maps that open file: probing costs an mmap() and munmap() in the caller,
- * three times what MAP and UNMAP cost otherwise, and back-ends map the same
- * open file over and over (every DAX chunk of a file, every buffer of a
- * blob).
- */
 /* The admission of open file @src in @ctx, or NULL. */
 static struct vhost_shmem_admission *
 vhost_shmem_admission_lookup(struct vhost_shmem_ctx *ctx, struct file *src)
@@ -126,6 +116,16 @@ vhost_shmem_admission_lookup(struct vhost_shmem_ctx *ctx, struct file *src)
 	return adm;
 }
 
+/*
+ * The real file of open file @file if a live mapping of @ctx maps it with
+ * at least the access @writable asks for, with a reference; NULL otherwise.
+ * mmap() asks the security hooks and the filesystem on every call; MAP asks
+ * them once per open file, access and caller credentials while the context
+ * maps that open file: probing costs an mmap() and munmap() in the caller,
+ * three times what MAP and UNMAP cost otherwise, and back-ends map the same
+ * open file over and over (every DAX chunk of a file, every buffer of a
+ * blob).
+ */
 VISIBLE_IF_KUNIT struct file *
 vhost_shmem_admission_find(struct vhost_shmem_ctx *ctx,
 			   struct file *file, bool writable)

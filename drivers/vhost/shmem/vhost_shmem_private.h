@@ -158,7 +158,10 @@ struct vhost_shmem_region {
  * @adm_last: the entry of @admitted last looked up, added or counted, or
  *            NULL: MAP and UNMAP of one open file after another look it
  *            up once, where a lookup keyed by a kernel address walks
- *            eleven levels of @admitted.  Protected by @lock.
+ *            eleven levels of @admitted.  A hint: set under @lock held
+ *            for reading too (READ_ONCE()/WRITE_ONCE(), any live entry
+ *            will do), cleared under @lock held for writing when its
+ *            entry is freed.
  * @reads: context page offsets (plus one; 0: none) of faults that dropped
  *         their locks to read a page, hashed; a hint for the fault
  *         handler, read and written without locks.
